@@ -1,0 +1,51 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Onboarding.Accounts.Api;
+using Onboarding.Accounts.Contracts;
+using Onboarding.Accounts.Data;
+using Onboarding.Accounts.Security;
+using Onboarding.ServiceDefaults;
+
+namespace Onboarding.Accounts;
+
+/// <summary>Customers, their API keys, and the manufacturers (with SFTP accounts) each customer registers.</summary>
+public static class AccountsModule
+{
+    public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<AccountsOptions>(builder.Configuration.GetSection("Accounts"));
+        services.Configure<NmsEndpointOptions>(builder.Configuration.GetSection("Nms"));
+        services.AddModuleMigrations("accounts", typeof(AccountsModule).Assembly);
+        services.AddDbContext<AccountsDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddScoped<IManufacturerAccounts, ManufacturerAccounts>();
+        services.AddSingleton<FailedAuthenticationThrottle>();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddAuthentication(CustomerClaims.AuthenticationScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(CustomerClaims.AuthenticationScheme, null);
+        services.AddAuthorization();
+
+        services.AddRateLimiter(options => options.AddPolicy(CustomersApi.SignUpRateLimit, context =>
+        {
+            var signUp = context.RequestServices.GetRequiredService<IOptions<AccountsOptions>>().Value.SignUp;
+            return RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = signUp.PermitLimit, Window = signUp.Window, QueueLimit = 0 });
+        }));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapCustomersApi();
+        endpoints.MapManufacturersApi();
+        return endpoints;
+    }
+}

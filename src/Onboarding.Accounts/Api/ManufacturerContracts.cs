@@ -1,0 +1,27 @@
+using Onboarding.HostKeys.Contracts;
+
+namespace Onboarding.Accounts.Api;
+
+/// <param name="Name">The manufacturer's name, unique within the customer (case-insensitive).</param>
+/// <param name="ServerDnsName">DNS name of the manufacturer's (redirect) server.</param>
+public sealed record RegisterManufacturerRequest(string? Name, string? ServerDnsName);
+
+public sealed record ManufacturerView(
+    Guid Id,
+    string Name,
+    string ServerDnsName,
+    bool Enabled,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset CredentialsRotatedAt,
+    DateTimeOffset? DisabledAt,
+    SftpConnection Sftp,
+    CallHomeConnection CallHome);
+
+/// <summary>How the manufacturer's server reaches the NMS SFTP drop. Pin one of the fingerprints.</summary>
+public sealed record SftpConnection(string Host, int Port, string Username, IReadOnlyList<HostKeyFingerprint> HostKeyFingerprints);
+
+/// <summary>Where devices dial in (RFC 8071 / outbound-ssh).</summary>
+public sealed record CallHomeConnection(string Host, int Port);
+
+/// <param name="Passphrase">Shown only in this response; the NMS keeps only a salted slow hash of it.</param>
+public sealed record ManufacturerCredentials(Guid ManufacturerId, string Username, string Passphrase, ManufacturerView Manufacturer);

@@ -1,0 +1,193 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Onboarding.Accounts.Contracts;
+using Onboarding.Accounts.Data;
+using Onboarding.Accounts.Security;
+using Onboarding.HostKeys.Contracts;
+
+namespace Onboarding.Accounts.Api;
+
+internal static class ManufacturersApi
+{
+    public static void MapManufacturersApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/manufacturers").WithTags("Manufacturers").RequireAuthorization();
+
+        group.MapPost("/", Register)
+            .WithName("RegisterManufacturer")
+            .WithSummary("Register a manufacturer; the response carries its SFTP passphrase, shown only once.");
+        group.MapGet("/", List)
+            .WithName("ListManufacturers")
+            .WithSummary("The manufacturers the calling customer has registered.");
+        group.MapGet("/{id:guid}", Get)
+            .WithName("GetManufacturer")
+            .WithSummary("One manufacturer, with its SFTP and call-home connection details (never the passphrase).");
+        group.MapPost("/{id:guid}/credentials", RotateCredentials)
+            .WithName("RotateManufacturerCredentials")
+            .WithSummary("Issue a new SFTP passphrase; the current one stops working at once.");
+        group.MapPost("/{id:guid}/disable", (Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken ct) => SetEnabled(id, false, user, context, ct))
+            .WithName("DisableManufacturer")
+            .WithSummary("Cut the manufacturer off: its SFTP logins are refused until it is enabled again.");
+        group.MapPost("/{id:guid}/enable", (Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken ct) => SetEnabled(id, true, user, context, ct))
+            .WithName("EnableManufacturer")
+            .WithSummary("Allow the manufacturer's SFTP logins again.");
+    }
+
+    /// <summary>What every handler here needs, bound once by minimal APIs.</summary>
+    internal sealed record Context(AccountsDbContext Db, IOptions<NmsEndpointOptions> Endpoint, INmsHostKeys HostKeys, TimeProvider Clock, ILogger<Manufacturer> Logger)
+    {
+        public ManufacturerView View(Manufacturer m) => new(
+            m.Id, m.Name, m.ServerDnsName, m.Enabled, m.CreatedAt, m.CredentialsRotatedAt, m.DisabledAt,
+            new SftpConnection(Endpoint.Value.PublicHost, Endpoint.Value.SftpPort, m.SftpUsername, HostKeys.Fingerprints),
+            new CallHomeConnection(Endpoint.Value.CallHomeHost ?? Endpoint.Value.PublicHost, Endpoint.Value.CallHomePort));
+    }
+
+    private static async Task<Results<Created<ManufacturerCredentials>, ValidationProblem, Conflict<ProblemDetails>>> Register(
+        RegisterManufacturerRequest request, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+    {
+        var validation = new Validation();
+        validation.RequireText("name", request.Name, 200);
+        validation.RequireDnsName("serverDnsName", request.ServerDnsName);
+        if (!validation.IsValid)
+            return TypedResults.ValidationProblem(validation.Errors);
+
+        var customerId = user.GetCustomerId();
+        var normalized = Manufacturer.Normalize(request.Name!);
+        if (await context.Db.Manufacturers.AnyAsync(m => m.CustomerId == customerId && m.NormalizedName == normalized, cancellationToken))
+            return DuplicateName(request.Name!);
+
+        var passphrase = PassphraseHasher.GeneratePassphrase();
+        var now = context.Clock.GetUtcNow();
+        var manufacturer = new Manufacturer
+        {
+            Id = Guid.CreateVersion7(),
+            CustomerId = customerId,
+            Name = request.Name!.Trim(),
+            NormalizedName = normalized,
+            ServerDnsName = request.ServerDnsName!.TrimEnd('.').ToLowerInvariant(),
+            SftpUsername = NewSftpUsername(request.Name!),
+            PassphraseHash = PassphraseHasher.Hash(passphrase),
+            Enabled = true,
+            CreatedAt = now,
+            CredentialsRotatedAt = now,
+        };
+        context.Db.Manufacturers.Add(manufacturer);
+        try
+        {
+            await context.Db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Two registrations of the same name raced; the unique index decided.
+            return DuplicateName(request.Name!);
+        }
+
+        context.Logger.LogInformation("Customer {CustomerId} registered manufacturer {ManufacturerId} with SFTP user {SftpUsername}",
+            customerId, manufacturer.Id, manufacturer.SftpUsername);
+        return TypedResults.Created($"/api/manufacturers/{manufacturer.Id}",
+            new ManufacturerCredentials(manufacturer.Id, manufacturer.SftpUsername, passphrase, context.View(manufacturer)));
+    }
+
+    private static async Task<Ok<List<ManufacturerView>>> List(ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+    {
+        var customerId = user.GetCustomerId();
+        var manufacturers = await context.Db.Manufacturers.AsNoTracking()
+            .Where(m => m.CustomerId == customerId).OrderBy(m => m.Name).ToListAsync(cancellationToken);
+        return TypedResults.Ok(manufacturers.Select(context.View).ToList());
+    }
+
+    private static async Task<Results<Ok<ManufacturerView>, NotFound<ProblemDetails>>> Get(
+        Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+    {
+        var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
+        return manufacturer is null ? NotFound(id) : TypedResults.Ok(context.View(manufacturer));
+    }
+
+    private static async Task<Results<Ok<ManufacturerCredentials>, NotFound<ProblemDetails>>> RotateCredentials(
+        Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+    {
+        var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
+        if (manufacturer is null)
+            return NotFound(id);
+
+        var passphrase = PassphraseHasher.GeneratePassphrase();
+        manufacturer.PassphraseHash = PassphraseHasher.Hash(passphrase);
+        manufacturer.CredentialsRotatedAt = context.Clock.GetUtcNow();
+        await context.Db.SaveChangesAsync(cancellationToken);
+        context.Logger.LogInformation("Manufacturer {ManufacturerId} SFTP passphrase rotated", manufacturer.Id);
+        return TypedResults.Ok(new ManufacturerCredentials(manufacturer.Id, manufacturer.SftpUsername, passphrase, context.View(manufacturer)));
+    }
+
+    private static async Task<Results<Ok<ManufacturerView>, NotFound<ProblemDetails>>> SetEnabled(
+        Guid id, bool enabled, ClaimsPrincipal user, Context context, CancellationToken cancellationToken)
+    {
+        var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
+        if (manufacturer is null)
+            return NotFound(id);
+
+        if (manufacturer.Enabled != enabled)
+        {
+            manufacturer.Enabled = enabled;
+            manufacturer.DisabledAt = enabled ? null : context.Clock.GetUtcNow();
+            await context.Db.SaveChangesAsync(cancellationToken);
+            context.Logger.LogInformation("Manufacturer {ManufacturerId} {Change}", manufacturer.Id, enabled ? "enabled" : "disabled");
+        }
+
+        return TypedResults.Ok(context.View(manufacturer));
+    }
+
+    /// <summary>Tenant isolation: another customer's manufacturer is simply not found (never 403, which would reveal it exists).</summary>
+    private static Task<Manufacturer?> FindOwnAsync(AccountsDbContext db, Guid id, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var customerId = user.GetCustomerId();
+        return db.Manufacturers.SingleOrDefaultAsync(m => m.Id == id && m.CustomerId == customerId, cancellationToken);
+    }
+
+    private static NotFound<ProblemDetails> NotFound(Guid id) => TypedResults.NotFound(new ProblemDetails
+    {
+        Status = StatusCodes.Status404NotFound,
+        Title = "Manufacturer not found",
+        Detail = $"You have no manufacturer with id {id}.",
+    });
+
+    private static Conflict<ProblemDetails> DuplicateName(string name) => TypedResults.Conflict(new ProblemDetails
+    {
+        Status = StatusCodes.Status409Conflict,
+        Title = "Manufacturer already registered",
+        Detail = $"You already registered a manufacturer named '{name.Trim()}'.",
+    });
+
+    /// <summary>"m-" + up to 20 characters of the name + "-" + 40 random bits: readable in logs, unique across customers.</summary>
+    private static string NewSftpUsername(string name)
+    {
+        var slug = new StringBuilder();
+        foreach (var c in name.ToLowerInvariant())
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+                slug.Append(c);
+            else if (slug.Length > 0 && slug[^1] != '-')
+                slug.Append('-');
+            if (slug.Length == 20)
+                break;
+        }
+
+        const string alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
+        var suffix = string.Create(8, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+                span[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+        });
+        return $"m-{slug.ToString().Trim('-')}-{suffix}".Replace("--", "-", StringComparison.Ordinal);
+    }
+
+}

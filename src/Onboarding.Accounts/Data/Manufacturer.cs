@@ -1,0 +1,33 @@
+namespace Onboarding.Accounts.Data;
+
+/// <summary>A manufacturer a customer buys devices from, and the SFTP account the NMS issued to it.</summary>
+internal sealed class Manufacturer
+{
+    public Guid Id { get; set; }
+
+    public Guid CustomerId { get; set; }
+
+    public Customer? Customer { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary>Upper-case invariant name; unique per customer so "Acme" and "ACME" are one manufacturer.</summary>
+    public required string NormalizedName { get; set; }
+
+    public required string ServerDnsName { get; set; }
+
+    public required string SftpUsername { get; set; }
+
+    /// <summary>PBKDF2 hash in <see cref="Security.PassphraseHasher"/>'s self-describing format.</summary>
+    public required string PassphraseHash { get; set; }
+
+    public bool Enabled { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset CredentialsRotatedAt { get; set; }
+
+    public DateTimeOffset? DisabledAt { get; set; }
+
+    public static string Normalize(string name) => name.Trim().ToUpperInvariant();
+}

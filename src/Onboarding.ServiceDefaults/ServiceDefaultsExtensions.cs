@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Reflection;
+using System.Threading.RateLimiting;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.OpenApi;
+using Npgsql;
+using Onboarding.ServiceDefaults.Database;
+using Onboarding.ServiceDefaults.Http;
+using Onboarding.ServiceDefaults.Logging;
+
+namespace Onboarding.ServiceDefaults;
+
+/// <summary>What every module relies on: logging, the database, migrations, ProblemDetails, health, OpenAPI.</summary>
+public static class ServiceDefaultsExtensions
+{
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        SerilogSetup.AddSerilog(builder.Services, builder.Configuration);
+
+        builder.Services.Configure<DatabaseOptions>(builder.Configuration.GetSection("Database"));
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(GetConnectionString(builder.Configuration)).Build());
+        builder.Services.AddSingleton<MigrationRunner>();
+        builder.Services.AddHostedService<MigrateOnStartup>();
+
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["requestId"] = context.HttpContext.TraceIdentifier);
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = "Slow down and try again later." },
+                });
+            };
+        });
+
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+
+        builder.Services.AddEndpointsApiExplorer();
+        builder.Services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "Onboarding NMS API",
+                Version = "v1",
+                Description = "Zero-touch onboarding: customers, manufacturers and their devices.",
+            });
+            options.AddSecurityDefinition(ApiSecurityOperationFilter.SchemeName, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = "X-Api-Key",
+                Description = "The API key returned once by POST /api/customers.",
+            });
+            options.OperationFilter<ApiSecurityOperationFilter>();
+        });
+        return builder;
+    }
+
+    /// <summary>Registers a module's embedded SQL migrations; they run in registration order.</summary>
+    public static IServiceCollection AddModuleMigrations(this IServiceCollection services, string module, Assembly assembly) =>
+        services.AddSingleton(new ModuleMigrations(module, assembly));
+
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseSwagger();
+        app.UseSwaggerUI(options => options.DocumentTitle = "Onboarding NMS API");
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).ExcludeFromDescription();
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })
+            .ExcludeFromDescription();
+        return endpoints;
+    }
+
+    public static string GetConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(DatabaseOptions.ConnectionStringName)
+        ?? throw new InvalidOperationException(
+            $"Set ConnectionStrings:{DatabaseOptions.ConnectionStringName} (environment: ConnectionStrings__{DatabaseOptions.ConnectionStringName}).");
+}

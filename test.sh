@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need (PostgreSQL server binaries, OpenSSH tools) if missing.
+# The tests start their own throwaway PostgreSQL cluster unless ONBOARDING_TEST_DB is set.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/lib.sh
+
+require_dotnet
+ensure_packages postgresql openssh-client
+
+log "building"
+dotnet build Onboarding.sln -c Release -v quiet -nologo
+log "testing"
+out=$(mktemp)
+status=0
+dotnet test Onboarding.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$out" || status=$?
+# One closing line for the whole run, summed over the test assemblies.
+grep -E '^(Passed|Failed)!' "$out" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\1 \2 \3/' \
+  | awk '{f+=$1; p+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}'
+rm -f "$out"
+exit "$status"

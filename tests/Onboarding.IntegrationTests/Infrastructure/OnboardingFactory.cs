@@ -1,0 +1,89 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Serilog.Core;
+
+namespace Onboarding.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real host on a real Kestrel socket (port 0), with its own database cloned from the migrated template
+/// and its own host-key directory. Settings can be overridden per test class.
+/// </summary>
+public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly Dictionary<string, string?> _settings = new()
+    {
+        // High limits by default: every test class calls from 127.0.0.1. Rate-limit tests lower them.
+        ["Accounts:SignUp:PermitLimit"] = "10000",
+        ["Accounts:FailedAuthentication:PermitLimit"] = "10000",
+        ["Nms:PublicHost"] = "nms.test.example",
+        ["Logging:Console:Format"] = "plain",
+    };
+
+    public OnboardingFactory() => UseKestrel(0);
+
+    public CapturedLogs Logs { get; } = new();
+
+    public string ConnectionString { get; private set; } = "";
+
+    public string KeyDirectory { get; } = Directory.CreateTempSubdirectory("onboarding-keys-").FullName;
+
+    /// <summary>Overrides a configuration value; call before the server starts.</summary>
+    public OnboardingFactory With(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    public virtual async Task InitializeAsync()
+    {
+        var server = await PostgresServer.Instance;
+        ConnectionString = await server.CreateMigratedDatabaseAsync(GetType().Name, MigrateTemplateAsync);
+        StartServer();
+    }
+
+    public new async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Onboarding", ConnectionString);
+        builder.UseSetting("HostKeys:Directory", KeyDirectory);
+        foreach (var (key, value) in _settings)
+            builder.UseSetting(key, value);
+        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+    }
+
+    /// <summary>Migrates the shared template by starting the real host on it once: the same path production takes.</summary>
+    private static async Task MigrateTemplateAsync(string connectionString)
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("ConnectionStrings:Onboarding", connectionString);
+            b.UseSetting("HostKeys:Directory", Directory.CreateTempSubdirectory("onboarding-keys-").FullName);
+        });
+        _ = factory.Services; // builds and starts the host, which migrates on start-up
+    }
+
+    public HttpClient CreateCustomerClient(string apiKey)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
+    /// <summary>Signs up a fresh customer and returns a client that authenticates as it.</summary>
+    public async Task<(HttpClient Client, Onboarding.Accounts.Api.SignUpResponse Customer)> SignUpAsync(string name = "Acme Telecom")
+    {
+        using var anonymous = CreateClient();
+        var response = await anonymous.PostAsJsonAsync("/api/customers", new { name, contactEmail = "noc@acme.example" });
+        response.EnsureSuccessStatusCode();
+        var customer = (await response.Content.ReadFromJsonAsync<Onboarding.Accounts.Api.SignUpResponse>())!;
+        return (CreateCustomerClient(customer.ApiKey), customer);
+    }
+}

@@ -1,0 +1,154 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Onboarding.IntegrationTests.Infrastructure;
+using Onboarding.ServiceDefaults.Database;
+
+namespace Onboarding.IntegrationTests;
+
+/// <summary>
+/// Hand-written migrations are only trustworthy if something checks them against the EF model: this migrates an
+/// empty database and compares, for every module's DbContext, tables, columns (type, nullability), primary keys,
+/// foreign keys and indexes with what EF expects.
+/// </summary>
+public class SchemaTests(OnboardingFactory factory) : IClassFixture<OnboardingFactory>
+{
+    [Fact]
+    public async Task Migrated_schema_equals_the_ef_model()
+    {
+        var server = await PostgresServer.Instance;
+        var connectionString = await server.CreateEmptyDatabaseAsync("schema");
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var applied = await new MigrationRunner(dataSource, factory.Services.GetServices<ModuleMigrations>(), NullLogger<MigrationRunner>.Instance)
+            .MigrateAsync(CancellationToken.None);
+        Assert.True(applied > 0);
+
+        var expected = new SortedSet<string>(StringComparer.Ordinal);
+        var schemas = new HashSet<string>();
+        using var scope = factory.Services.CreateScope();
+        foreach (var contextType in DbContextTypes())
+        {
+            var context = (DbContext)scope.ServiceProvider.GetRequiredService(contextType);
+            var model = context.GetService<IDesignTimeModel>().Model.GetRelationalModel();
+            foreach (var table in model.Tables)
+            {
+                schemas.Add(table.Schema!);
+                Describe(table, expected);
+            }
+        }
+
+        Assert.NotEmpty(schemas);
+        var actual = await DescribeDatabaseAsync(dataSource, schemas);
+        Assert.Equal(string.Join('\n', expected), string.Join('\n', actual));
+    }
+
+    [Fact]
+    public async Task Migrating_twice_applies_nothing_the_second_time()
+    {
+        var server = await PostgresServer.Instance;
+        await using var dataSource = NpgsqlDataSource.Create(await server.CreateEmptyDatabaseAsync("twice"));
+        var runner = new MigrationRunner(dataSource, factory.Services.GetServices<ModuleMigrations>(), NullLogger<MigrationRunner>.Instance);
+        Assert.True(await runner.MigrateAsync(CancellationToken.None) > 0);
+        Assert.Equal(0, await runner.MigrateAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Hosts_migrating_together_serialise_on_the_advisory_lock()
+    {
+        var server = await PostgresServer.Instance;
+        await using var dataSource = NpgsqlDataSource.Create(await server.CreateEmptyDatabaseAsync("race"));
+        var modules = factory.Services.GetServices<ModuleMigrations>().ToList();
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            new MigrationRunner(dataSource, modules, NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None)));
+
+        Assert.Equal(modules.Sum(m => m.Scripts.Count), results.Sum());
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM platform.schema_migrations");
+        Assert.Equal((long)modules.Sum(m => m.Scripts.Count), (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task An_applied_migration_that_was_edited_is_refused()
+    {
+        var server = await PostgresServer.Instance;
+        await using var dataSource = NpgsqlDataSource.Create(await server.CreateEmptyDatabaseAsync("edited"));
+        var runner = new MigrationRunner(dataSource, factory.Services.GetServices<ModuleMigrations>(), NullLogger<MigrationRunner>.Instance);
+        await runner.MigrateAsync(CancellationToken.None);
+        await using (var tamper = dataSource.CreateCommand("UPDATE platform.schema_migrations SET checksum = 'edited' WHERE version = 1"))
+            await tamper.ExecuteNonQueryAsync();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => runner.MigrateAsync(CancellationToken.None));
+        Assert.Contains("was changed after it was applied", error.Message, StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<Type> DbContextTypes() =>
+        AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => a.GetName().Name?.StartsWith("Onboarding.", StringComparison.Ordinal) == true)
+            .SelectMany(a => a.GetTypes())
+            .Where(t => t.IsSubclassOf(typeof(DbContext)) && !t.IsAbstract);
+
+    private static void Describe(ITable table, SortedSet<string> lines)
+    {
+        var name = $"{table.Schema}.{table.Name}";
+        foreach (var column in table.Columns)
+            lines.Add($"{name} column {column.Name} {column.StoreType} {(column.IsNullable ? "null" : "not null")}");
+        if (table.PrimaryKey is { } pk)
+            lines.Add($"{name} primary key {pk.Name} ({string.Join(", ", pk.Columns.Select(c => c.Name))})");
+        foreach (var fk in table.ForeignKeyConstraints)
+        {
+            lines.Add($"{name} foreign key {fk.Name} ({string.Join(", ", fk.Columns.Select(c => c.Name))}) -> "
+                + $"{fk.PrincipalTable.Schema}.{fk.PrincipalTable.Name} on delete {fk.OnDeleteAction.ToString().ToLowerInvariant()}");
+        }
+
+        foreach (var index in table.Indexes)
+            lines.Add($"{name} {(index.IsUnique ? "unique " : "")}index {index.Name} ({string.Join(", ", index.Columns.Select(c => c.Name))})");
+    }
+
+    private static async Task<SortedSet<string>> DescribeDatabaseAsync(NpgsqlDataSource dataSource, IEnumerable<string> schemas)
+    {
+        var lines = new SortedSet<string>(StringComparer.Ordinal);
+        var schemaList = schemas.ToArray();
+        async Task ReadAsync(string sql, Func<NpgsqlDataReader, string> line)
+        {
+            await using var command = dataSource.CreateCommand(sql);
+            command.Parameters.AddWithValue(schemaList);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                lines.Add(line(reader));
+        }
+
+        await ReadAsync("""
+            SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY($1) AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+            """, r => $"{r.GetString(0)}.{r.GetString(1)} column {r.GetString(2)} {r.GetString(3)} {(r.GetBoolean(4) ? "not null" : "null")}");
+        await ReadAsync("""
+            SELECT n.nspname, c.relname, con.conname,
+                   (SELECT string_agg(a.attname, ', ' ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+                    JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)
+            FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY($1) AND con.contype = 'p'
+            """, r => $"{r.GetString(0)}.{r.GetString(1)} primary key {r.GetString(2)} ({r.GetString(3)})");
+        await ReadAsync("""
+            SELECT n.nspname, c.relname, con.conname,
+                   (SELECT string_agg(a.attname, ', ' ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+                    JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum),
+                   pn.nspname, pc.relname,
+                   CASE con.confdeltype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'setnull' WHEN 'r' THEN 'restrict' ELSE 'noaction' END
+            FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_class pc ON pc.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+            WHERE n.nspname = ANY($1) AND con.contype = 'f'
+            """, r => $"{r.GetString(0)}.{r.GetString(1)} foreign key {r.GetString(2)} ({r.GetString(3)}) -> {r.GetString(4)}.{r.GetString(5)} on delete {r.GetString(6)}");
+        await ReadAsync("""
+            SELECT n.nspname, t.relname, i.relname, ix.indisunique,
+                   (SELECT string_agg(a.attname, ', ' ORDER BY k.ord) FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+                    JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum)
+            FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid
+                 JOIN pg_namespace n ON n.oid = t.relnamespace
+            WHERE n.nspname = ANY($1) AND NOT ix.indisprimary
+            """, r => $"{r.GetString(0)}.{r.GetString(1)} {(r.GetBoolean(3) ? "unique " : "")}index {r.GetString(2)} ({r.GetString(4)})");
+        return lines;
+    }
+}
