@@ -5,6 +5,7 @@ using Onboarding.IntegrationTests.Infrastructure;
 
 namespace Onboarding.IntegrationTests;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class HostKeyTests(OnboardingFactory factory) : IClassFixture<OnboardingFactory>
 {
     [Fact]

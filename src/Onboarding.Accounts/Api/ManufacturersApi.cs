@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -52,7 +51,7 @@ internal static class ManufacturersApi
             new CallHomeConnection(Endpoint.Value.CallHomeHost ?? Endpoint.Value.PublicHost, Endpoint.Value.CallHomePort));
     }
 
-    private static async Task<Results<Created<ManufacturerCredentials>, ValidationProblem, Conflict<ProblemDetails>>> Register(
+    private static async Task<Results<Created<ManufacturerCredentials>, ValidationProblem, ProblemHttpResult>> Register(
         RegisterManufacturerRequest request, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
     {
         var validation = new Validation();
@@ -106,14 +105,14 @@ internal static class ManufacturersApi
         return TypedResults.Ok(manufacturers.Select(context.View).ToList());
     }
 
-    private static async Task<Results<Ok<ManufacturerView>, NotFound<ProblemDetails>>> Get(
+    private static async Task<Results<Ok<ManufacturerView>, ProblemHttpResult>> Get(
         Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
     {
         var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
         return manufacturer is null ? NotFound(id) : TypedResults.Ok(context.View(manufacturer));
     }
 
-    private static async Task<Results<Ok<ManufacturerCredentials>, NotFound<ProblemDetails>>> RotateCredentials(
+    private static async Task<Results<Ok<ManufacturerCredentials>, ProblemHttpResult>> RotateCredentials(
         Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
     {
         var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
@@ -128,7 +127,7 @@ internal static class ManufacturersApi
         return TypedResults.Ok(new ManufacturerCredentials(manufacturer.Id, manufacturer.SftpUsername, passphrase, context.View(manufacturer)));
     }
 
-    private static async Task<Results<Ok<ManufacturerView>, NotFound<ProblemDetails>>> SetEnabled(
+    private static async Task<Results<Ok<ManufacturerView>, ProblemHttpResult>> SetEnabled(
         Guid id, bool enabled, ClaimsPrincipal user, Context context, CancellationToken cancellationToken)
     {
         var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
@@ -153,19 +152,12 @@ internal static class ManufacturersApi
         return db.Manufacturers.SingleOrDefaultAsync(m => m.Id == id && m.CustomerId == customerId, cancellationToken);
     }
 
-    private static NotFound<ProblemDetails> NotFound(Guid id) => TypedResults.NotFound(new ProblemDetails
-    {
-        Status = StatusCodes.Status404NotFound,
-        Title = "Manufacturer not found",
-        Detail = $"You have no manufacturer with id {id}.",
-    });
+    private static ProblemHttpResult NotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Manufacturer not found", detail: $"You have no manufacturer with id {id}.");
 
-    private static Conflict<ProblemDetails> DuplicateName(string name) => TypedResults.Conflict(new ProblemDetails
-    {
-        Status = StatusCodes.Status409Conflict,
-        Title = "Manufacturer already registered",
-        Detail = $"You already registered a manufacturer named '{name.Trim()}'.",
-    });
+    private static ProblemHttpResult DuplicateName(string name) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Manufacturer already registered",
+            detail: $"You already registered a manufacturer named '{name.Trim()}'.");
 
     /// <summary>"m-" + up to 20 characters of the name + "-" + 40 random bits: readable in logs, unique across customers.</summary>
     private static string NewSftpUsername(string name)

@@ -74,7 +74,7 @@ public sealed class PostgresServer
     }
 
     private static string DatabaseName(string purpose) =>
-        $"t_{new string([.. purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(30)])}_{Guid.NewGuid():N}"[..60];
+        $"t_{new string([.. purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(30)])}_{Guid.NewGuid().ToString("N")[..16]}";
 
     private static async Task<PostgresServer> StartAsync()
     {
