@@ -18,4 +18,5 @@ export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
 log "building"
 dotnet build src/Onboarding.Host -c Release -v quiet -nologo
 log "Onboarding on http://localhost:8080  (Swagger UI: http://localhost:8080/swagger)"
-exec dotnet src/Onboarding.Host/bin/Release/net10.0/Onboarding.Host.dll --contentRoot src/Onboarding.Host "$@"
+out="$PWD/src/Onboarding.Host/bin/Release/net10.0"
+exec dotnet "$out/Onboarding.Host.dll" --contentRoot "$out" "$@"

@@ -43,8 +43,10 @@ internal static class ManufacturersApi
     }
 
     /// <summary>What every handler here needs, bound once by minimal APIs.</summary>
-    internal sealed record Context(AccountsDbContext Db, IOptions<NmsEndpointOptions> Endpoint, INmsHostKeys HostKeys, TimeProvider Clock, ILogger<Manufacturer> Logger)
+    internal sealed record Context(AccountsDbContext Db, IOptions<NmsEndpointOptions> Endpoint, INmsHostKeys HostKeys, TimeProvider Clock, ILoggerFactory Loggers)
     {
+        public ILogger Logger { get; } = Loggers.CreateLogger(typeof(ManufacturersApi).FullName!);
+
         public ManufacturerView View(Manufacturer m) => new(
             m.Id, m.Name, m.ServerDnsName, m.Enabled, m.CreatedAt, m.CredentialsRotatedAt, m.DisabledAt,
             new SftpConnection(Endpoint.Value.PublicHost, Endpoint.Value.SftpPort, m.SftpUsername, HostKeys.Fingerprints),

@@ -11,7 +11,7 @@ namespace Onboarding.ServiceDefaults.Logging;
 internal static class SerilogSetup
 {
     private const string PlainTemplate =
-        "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}{RequestId:' req='l}{ConnectionId:' conn='l}{Serial:' serial='l}: {Message:lj}{NewLine}{Exception}";
+        "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}{Tags:l}: {Message:lj}{NewLine}{Exception}";
 
     /// <summary>
     /// Serilog behind Microsoft.Extensions.Logging. The logger is built from the service provider so that
@@ -24,7 +24,8 @@ internal static class SerilogSetup
         {
             var config = new LoggerConfiguration()
                 .ReadFrom.Configuration(configuration)
-                .Enrich.FromLogContext();
+                .Enrich.FromLogContext()
+                .Enrich.With<CorrelationTags>();
 
             var format = configuration["Logging:Console:Format"];
             if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
