@@ -1,0 +1,534 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Onboarding.Sftp.Packets;
+using Onboarding.Sftp.Wire;
+
+namespace Onboarding.Sftp.Server;
+
+/// <summary>
+/// One server session: a read loop that frames and decodes requests and starts each one (bounded
+/// by <see cref="SftpServerOptions.MaxInFlightRequests"/>, ordered by <see cref="RequestOrdering"/>),
+/// and a write loop that sends responses as they complete. Responses carry the request id, so
+/// their order on the wire does not matter (draft-ietf-secsh-filexfer-02 §6.1).
+/// </summary>
+internal sealed class SftpServerSession : IDisposable
+{
+    private const uint ProtocolVersion = 3;
+
+    private readonly Stream _channel;
+    private readonly ISftpHandler _handler;
+    private readonly SftpServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _inFlight;
+    private readonly Channel<ReadOnlyMemory<byte>> _responses = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<uint, OpenHandle> _handles = new();
+    private readonly RequestOrdering _ordering = new();
+    private int _nextHandle;
+
+    public SftpServerSession(Stream channel, ISftpHandler handler, SftpServerOptions options, ILogger logger)
+    {
+        _channel = channel;
+        _handler = handler;
+        _options = options;
+        _logger = logger;
+        _inFlight = new SemaphoreSlim(options.MaxInFlightRequests, options.MaxInFlightRequests);
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writer = WriteLoopAsync();
+        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(leaveOpen: true));
+        try
+        {
+            await ReadLoopAsync(reader, cts.Token);
+        }
+        finally
+        {
+            // Let started requests finish (their responses may still reach a half-closed peer).
+            for (var i = 0; i < _options.MaxInFlightRequests; i++)
+            {
+                await _inFlight.WaitAsync(CancellationToken.None);
+            }
+
+            _responses.Writer.TryComplete();
+            await writer;
+            await reader.CompleteAsync();
+            await AbortOpenHandlesAsync();
+        }
+    }
+
+    public void Dispose() => _inFlight.Dispose();
+
+    private async Task ReadLoopAsync(PipeReader reader, CancellationToken ct)
+    {
+        var initialised = false;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(ct);
+            }
+            catch (IOException e)
+            {
+                _logger.LogInformation(e, "SFTP channel read failed; ending session");
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var buffer = result.Buffer;
+            try
+            {
+                while (SftpFrameReader.TryReadFrame(ref buffer, _options.MaxPacketLength, out var payload))
+                {
+                    SftpPacket packet;
+                    try
+                    {
+                        packet = SftpPacketCodec.Decode(payload);
+                    }
+                    catch (SftpProtocolException e) when (initialised && e.RequestId is { } id)
+                    {
+                        // §7: a request we cannot parse is answered, not fatal, when its id is known.
+                        _logger.LogWarning("SFTP request {RequestId} malformed: {Reason}", id, e.Message);
+                        var code = e.Error == SftpProtocolError.UnknownPacketType ? SftpStatusCode.OpUnsupported : SftpStatusCode.BadMessage;
+                        Send(new StatusPacket(id, code, e.Message));
+                        continue;
+                    }
+
+                    if (!initialised)
+                    {
+                        // §4: the first packet is INIT; we answer with version 3 and our extensions.
+                        if (packet is not InitPacket init)
+                        {
+                            throw new SftpProtocolException(SftpProtocolError.UnexpectedPacket, $"expected SSH_FXP_INIT, got type {packet.Type}");
+                        }
+
+                        if (init.Version < ProtocolVersion)
+                        {
+                            throw new SftpProtocolException(SftpProtocolError.UnsupportedVersion, $"client speaks SFTP version {init.Version}; only 3 is supported");
+                        }
+
+                        Send(new VersionPacket(ProtocolVersion, OpenSshExtensions.Advertised));
+                        initialised = true;
+                        continue;
+                    }
+
+                    if (packet is not SftpRequest request || packet is InitPacket or VersionPacket or StatusPacket or HandlePacket or DataPacket or NamePacket or AttrsPacket or ExtendedReplyPacket)
+                    {
+                        var id = (packet as SftpRequest)?.RequestId ?? 0;
+                        Send(new StatusPacket(id, SftpStatusCode.BadMessage, $"packet type {packet.Type} is not a request"));
+                        continue;
+                    }
+
+                    await _inFlight.WaitAsync(ct);
+                    Start(request, ct);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (result.IsCompleted)
+            {
+                if (buffer.Length > 0)
+                {
+                    _logger.LogInformation("SFTP channel closed in the middle of a packet");
+                }
+
+                return;
+            }
+        }
+    }
+
+    private void Start(SftpRequest request, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var prerequisite = Admit(request, done.Task);
+        _ = RunRequestAsync(request, prerequisite, done, ct);
+    }
+
+    private Task Admit(SftpRequest request, Task done) => request switch
+    {
+        ReadPacket r => _ordering.Admit(done, RequestOrdering.Scope.Range, HandleKey(r.Handle), r.Offset, r.Length, writes: false),
+        WritePacket w => _ordering.Admit(done, RequestOrdering.Scope.Range, HandleKey(w.Handle), w.Offset, (ulong)w.Data.Length, writes: true),
+        SftpHandleRequest h => _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(h.Handle)),
+        FSetStatPacket f => _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(f.Handle)),
+        ExtendedPacket { Request: OpenSshExtensions.Fsync or OpenSshExtensions.FStatVfs } e => AdmitHandleExtension(e, done),
+        _ => _ordering.Admit(done, RequestOrdering.Scope.Everything),
+    };
+
+    private Task AdmitHandleExtension(ExtendedPacket e, Task done)
+    {
+        try
+        {
+            var handle = OpenSshExtensions.ReadSingleString(e.Data.Span, e.RequestId);
+            return _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(handle));
+        }
+        catch (SftpProtocolException)
+        {
+            return _ordering.Admit(done, RequestOrdering.Scope.Everything);
+        }
+    }
+
+    /// <summary>Our handles are 4-byte counters; anything else maps to 0, which is never issued.</summary>
+    private static uint HandleKey(byte[] handle) => handle.Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(handle) : 0;
+
+    private async Task RunRequestAsync(SftpRequest request, Task prerequisite, TaskCompletionSource done, CancellationToken ct)
+    {
+        try
+        {
+            await prerequisite;
+            SftpPacket response;
+            try
+            {
+                response = await ExecuteAsync(request, ct);
+            }
+            catch (SftpProtocolException e)
+            {
+                response = new StatusPacket(request.RequestId, SftpStatusCode.BadMessage, e.Message);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                response = new StatusPacket(request.RequestId, SftpStatusCode.ConnectionLost, "Session ending");
+            }
+#pragma warning disable CA1031 // A handler bug must fail one request, not the session (ISftpHandler contract).
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _logger.LogError(e, "SFTP handler failed on request {RequestId} ({Type})", request.RequestId, request.GetType().Name);
+                response = new StatusPacket(request.RequestId, SftpStatusCode.Failure, "Failure");
+            }
+
+            Send(response);
+        }
+        finally
+        {
+            done.TrySetResult();
+            _inFlight.Release();
+        }
+    }
+
+    private void Send(SftpPacket packet) => _responses.Writer.TryWrite(packet.ToFrame());
+
+    private async Task WriteLoopAsync()
+    {
+        var broken = false;
+        await foreach (var frame in ReadAllFramesAsync())
+        {
+            if (broken)
+            {
+                continue;
+            }
+
+            try
+            {
+                await _channel.WriteAsync(frame);
+                if (_responses.Reader.Count == 0)
+                {
+                    await _channel.FlushAsync();
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                // The peer is gone; keep draining so request tasks never block on us.
+                _logger.LogInformation(e, "SFTP channel write failed");
+                broken = true;
+            }
+        }
+    }
+
+    private IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAllFramesAsync() => _responses.Reader.ReadAllAsync();
+
+    private async ValueTask<SftpPacket> ExecuteAsync(SftpRequest request, CancellationToken ct)
+    {
+        var id = request.RequestId;
+        switch (request)
+        {
+            case OpenPacket open:
+                {
+                    if (_handles.Count >= _options.MaxOpenHandles)
+                    {
+                        return new StatusPacket(id, SftpStatusCode.Failure, "Too many open handles");
+                    }
+
+                    var result = await _handler.OpenFileAsync(open.Path, open.Flags, open.Attributes, ct);
+                    return result.IsOk ? new HandlePacket(id, Register(result.Value, directory: false)) : Status(id, result.Status);
+                }
+
+            case OpenDirPacket openDir:
+                {
+                    if (_handles.Count >= _options.MaxOpenHandles)
+                    {
+                        return new StatusPacket(id, SftpStatusCode.Failure, "Too many open handles");
+                    }
+
+                    var result = await _handler.OpenDirectoryAsync(openDir.Path, ct);
+                    return result.IsOk ? new HandlePacket(id, Register(result.Value, directory: true)) : Status(id, result.Status);
+                }
+
+            case ClosePacket close:
+                {
+                    if (!_handles.TryRemove(HandleKey(close.Handle), out var h))
+                    {
+                        return InvalidHandle(id);
+                    }
+
+                    return Status(id, await _handler.CloseAsync(h.Value, ct));
+                }
+
+            case ReadPacket read:
+                {
+                    if (!TryGetHandle(read.Handle, directory: false, out var h))
+                    {
+                        return InvalidHandle(id);
+                    }
+
+                    // §6.4: the server may return fewer bytes than asked for; we cap at MaxReadLength.
+                    var length = (int)Math.Min(read.Length, (uint)_options.MaxReadLength);
+                    var buffer = new byte[length];
+                    var result = await _handler.ReadAtAsync(h.Value, read.Offset, buffer, ct);
+                    if (!result.IsOk)
+                    {
+                        return Status(id, result.Status);
+                    }
+
+                    if (result.Value <= 0)
+                    {
+                        return new StatusPacket(id, SftpStatusCode.Eof, "End of file");
+                    }
+
+                    return new DataPacket(id, buffer.AsMemory(0, Math.Min(result.Value, length)));
+                }
+
+            case WritePacket write:
+                {
+                    if (!TryGetHandle(write.Handle, directory: false, out var h))
+                    {
+                        return InvalidHandle(id);
+                    }
+
+                    return Status(id, await _handler.WriteAtAsync(h.Value, write.Offset, write.Data, ct));
+                }
+
+            case ReadDirPacket readDir:
+                {
+                    if (!TryGetHandle(readDir.Handle, directory: true, out var h))
+                    {
+                        return InvalidHandle(id);
+                    }
+
+                    return await ReadDirectoryAsync(id, h, ct);
+                }
+
+            case StatPacket stat:
+                return Attrs(id, await _handler.StatAsync(stat.Path, ct));
+
+            case LStatPacket lstat:
+                return Attrs(id, await _handler.LStatAsync(lstat.Path, ct));
+
+            case FStatPacket fstat:
+                return TryGetHandle(fstat.Handle, directory: null, out var fh) ? Attrs(id, await _handler.FStatAsync(fh.Value, ct)) : InvalidHandle(id);
+
+            case SetStatPacket setStat:
+                return Status(id, await _handler.SetStatAsync(setStat.Path, setStat.Attributes, ct));
+
+            case FSetStatPacket fsetStat:
+                return TryGetHandle(fsetStat.Handle, directory: null, out var fsh) ? Status(id, await _handler.FSetStatAsync(fsh.Value, fsetStat.Attributes, ct)) : InvalidHandle(id);
+
+            case RemovePacket remove:
+                return Status(id, await _handler.RemoveAsync(remove.Path, ct));
+
+            case RenamePacket rename:
+                return Status(id, await _handler.RenameAsync(rename.OldPath, rename.NewPath, overwrite: false, ct));
+
+            case MkDirPacket mkdir:
+                return Status(id, await _handler.MakeDirectoryAsync(mkdir.Path, mkdir.Attributes, ct));
+
+            case RmDirPacket rmdir:
+                return Status(id, await _handler.RemoveDirectoryAsync(rmdir.Path, ct));
+
+            case RealPathPacket realPath:
+                return SingleName(id, await _handler.RealPathAsync(realPath.Path, ct));
+
+            case ReadLinkPacket readLink:
+                return SingleName(id, await _handler.ReadLinkAsync(readLink.Path, ct));
+
+            case SymlinkPacket symlink:
+                return Status(id, await _handler.SymlinkAsync(symlink.LinkPath, symlink.TargetPath, ct));
+
+            case ExtendedPacket extended:
+                return await ExecuteExtendedAsync(extended, ct);
+
+            default:
+                return new StatusPacket(id, SftpStatusCode.OpUnsupported, "Operation unsupported");
+        }
+    }
+
+    private async ValueTask<SftpPacket> ExecuteExtendedAsync(ExtendedPacket e, CancellationToken ct)
+    {
+        var id = e.RequestId;
+        switch (e.Request)
+        {
+            case OpenSshExtensions.Limits:
+                {
+                    var limits = new SftpLimits((ulong)_options.MaxPacketLength, (ulong)_options.MaxReadLength, (ulong)_options.MaxWriteLength, (ulong)_options.MaxOpenHandles);
+                    return new ExtendedReplyPacket(id, OpenSshExtensions.WriteLimits(limits));
+                }
+
+            case OpenSshExtensions.PosixRename:
+                {
+                    var (oldPath, newPath) = OpenSshExtensions.ReadPosixRename(e.Data.Span, id);
+                    return Status(id, await _handler.RenameAsync(oldPath, newPath, overwrite: true, ct));
+                }
+
+            case OpenSshExtensions.Fsync:
+                {
+                    var handle = OpenSshExtensions.ReadSingleString(e.Data.Span, id);
+                    return TryGetHandle(handle, directory: false, out var h) ? Status(id, await _handler.FsyncAsync(h.Value, ct)) : InvalidHandle(id);
+                }
+
+            case OpenSshExtensions.StatVfs:
+                {
+                    var path = DecodePath(OpenSshExtensions.ReadSingleString(e.Data.Span, id), id);
+                    var result = await _handler.StatVfsAsync(path, ct);
+                    return result.IsOk ? new ExtendedReplyPacket(id, OpenSshExtensions.WriteStatVfs(result.Value)) : Status(id, result.Status);
+                }
+
+            default:
+                // §8: unknown extended requests get SSH_FX_OP_UNSUPPORTED.
+                return new StatusPacket(id, SftpStatusCode.OpUnsupported, $"Unsupported extension {e.Request}");
+        }
+    }
+
+    private static string DecodePath(byte[] bytes, uint id)
+    {
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new SftpProtocolException(SftpProtocolError.InvalidUtf8, "path is not valid UTF-8", id);
+        }
+    }
+
+    private async ValueTask<SftpPacket> ReadDirectoryAsync(uint id, OpenHandle h, CancellationToken ct)
+    {
+        if (h.PendingEntries.Count == 0)
+        {
+            var result = await _handler.ReadDirectoryAsync(h.Value, ct);
+            if (!result.IsOk)
+            {
+                return Status(id, result.Status);
+            }
+
+            foreach (var entry in result.Value)
+            {
+                h.PendingEntries.Enqueue(entry);
+            }
+
+            if (h.PendingEntries.Count == 0)
+            {
+                return new StatusPacket(id, SftpStatusCode.Eof, "End of file");
+            }
+        }
+
+        // Keep each NAME packet within what OpenSSH's client accepts (256 KiB); the rest waits for the next READDIR.
+        var budget = Math.Min(_options.MaxPacketLength, 256 * 1024) - 1024;
+        var batch = new List<SftpFileEntry>();
+        while (h.PendingEntries.TryPeek(out var next))
+        {
+            var size = EstimateSize(next);
+            if (batch.Count > 0 && size > budget)
+            {
+                break;
+            }
+
+            budget -= size;
+            batch.Add(h.PendingEntries.Dequeue());
+        }
+
+        return new NamePacket(id, batch);
+    }
+
+    private static int EstimateSize(SftpFileEntry e) =>
+        8 + Encoding.UTF8.GetByteCount(e.FileName) + Encoding.UTF8.GetByteCount(e.LongName) + 40
+        + e.Attributes.Extended.Sum(x => 8 + Encoding.UTF8.GetByteCount(x.Type) + x.Data.Length);
+
+    private byte[] Register(object value, bool directory)
+    {
+        var key = (uint)Interlocked.Increment(ref _nextHandle);
+        _handles[key] = new OpenHandle(value, directory);
+        var wire = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(wire, key);
+        return wire;
+    }
+
+    private bool TryGetHandle(byte[] wire, bool? directory, out OpenHandle handle)
+    {
+        if (_handles.TryGetValue(HandleKey(wire), out var h) && (directory is null || h.IsDirectory == directory))
+        {
+            handle = h;
+            return true;
+        }
+
+        handle = null!;
+        return false;
+    }
+
+    private async Task AbortOpenHandlesAsync()
+    {
+        foreach (var key in _handles.Keys.ToList())
+        {
+            if (!_handles.TryRemove(key, out var h))
+            {
+                continue;
+            }
+
+            try
+            {
+                await _handler.AbortAsync(h.Value);
+            }
+#pragma warning disable CA1031 // One failing abort must not stop the others.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _logger.LogError(e, "SFTP handler failed to abort an open handle");
+            }
+        }
+    }
+
+    private static StatusPacket InvalidHandle(uint id) => new(id, SftpStatusCode.Failure, "Invalid handle");
+
+    private static StatusPacket Status(uint id, SftpStatus status) => new(id, status.Code, status.Message ?? string.Empty);
+
+    private static SftpPacket Attrs(uint id, SftpResult<SftpAttributes> result) =>
+        result.IsOk ? new AttrsPacket(id, result.Value) : Status(id, result.Status);
+
+    /// <summary>§7: REALPATH and READLINK answer with a NAME of one entry; like OpenSSH, longname = name and no attributes.</summary>
+    private static SftpPacket SingleName(uint id, SftpResult<string> result) =>
+        result.IsOk ? new NamePacket(id, [new SftpFileEntry(result.Value, result.Value, SftpAttributes.Empty)]) : Status(id, result.Status);
+
+    private sealed class OpenHandle(object value, bool isDirectory)
+    {
+        public object Value { get; } = value;
+
+        public bool IsDirectory { get; } = isDirectory;
+
+        public Queue<SftpFileEntry> PendingEntries { get; } = new();
+    }
+}
