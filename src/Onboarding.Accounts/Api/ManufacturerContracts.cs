@@ -1,3 +1,4 @@
+using Onboarding.Accounts.Contracts;
 using Onboarding.HostKeys.Contracts;
 
 namespace Onboarding.Accounts.Api;
@@ -15,7 +16,18 @@ public sealed record ManufacturerView(
     DateTimeOffset CredentialsRotatedAt,
     DateTimeOffset? DisabledAt,
     SftpConnection Sftp,
-    CallHomeConnection CallHome);
+    CallHomeConnection CallHome,
+    DeviceTrust DeviceTrust);
+
+/// <summary>What the NMS checks about this manufacturer's device certificates.</summary>
+/// <param name="CaCertificates">Empty until the customer registers the manufacturer's factory CA.</param>
+public sealed record DeviceTrust(SerialExtraction SerialExtraction, IReadOnlyList<CaCertificateView> CaCertificates);
+
+public sealed record CaCertificateView(string Subject, string Sha256Fingerprint, DateTimeOffset NotAfter);
+
+/// <param name="CertificatesPem">One or more PEM CA certificates (the manufacturer's factory CA and intermediates).</param>
+/// <param name="SerialExtraction">Where the serial is in device certificates; default subject serialNumber.</param>
+public sealed record SetDeviceTrustRequest(string? CertificatesPem, SerialExtraction? SerialExtraction);
 
 /// <summary>How the manufacturer's server reaches the NMS SFTP drop. Pin one of the fingerprints.</summary>
 public sealed record SftpConnection(string Host, int Port, string Username, IReadOnlyList<HostKeyFingerprint> HostKeyFingerprints);

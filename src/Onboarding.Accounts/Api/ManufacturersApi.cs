@@ -34,6 +34,9 @@ internal static class ManufacturersApi
         group.MapPost("/{id:guid}/credentials", RotateCredentials)
             .WithName("RotateManufacturerCredentials")
             .WithSummary("Issue a new SFTP passphrase; the current one stops working at once.");
+        group.MapPut("/{id:guid}/ca", SetDeviceTrust)
+            .WithName("SetManufacturerCa")
+            .WithSummary("Register the manufacturer's factory CA (PEM) that device certificates must chain to, and where the serial is.");
         group.MapPost("/{id:guid}/disable", (Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken ct) => SetEnabled(id, false, user, context, ct))
             .WithName("DisableManufacturer")
             .WithSummary("Cut the manufacturer off: its SFTP logins are refused until it is enabled again.");
@@ -50,7 +53,8 @@ internal static class ManufacturersApi
         public ManufacturerView View(Manufacturer m) => new(
             m.Id, m.Name, m.ServerDnsName, m.Enabled, m.CreatedAt, m.CredentialsRotatedAt, m.DisabledAt,
             new SftpConnection(Endpoint.Value.PublicHost, Endpoint.Value.SftpPort, m.SftpUsername, HostKeys.Fingerprints),
-            new CallHomeConnection(Endpoint.Value.CallHomeHost ?? Endpoint.Value.PublicHost, Endpoint.Value.CallHomePort));
+            new CallHomeConnection(Endpoint.Value.CallHomeHost ?? Endpoint.Value.PublicHost, Endpoint.Value.CallHomePort),
+            new DeviceTrust(m.SerialExtraction, DeviceTrustPem.Describe(m.CaCertificatesPem)));
     }
 
     private static async Task<Results<Created<ManufacturerCredentials>, ValidationProblem, ProblemHttpResult>> Register(
@@ -144,6 +148,26 @@ internal static class ManufacturersApi
             context.Logger.LogInformation("Manufacturer {ManufacturerId} {Change}", manufacturer.Id, enabled ? "enabled" : "disabled");
         }
 
+        return TypedResults.Ok(context.View(manufacturer));
+    }
+
+    private static async Task<Results<Ok<ManufacturerView>, ValidationProblem, ProblemHttpResult>> SetDeviceTrust(
+        Guid id, SetDeviceTrustRequest request, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+    {
+        var validation = new Validation();
+        var pem = DeviceTrustPem.Validate(request.CertificatesPem, validation, "certificatesPem");
+        if (!validation.IsValid)
+            return TypedResults.ValidationProblem(validation.Errors);
+
+        var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
+        if (manufacturer is null)
+            return NotFound(id);
+
+        manufacturer.CaCertificatesPem = pem;
+        manufacturer.SerialExtraction = request.SerialExtraction ?? SerialExtraction.SubjectSerialNumber;
+        await context.Db.SaveChangesAsync(cancellationToken);
+        context.Logger.LogInformation("Manufacturer {ManufacturerId} factory CA set ({Count} certificates, serial from {SerialExtraction})",
+            manufacturer.Id, DeviceTrustPem.Describe(pem).Count, manufacturer.SerialExtraction);
         return TypedResults.Ok(context.View(manufacturer));
     }
 

@@ -1,6 +1,8 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace Onboarding.Accounts.Contracts;
 
-/// <summary>What the SFTP drop needs to know about manufacturer accounts.</summary>
+/// <summary>What other modules (the SFTP drop, the inventory) need to know about manufacturer accounts.</summary>
 public interface IManufacturerAccounts
 {
     /// <summary>
@@ -8,6 +10,22 @@ public interface IManufacturerAccounts
     /// current one and the customer has not disabled the manufacturer. Timing does not reveal which failed.
     /// </summary>
     Task<ManufacturerAccount?> AuthenticateAsync(string sftpUsername, string passphrase, CancellationToken cancellationToken);
+
+    /// <summary>The current state of a manufacturer account and what its devices' certificates must satisfy; null if unknown.</summary>
+    Task<ManufacturerTrust?> GetTrustAsync(Guid manufacturerId, CancellationToken cancellationToken);
+
+    /// <summary>Tenant check for other modules' endpoints: does this customer own this manufacturer?</summary>
+    Task<bool> IsOwnedByAsync(Guid manufacturerId, Guid customerId, CancellationToken cancellationToken);
 }
 
 public sealed record ManufacturerAccount(Guid ManufacturerId, Guid CustomerId, string ManufacturerName, string SftpUsername);
+
+/// <param name="CaCertificates">Empty when the customer registered no CA: the chain is then not checked.</param>
+public sealed record ManufacturerTrust(
+    Guid ManufacturerId,
+    string ManufacturerName,
+    Guid CustomerId,
+    string CustomerName,
+    bool Enabled,
+    X509Certificate2Collection CaCertificates,
+    SerialExtraction SerialExtraction);

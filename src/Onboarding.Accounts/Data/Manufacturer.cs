@@ -1,3 +1,5 @@
+using Onboarding.Accounts.Contracts;
+
 namespace Onboarding.Accounts.Data;
 
 /// <summary>A manufacturer a customer buys devices from, and the SFTP account the NMS issued to it.</summary>
@@ -28,6 +30,11 @@ internal sealed class Manufacturer
     public DateTimeOffset CredentialsRotatedAt { get; set; }
 
     public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>The factory CA certificates (PEM) that device certificates must chain to; null until the customer registers one.</summary>
+    public string? CaCertificatesPem { get; set; }
+
+    public SerialExtraction SerialExtraction { get; set; } = SerialExtraction.SubjectSerialNumber;
 
     public static string Normalize(string name) => name.Trim().ToUpperInvariant();
 }

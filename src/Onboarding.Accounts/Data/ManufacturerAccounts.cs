@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.EntityFrameworkCore;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Security;
@@ -17,4 +18,21 @@ internal sealed class ManufacturerAccounts(AccountsDbContext db) : IManufacturer
             ? new ManufacturerAccount(manufacturer.Id, manufacturer.CustomerId, manufacturer.Name, manufacturer.SftpUsername)
             : null;
     }
+
+    public async Task<ManufacturerTrust?> GetTrustAsync(Guid manufacturerId, CancellationToken cancellationToken)
+    {
+        var manufacturer = await db.Manufacturers.AsNoTracking().Include(m => m.Customer)
+            .SingleOrDefaultAsync(m => m.Id == manufacturerId, cancellationToken);
+        if (manufacturer is null)
+            return null;
+
+        var cas = new X509Certificate2Collection();
+        if (manufacturer.CaCertificatesPem is { } pem)
+            cas.ImportFromPem(pem);
+        return new ManufacturerTrust(manufacturer.Id, manufacturer.Name, manufacturer.CustomerId, manufacturer.Customer!.Name,
+            manufacturer.Enabled, cas, manufacturer.SerialExtraction);
+    }
+
+    public Task<bool> IsOwnedByAsync(Guid manufacturerId, Guid customerId, CancellationToken cancellationToken) =>
+        db.Manufacturers.AnyAsync(m => m.Id == manufacturerId && m.CustomerId == customerId, cancellationToken);
 }

@@ -1,0 +1,34 @@
+namespace Onboarding.Drop;
+
+public sealed class DropOptions
+{
+    /// <summary>Where the SFTP drop listens; manufacturers are told <c>Nms:SftpPort</c>, normally the same.</summary>
+    public int Port { get; set; } = 2222;
+
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Set false to run without the SFTP listener (e.g. a Redirect-only host).</summary>
+    public bool Enabled { get; set; } = true;
+
+    public DropQuota Quota { get; set; } = new();
+
+    /// <summary>Failed logins from one address, or for one username, before it is locked out.</summary>
+    public int MaxFailedLogins { get; set; } = 10;
+
+    public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Delay after each failed authentication attempt, before the client may try again.</summary>
+    public TimeSpan FailedLoginDelay { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>Per-manufacturer limits on what the drop keeps.</summary>
+public sealed class DropQuota
+{
+    public long MaxFileBytes { get; set; } = 4 * 1024 * 1024;
+
+    public int MaxFiles { get; set; } = 100_000;
+
+    public long MaxTotalBytes { get; set; } = 1024L * 1024 * 1024;
+}

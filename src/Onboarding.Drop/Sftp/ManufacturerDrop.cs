@@ -1,0 +1,337 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Onboarding.Accounts.Contracts;
+using Onboarding.Drop.Data;
+using Onboarding.Inventory.Contracts;
+using Onboarding.Sftp;
+
+namespace Onboarding.Drop.Sftp;
+
+/// <summary>
+/// One manufacturer's SFTP session on the drop: <c>/incoming</c> takes uploads (each bookkept on CLOSE),
+/// <c>/processed</c> and <c>/rejected</c> hold a <c>&lt;name&gt;.result</c> file per upload saying what happened.
+/// Requests may run concurrently, so every database call gets its own scope.
+/// </summary>
+internal sealed class ManufacturerDrop(
+    ManufacturerAccount account,
+    IServiceScopeFactory scopes,
+    DropQuota quota,
+    TimeProvider clock,
+    ILogger logger) : ISftpHandler
+{
+    private const uint Directory = 0x4000;
+    private const uint RegularFile = 0x8000;
+    private const string ResultSuffix = ".result";
+
+    private string Source => $"sftp:{account.SftpUsername}";
+
+    public ValueTask<SftpResult<object>> OpenFileAsync(string path, SftpOpenFlags flags, SftpAttributes attributes, CancellationToken cancellationToken)
+    {
+        var resolved = DropPath.Resolve(path);
+        if (!resolved.IsOk)
+            return Refuse<object>(path, resolved.Status);
+        var target = resolved.Value;
+
+        if ((flags & SftpOpenFlags.Write) != 0)
+        {
+            if (target.Folder != DropFolder.Incoming || target.Name is null)
+                return Refuse<object>(path, SftpStatus.PermissionDenied("uploads go to /incoming; the other folders are read-only"));
+            if (!DropPath.IsValidUploadName(target.Name))
+            {
+                return Refuse<object>(path, SftpStatus.PermissionDenied(
+                    "file names may use letters, digits, '.', '_' and '-', must not start with '.', and have at most 128 characters"));
+            }
+
+            logger.LogInformation("Upload of {FileName} started", target.Name);
+            return ValueTask.FromResult<SftpResult<object>>(new UploadBuffer(target.Name, quota.MaxFileBytes));
+        }
+
+        return OpenResultAsync(path, target, cancellationToken);
+    }
+
+    private async ValueTask<SftpResult<object>> OpenResultAsync(string path, DropPath target, CancellationToken cancellationToken)
+    {
+        var upload = await FindResultAsync(target, cancellationToken);
+        if (upload is null)
+            return await Refuse<object>(path, SftpStatus.NoSuchFile($"no such file: {path}"));
+        return new ResultFile(Encoding.UTF8.GetBytes(upload.Report));
+    }
+
+    public ValueTask<SftpStatus> WriteAtAsync(object handle, ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(handle is UploadBuffer upload
+            ? upload.WriteAt(offset, data.Span)
+            : SftpStatus.PermissionDenied("this handle is not open for writing"));
+
+    public ValueTask<SftpResult<int>> ReadAtAsync(object handle, ulong offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (handle is not ResultFile file)
+            return ValueTask.FromResult<SftpResult<int>>(SftpStatus.PermissionDenied("uploads cannot be read back; read the .result file instead"));
+        if (offset >= (ulong)file.Content.Length)
+            return ValueTask.FromResult<SftpResult<int>>(SftpStatus.Eof());
+        var count = (int)Math.Min((ulong)buffer.Length, (ulong)file.Content.Length - offset);
+        file.Content.AsSpan((int)offset, count).CopyTo(buffer.Span);
+        return ValueTask.FromResult<SftpResult<int>>(count);
+    }
+
+    public async ValueTask<SftpStatus> CloseAsync(object handle, CancellationToken cancellationToken) =>
+        handle is UploadBuffer upload ? await CommitAsync(upload, cancellationToken) : SftpStatus.Ok;
+
+    public ValueTask AbortAsync(object handle)
+    {
+        if (handle is UploadBuffer upload)
+            logger.LogWarning("Upload of {FileName} abandoned: the connection ended before CLOSE; nothing was kept", upload.Name);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>CLOSE of an upload: keep the raw file, bookkeep its records, record the outcome, tell the client.</summary>
+    private async Task<SftpStatus> CommitAsync(UploadBuffer buffer, CancellationToken cancellationToken)
+    {
+        var content = buffer.ToArray();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DropDbContext>();
+
+        var usage = await db.Uploads.Where(u => u.ManufacturerId == account.ManufacturerId)
+            .GroupBy(_ => 1).Select(g => new { Files = g.Count(), Bytes = g.Sum(u => u.Size) })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (usage is not null && (usage.Files >= quota.MaxFiles || usage.Bytes + content.Length > quota.MaxTotalBytes))
+        {
+            logger.LogWarning("Upload of {FileName} refused: quota of {MaxFiles} files / {MaxTotalBytes} bytes reached", buffer.Name, quota.MaxFiles, quota.MaxTotalBytes);
+            return SftpStatus.Failure($"quota exceeded: at most {quota.MaxFiles} files and {quota.MaxTotalBytes} bytes per manufacturer; ask the customer to raise it");
+        }
+
+        var upload = new Upload
+        {
+            Id = Guid.CreateVersion7(),
+            ManufacturerId = account.ManufacturerId,
+            CustomerId = account.CustomerId,
+            FileName = buffer.Name,
+            Size = content.Length,
+            Sha256 = Convert.ToHexStringLower(SHA256.HashData(content)),
+            Content = content,
+            ReceivedAt = clock.GetUtcNow(),
+            Outcome = UploadOutcome.Pending,
+            Summary = "received, not yet bookkept",
+            Report = "",
+        };
+        db.Uploads.Add(upload);
+        await db.SaveChangesAsync(cancellationToken);
+
+        BookkeepingOutcome outcome;
+        try
+        {
+            outcome = await scope.ServiceProvider.GetRequiredService<IDeviceBookkeeping>()
+                .BookkeepAsync(account.ManufacturerId, buffer.Name, Source, content, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Upload {UploadId} of {FileName} was kept but could not be bookkept", upload.Id, buffer.Name);
+            return SftpStatus.Failure($"the upload was kept (id {upload.Id}) but could not be processed because of an NMS error; try again later");
+        }
+
+        upload.Outcome = outcome.Accepted ? UploadOutcome.Accepted : UploadOutcome.Rejected;
+        upload.Summary = outcome.Summary;
+        upload.Report = Report(upload, outcome);
+        await db.SaveChangesAsync(CancellationToken.None);
+
+        if (outcome.Accepted)
+        {
+            logger.LogInformation("Upload {UploadId} of {FileName} accepted: {Summary}", upload.Id, buffer.Name, outcome.Summary);
+            return SftpStatus.Ok;
+        }
+
+        logger.LogWarning("Upload {UploadId} of {FileName} rejected: {Summary}", upload.Id, buffer.Name, outcome.Summary);
+        return SftpStatus.Failure($"record rejected: {outcome.Summary} (see /rejected/{buffer.Name}{ResultSuffix})");
+    }
+
+    private static string Report(Upload upload, BookkeepingOutcome outcome)
+    {
+        var report = new StringBuilder()
+            .Append("file: ").Append(upload.FileName).Append('\n')
+            .Append("received: ").Append(upload.ReceivedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture)).Append('\n')
+            .Append("size: ").Append(upload.Size).Append(" bytes, sha256 ").Append(upload.Sha256).Append('\n')
+            .Append("outcome: ").Append(outcome.Accepted ? "ACCEPTED" : "REJECTED").Append(" - ").Append(outcome.Summary).Append('\n');
+        foreach (var line in outcome.Lines)
+            report.Append(line).Append('\n');
+        return report.ToString();
+    }
+
+    public async ValueTask<SftpResult<object>> OpenDirectoryAsync(string path, CancellationToken cancellationToken)
+    {
+        var resolved = DropPath.Resolve(path);
+        if (!resolved.IsOk)
+            return await Refuse<object>(path, resolved.Status);
+        var target = resolved.Value;
+        if (target.Name is not null)
+            return await Refuse<object>(path, SftpStatus.NoSuchFile($"not a directory: {path}"));
+
+        var now = clock.GetUtcNow();
+        List<SftpFileEntry> entries = target.Folder switch
+        {
+            DropFolder.Root => [Entry(".", FolderAttributes(DropFolder.Root), now), Entry("..", FolderAttributes(DropFolder.Root), now),
+                .. new[] { DropFolder.Incoming, DropFolder.Processed, DropFolder.Rejected }
+                    .Select(f => Entry(f.ToString().ToLowerInvariant(), FolderAttributes(f), now))],
+            DropFolder.Incoming => [Entry(".", FolderAttributes(DropFolder.Incoming), now), Entry("..", FolderAttributes(DropFolder.Root), now)],
+            _ => [Entry(".", FolderAttributes(target.Folder), now), Entry("..", FolderAttributes(DropFolder.Root), now),
+                .. (await ResultsAsync(target.Folder, cancellationToken)).Select(u => Entry(u.FileName + ResultSuffix, ResultAttributes(u), now))],
+        };
+        return new DirectoryListing(entries);
+    }
+
+    public ValueTask<SftpResult<IReadOnlyList<SftpFileEntry>>> ReadDirectoryAsync(object handle, CancellationToken cancellationToken)
+    {
+        if (handle is not DirectoryListing listing)
+            return ValueTask.FromResult<SftpResult<IReadOnlyList<SftpFileEntry>>>(SftpStatus.Failure("not a directory handle"));
+        return ValueTask.FromResult(new SftpResult<IReadOnlyList<SftpFileEntry>>(listing.Next()));
+    }
+
+    public async ValueTask<SftpResult<SftpAttributes>> StatAsync(string path, CancellationToken cancellationToken)
+    {
+        var resolved = DropPath.Resolve(path);
+        if (!resolved.IsOk)
+            return await Refuse<SftpAttributes>(path, resolved.Status);
+        var target = resolved.Value;
+        if (target.Name is null)
+            return FolderAttributes(target.Folder);
+        var upload = target.Folder == DropFolder.Incoming ? null : await FindResultAsync(target, cancellationToken);
+        return upload is null ? SftpStatus.NoSuchFile($"no such file: {path}") : ResultAttributes(upload);
+    }
+
+    public ValueTask<SftpResult<SftpAttributes>> LStatAsync(string path, CancellationToken cancellationToken) => StatAsync(path, cancellationToken);
+
+    public ValueTask<SftpResult<SftpAttributes>> FStatAsync(object handle, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<SftpResult<SftpAttributes>>(handle switch
+        {
+            ResultFile file => new SftpAttributes { Size = (ulong)file.Content.Length, Permissions = RegularFile | 0x100 },
+            UploadBuffer => new SftpAttributes { Size = 0, Permissions = RegularFile | 0x180 },
+            _ => FolderAttributes(DropFolder.Root),
+        });
+
+    // Clients such as scp set times and modes after an upload; the drop keeps no such metadata, so accept and ignore.
+    public ValueTask<SftpStatus> FSetStatAsync(object handle, SftpAttributes attributes, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(SftpStatus.Ok);
+
+    public ValueTask<SftpStatus> SetStatAsync(string path, SftpAttributes attributes, CancellationToken cancellationToken)
+    {
+        var resolved = DropPath.Resolve(path);
+        return ValueTask.FromResult(resolved.IsOk ? SftpStatus.Ok : resolved.Status);
+    }
+
+    public ValueTask<SftpStatus> RemoveAsync(string path, CancellationToken cancellationToken) =>
+        RefuseStatus(path, "the drop keeps every upload; files cannot be removed");
+
+    public ValueTask<SftpStatus> RenameAsync(string oldPath, string newPath, bool overwrite, CancellationToken cancellationToken) =>
+        RefuseStatus(oldPath, "files in the drop cannot be renamed; upload under the final name");
+
+    public ValueTask<SftpStatus> MakeDirectoryAsync(string path, SftpAttributes attributes, CancellationToken cancellationToken) =>
+        RefuseStatus(path, "the drop has a fixed layout: /incoming, /processed, /rejected");
+
+    public ValueTask<SftpStatus> RemoveDirectoryAsync(string path, CancellationToken cancellationToken) =>
+        RefuseStatus(path, "the drop has a fixed layout: /incoming, /processed, /rejected");
+
+    public ValueTask<SftpStatus> SymlinkAsync(string linkPath, string targetPath, CancellationToken cancellationToken) =>
+        RefuseStatus(linkPath, "links are not allowed in the drop");
+
+    public ValueTask<SftpResult<string>> ReadLinkAsync(string path, CancellationToken cancellationToken) =>
+        Refuse<string>(path, SftpStatus.PermissionDenied("links are not allowed in the drop"));
+
+    public ValueTask<SftpResult<string>> RealPathAsync(string path, CancellationToken cancellationToken)
+    {
+        var resolved = DropPath.Resolve(path);
+        return resolved.IsOk
+            ? ValueTask.FromResult<SftpResult<string>>(resolved.Value.ToString())
+            : Refuse<string>(path, resolved.Status);
+    }
+
+    public async ValueTask<SftpResult<SftpStatVfs>> StatVfsAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DropDbContext>();
+        var files = await db.Uploads.CountAsync(u => u.ManufacturerId == account.ManufacturerId, cancellationToken);
+        var bytes = await db.Uploads.Where(u => u.ManufacturerId == account.ManufacturerId).SumAsync(u => (long?)u.Size, cancellationToken) ?? 0;
+        const ulong block = 4096;
+        var totalBlocks = (ulong)quota.MaxTotalBytes / block;
+        var freeBlocks = (ulong)Math.Max(0, quota.MaxTotalBytes - bytes) / block;
+        var freeFiles = (ulong)Math.Max(0, quota.MaxFiles - files);
+        return new SftpStatVfs(block, block, totalBlocks, freeBlocks, freeBlocks, (ulong)quota.MaxFiles, freeFiles, freeFiles, 0, 0, DropPath.MaxNameLength);
+    }
+
+    /// <summary>The result files of one folder; a name uploaded more than once shows its latest outcome.</summary>
+    private async Task<List<ResultEntry>> ResultsAsync(DropFolder folder, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var outcome = folder == DropFolder.Processed ? UploadOutcome.Accepted : UploadOutcome.Rejected;
+        var results = await scope.ServiceProvider.GetRequiredService<DropDbContext>().Uploads.AsNoTracking()
+            .Where(u => u.ManufacturerId == account.ManufacturerId && u.Outcome == outcome)
+            .OrderByDescending(u => u.ReceivedAt)
+            .Select(u => new ResultEntry(u.FileName, u.ReceivedAt, u.Report))
+            .ToListAsync(cancellationToken);
+        return [.. results.DistinctBy(r => r.FileName)];
+    }
+
+    private async Task<ResultEntry?> FindResultAsync(DropPath target, CancellationToken cancellationToken)
+    {
+        if (target.Folder is not (DropFolder.Processed or DropFolder.Rejected) || target.Name is null || !target.Name.EndsWith(ResultSuffix, StringComparison.Ordinal))
+            return null;
+        var fileName = target.Name[..^ResultSuffix.Length];
+        var outcome = target.Folder == DropFolder.Processed ? UploadOutcome.Accepted : UploadOutcome.Rejected;
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<DropDbContext>().Uploads.AsNoTracking()
+            .Where(u => u.ManufacturerId == account.ManufacturerId && u.FileName == fileName && u.Outcome == outcome)
+            .OrderByDescending(u => u.ReceivedAt)
+            .Select(u => new ResultEntry(u.FileName, u.ReceivedAt, u.Report))
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    // /incoming is rwx (uploads, and an empty listing), the others r-x: the permission bits tell clients the truth.
+    private static SftpAttributes FolderAttributes(DropFolder folder) => new()
+    {
+        Size = 4096,
+        Permissions = Directory | (folder == DropFolder.Incoming ? 0x1C0u : 0x140u),
+        ModifyTime = 0,
+        AccessTime = 0,
+    };
+
+    private static SftpAttributes ResultAttributes(ResultEntry upload) => new()
+    {
+        Size = (ulong)Encoding.UTF8.GetByteCount(upload.Report),
+        Permissions = RegularFile | 0x100,
+        ModifyTime = (uint)upload.ReceivedAt.ToUnixTimeSeconds(),
+        AccessTime = (uint)upload.ReceivedAt.ToUnixTimeSeconds(),
+    };
+
+    private SftpFileEntry Entry(string name, SftpAttributes attributes, DateTimeOffset now) =>
+        new(name, SftpLongName.Format(name, attributes, account.SftpUsername, "nms", now), attributes);
+
+    private ValueTask<SftpResult<T>> Refuse<T>(string path, SftpStatus status)
+    {
+        logger.LogWarning("Refused {Path}: {Reason}", path, status.Message);
+        return ValueTask.FromResult<SftpResult<T>>(status);
+    }
+
+    private ValueTask<SftpStatus> RefuseStatus(string path, string reason)
+    {
+        logger.LogWarning("Refused {Path}: {Reason}", path, reason);
+        return ValueTask.FromResult(SftpStatus.PermissionDenied(reason));
+    }
+
+    private sealed record ResultFile(byte[] Content);
+
+    private sealed record ResultEntry(string FileName, DateTimeOffset ReceivedAt, string Report);
+
+    /// <summary>All entries in one batch, then the empty batch that means end of directory.</summary>
+    private sealed class DirectoryListing(List<SftpFileEntry> entries)
+    {
+        private bool _sent;
+
+        public List<SftpFileEntry> Next()
+        {
+            if (_sent)
+                return [];
+            _sent = true;
+            return entries;
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace Onboarding.Inventory.Contracts;
+
+/// <summary>Bookkeeps the device records in a file a manufacturer uploaded.</summary>
+public interface IDeviceBookkeeping
+{
+    /// <summary>
+    /// Validates every record and, only if all are acceptable, upserts them in one transaction (all or nothing).
+    /// Never throws for bad content: the outcome says what was wrong with which record.
+    /// </summary>
+    Task<BookkeepingOutcome> BookkeepAsync(Guid manufacturerId, string fileName, string source, ReadOnlyMemory<byte> content,
+        CancellationToken cancellationToken);
+}
+
+/// <param name="Accepted">True when every record was bookkept (new or unchanged).</param>
+/// <param name="Summary">One line, e.g. "3 records: 2 new, 1 unchanged", or the first reason for a rejection.</param>
+/// <param name="Lines">One line per record or per problem, for the human-readable result file.</param>
+public sealed record BookkeepingOutcome(bool Accepted, string Summary, IReadOnlyList<string> Lines, int NewDevices, int UnchangedDevices);
