@@ -47,6 +47,9 @@ internal sealed class SshTransport : IAsyncDisposable
     public NegotiatedAlgorithms? Algorithms { get; private set; }
     public int KeyExchangeCount { get; private set; }
 
+    /// <summary>Sequence number of the last message returned by <see cref="ReceiveAsync"/> (for SSH_MSG_UNIMPLEMENTED).</summary>
+    public uint LastReceivedSequence { get; private set; }
+
     /// <summary>Client role: server-sig-algs from the server's EXT_INFO (RFC 8308 §3.1), or null.</summary>
     public IReadOnlyList<string>? ServerSigAlgs { get; private set; }
 
@@ -118,6 +121,7 @@ internal sealed class SshTransport : IAsyncDisposable
                 default:
                     if (SshMessageNumbers.IsKexMethodMessage(p[0]))
                         throw Error(SshDisconnectReason.ProtocolError, $"Unexpected key exchange message {p[0]}");
+                    LastReceivedSequence = unchecked(_packets.ReadSequence - 1);
                     if (NeedsRekey())
                         await InitiateRekeyAsync().ConfigureAwait(false);
                     return p;
