@@ -1,7 +1,7 @@
 namespace Onboarding.Ssh;
 
 /// <summary>A peer sent something the SSH protocol does not allow; the session ends with this reason.</summary>
-public sealed class SshProtocolException(SshDisconnectReason reason, string message) : Exception(message)
+public class SshProtocolException(SshDisconnectReason reason, string message) : Exception(message)
 {
     public SshDisconnectReason Reason { get; } = reason;
 }
@@ -25,3 +25,6 @@ public enum SshDisconnectReason : uint
     NoMoreAuthMethodsAvailable = 14,
     IllegalUserName = 15,
 }
+
+/// <summary>Authentication failed: the client ran out of methods, or the server refused after too many attempts.</summary>
+public sealed class SshAuthenticationException(string message) : SshProtocolException(SshDisconnectReason.NoMoreAuthMethodsAvailable, message);

@@ -1,0 +1,56 @@
+namespace Onboarding.Ssh;
+
+/// <summary>Algorithm names and the default preference lists for each role.</summary>
+public static class SshAlgorithms
+{
+    public const string Curve25519Sha256 = "curve25519-sha256";
+    public const string Curve25519Sha256Libssh = "curve25519-sha256@libssh.org";
+    public const string EcdhNistp256 = "ecdh-sha2-nistp256";
+    public const string DhGroup14Sha256 = "diffie-hellman-group14-sha256";
+    public const string DhGroup16Sha512 = "diffie-hellman-group16-sha512";
+
+    public const string Ed25519 = "ssh-ed25519";
+    public const string RsaSha512 = "rsa-sha2-512";
+    public const string RsaSha256 = "rsa-sha2-256";
+    public const string EcdsaNistp256 = "ecdsa-sha2-nistp256";
+    public const string EcdsaNistp384 = "ecdsa-sha2-nistp384";
+    public const string EcdsaNistp521 = "ecdsa-sha2-nistp521";
+
+    public const string ChaCha20Poly1305 = "chacha20-poly1305@openssh.com";
+    public const string Aes128Gcm = "aes128-gcm@openssh.com";
+    public const string Aes256Gcm = "aes256-gcm@openssh.com";
+    public const string Aes128Ctr = "aes128-ctr";
+    public const string Aes256Ctr = "aes256-ctr";
+
+    public const string HmacSha256Etm = "hmac-sha2-256-etm@openssh.com";
+    public const string HmacSha512Etm = "hmac-sha2-512-etm@openssh.com";
+
+    /// <summary>Client role: devices may offer nothing better than NIST ECDH or finite-field DH.</summary>
+    public static IReadOnlyList<string> ClientKeyExchange { get; } = [Curve25519Sha256, Curve25519Sha256Libssh, EcdhNistp256, DhGroup16Sha512, DhGroup14Sha256];
+
+    /// <summary>Server role: curve25519 only (ssh-audit fails the NIST curves; DESIGN.md).</summary>
+    public static IReadOnlyList<string> ServerKeyExchange { get; } = [Curve25519Sha256, Curve25519Sha256Libssh];
+
+    /// <summary>Host key algorithms the client accepts (device certificates are often ECDSA).</summary>
+    public static IReadOnlyList<string> ClientHostKeys { get; } = [Ed25519, EcdsaNistp256, EcdsaNistp384, EcdsaNistp521, RsaSha512, RsaSha256];
+
+    /// <summary>
+    /// Client ciphers, preferred first. AES-GCM leads because it is hardware accelerated; chacha20 here is
+    /// BouncyCastle's managed implementation (~190 MiB/s).
+    /// </summary>
+    public static IReadOnlyList<string> ClientCiphers { get; } = [Aes128Gcm, Aes256Gcm, ChaCha20Poly1305, Aes128Ctr, Aes256Ctr];
+
+    /// <summary>
+    /// Server ciphers. chacha20-poly1305 is left out by default: OpenSSH clients prefer it and our managed
+    /// implementation would cap throughput (DESIGN.md); they then pick aes128-gcm. Add it back to enable it.
+    /// </summary>
+    public static IReadOnlyList<string> ServerCiphers { get; } = [Aes128Gcm, Aes256Gcm, Aes128Ctr, Aes256Ctr];
+
+    public static IReadOnlyList<string> Macs { get; } = [HmacSha256Etm, HmacSha512Etm];
+
+    /// <summary>Every cipher the library implements.</summary>
+    public static IReadOnlyList<string> AllCiphers { get; } = [ChaCha20Poly1305, Aes128Gcm, Aes256Gcm, Aes128Ctr, Aes256Ctr];
+
+    /// <summary>Every key exchange the library implements.</summary>
+    public static IReadOnlyList<string> AllKeyExchange { get; } = [Curve25519Sha256, Curve25519Sha256Libssh, EcdhNistp256, DhGroup14Sha256, DhGroup16Sha512];
+}

@@ -1,0 +1,75 @@
+using Onboarding.Ssh.Auth;
+using Onboarding.Ssh.Connection;
+using Onboarding.Ssh.Keys;
+using Onboarding.Ssh.Transport;
+
+namespace Onboarding.Ssh;
+
+/// <summary>The client role over any stream (for call home: accept TCP, then connect a client session on it).</summary>
+public sealed class SshClientSession : IAsyncDisposable
+{
+    private readonly SshTransport _transport;
+    private readonly SshConnection _connection;
+
+    private SshClientSession(SshTransport transport, SshConnection connection)
+    {
+        _transport = transport;
+        _connection = connection;
+    }
+
+    /// <summary>Lines the server sent before its version string (e.g. Juniper DEVICE-CONN-INFO).</summary>
+    public IReadOnlyList<string> PreBannerLines => _transport.PreBannerLines;
+
+    public string? ServerVersion => _transport.PeerVersion;
+
+    /// <summary>The host key the server proved possession of (and the verifier accepted).</summary>
+    public SshPublicKey ServerHostKey => _transport.ServerHostKey!;
+
+    /// <summary>Completes when the connection ends; faults with <see cref="SshProtocolException"/> on a protocol error.</summary>
+    public Task Completion => _connection.Completion;
+
+    internal SshTransport Transport => _transport;
+
+    public static async Task<SshClientSession> ConnectAsync(Stream stream, SshClientOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.HostKeyVerifier);
+        var transport = new SshTransport(stream, new TransportSettings
+        {
+            IsServer = false,
+            Version = options.ClientVersion,
+            MaxPreBannerLines = options.MaxPreBannerLines,
+            KeyExchange = options.KeyExchangeAlgorithms,
+            HostKeyAlgorithms = options.HostKeyAlgorithms,
+            Ciphers = options.Ciphers,
+            Macs = options.Macs,
+            HostKeyVerifier = options.HostKeyVerifier,
+            RekeyBytes = options.RekeyBytes,
+            RekeyInterval = options.RekeyInterval,
+        });
+        try
+        {
+            await transport.StartAsync(cancellationToken).ConfigureAwait(false);
+            await ClientAuthentication.RunAsync(transport, options, cancellationToken).ConfigureAwait(false);
+            var connection = new SshConnection(transport, options.UserName, null, 0);
+            connection.Start();
+            return new SshClientSession(transport, connection);
+        }
+        catch (SshProtocolException ex)
+        {
+            await transport.CloseAsync(ex.Reason, ex.Message).ConfigureAwait(false);
+            throw;
+        }
+        catch
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Opens a "session" channel; then call ExecAsync or RequestSubsystemAsync on it.</summary>
+    public Task<SshChannel> OpenSessionAsync(CancellationToken cancellationToken = default) => _connection.OpenSessionAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync() => await _connection.CloseAsync(SshDisconnectReason.ByApplication, "Closed by client").ConfigureAwait(false);
+}

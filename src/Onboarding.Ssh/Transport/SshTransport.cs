@@ -1,0 +1,528 @@
+using System.Security.Cryptography;
+using Onboarding.Ssh.KeyExchange;
+using Onboarding.Ssh.Keys;
+using Onboarding.Ssh.Wire;
+
+namespace Onboarding.Ssh.Transport;
+
+/// <summary>
+/// RFC 4253 transport shared by both roles: version exchange, key exchange (strict KEX), rekeying,
+/// and message send/receive. One reader (the session loop) calls <see cref="ReceiveAsync"/>; any
+/// number of writers call <see cref="SendAsync"/>, which holds non-KEX traffic while a key exchange runs.
+/// </summary>
+internal sealed class SshTransport : IAsyncDisposable
+{
+    public const string StrictKexClient = "kex-strict-c-v00@openssh.com";
+    public const string StrictKexServer = "kex-strict-s-v00@openssh.com";
+    public const string ExtInfoClient = "ext-info-c";
+    public const string ExtInfoServer = "ext-info-s";
+
+    private readonly Stream _stream;
+    private readonly TransportSettings _settings;
+    private readonly BinaryPacketStream _packets;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly List<string> _preBannerLines = [];
+    private TaskCompletionSource _kexDone = NewGate();
+    private bool _inKex;
+    private bool _firstKexDone;
+    private byte[]? _ourKexInit;
+    private KexInitMessage? _ourKexInitMessage;
+    private bool _peerWantsExtInfo;
+    private long _lastKexTicks;
+    private volatile bool _closed;
+
+    public SshTransport(Stream stream, TransportSettings settings)
+    {
+        _stream = stream;
+        _settings = settings;
+        _packets = new BinaryPacketStream(stream);
+    }
+
+    public bool IsServer => _settings.IsServer;
+    public string? PeerVersion { get; private set; }
+    public IReadOnlyList<string> PreBannerLines => _preBannerLines;
+    public byte[]? SessionId { get; private set; }
+    public SshPublicKey? ServerHostKey { get; private set; }
+    public bool StrictKex { get; private set; }
+    public NegotiatedAlgorithms? Algorithms { get; private set; }
+    public int KeyExchangeCount { get; private set; }
+
+    /// <summary>Sequence number of the last message returned by <see cref="ReceiveAsync"/> (for SSH_MSG_UNIMPLEMENTED).</summary>
+    public uint LastReceivedSequence { get; private set; }
+
+    /// <summary>Client role: server-sig-algs from the server's EXT_INFO (RFC 8308 §3.1), or null.</summary>
+    public IReadOnlyList<string>? ServerSigAlgs { get; private set; }
+
+    internal BinaryPacketStream Packets => _packets;
+
+    private static TaskCompletionSource NewGate() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static SshProtocolException Error(SshDisconnectReason reason, string message) => new(reason, message);
+
+    /// <summary>Version exchange (RFC 4253 §4.2) and the first key exchange.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await _packets.WriteLineAsync(_settings.Version, ct).ConfigureAwait(false);
+        while (true)
+        {
+            var line = await _packets.ReadLineAsync(ct).ConfigureAwait(false);
+            if (line.StartsWith("SSH-", StringComparison.Ordinal))
+            {
+                // RFC 4253 §5.1: "SSH-1.99" announces a v2-compatible server.
+                if (!line.StartsWith("SSH-2.0-", StringComparison.Ordinal) && !line.StartsWith("SSH-1.99-", StringComparison.Ordinal))
+                    throw Error(SshDisconnectReason.ProtocolVersionNotSupported, "Unsupported protocol version");
+                PeerVersion = line;
+                break;
+            }
+            // RFC 4253 §4.2: only the server may send lines before its version (e.g. Juniper outbound-ssh
+            // DEVICE-CONN-INFO); the client side skips and exposes a bounded number of them.
+            if (_settings.IsServer || _preBannerLines.Count >= _settings.MaxPreBannerLines)
+                throw Error(SshDisconnectReason.ProtocolError, "Unexpected lines before the identification string");
+            _preBannerLines.Add(line);
+        }
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await BeginKexLockedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        var first = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
+        if (first[0] == DisconnectMessage.Number)
+            throw PeerDisconnected(first);
+        // Strict KEX: KEXINIT must be the very first packet; we require it of every peer.
+        if (first[0] != KexInitMessage.Number)
+            throw Error(SshDisconnectReason.ProtocolError, "First packet is not KEXINIT");
+        await RunKexAsync(first, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns the next message for the layer above (auth or connection).</summary>
+    public async ValueTask<byte[]> ReceiveAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var p = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
+            switch (p[0])
+            {
+                case KexInitMessage.Number:
+                    await RunKexAsync(p, ct).ConfigureAwait(false);
+                    continue;
+                case DisconnectMessage.Number:
+                    throw PeerDisconnected(p);
+                case SshMessageNumbers.Ignore or SshMessageNumbers.Debug or SshMessageNumbers.Unimplemented:
+                    continue;
+                case ExtInfoMessage.Number:
+                    if (_settings.IsServer)
+                        throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from a client is not expected");
+                    ReadExtInfo(p);
+                    continue;
+                default:
+                    if (SshMessageNumbers.IsKexMethodMessage(p[0]))
+                        throw Error(SshDisconnectReason.ProtocolError, $"Unexpected key exchange message {p[0]}");
+                    LastReceivedSequence = unchecked(_packets.ReadSequence - 1);
+                    if (NeedsRekey())
+                        await InitiateRekeyAsync().ConfigureAwait(false);
+                    return p;
+            }
+        }
+    }
+
+    private void ReadExtInfo(byte[] p)
+    {
+        var r = new SshReader(p);
+        var ext = ExtInfoMessage.Read(ref r);
+        if (ext.Extensions.TryGetValue(ExtInfoMessage.ServerSigAlgs, out var algs))
+            ServerSigAlgs = algs.Split(',', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    private static SshConnectionLostException PeerDisconnected(byte[] p)
+    {
+        try
+        {
+            var r = new SshReader(p);
+            var d = DisconnectMessage.Read(ref r);
+            return new SshConnectionLostException("Peer disconnected: " + d.Reason) { PeerReason = d.Reason };
+        }
+        catch (SshProtocolException)
+        {
+            return new SshConnectionLostException("Peer disconnected");
+        }
+    }
+
+    /// <summary>Sends a connection/auth-layer message; waits while a key exchange runs (RFC 4253 §7.1).</summary>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        while (true)
+        {
+            ThrowIfClosed();
+            await _kexDone.Task.WaitAsync(ct).ConfigureAwait(false);
+            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                ThrowIfClosed();
+                if (_inKex)
+                    continue;
+                // Writes are never cancelled half-way: that would desynchronise the stream.
+                await _packets.WritePacketAsync(payload, CancellationToken.None).ConfigureAwait(false);
+                if (NeedsRekey())
+                    await BeginKexLockedAsync().ConfigureAwait(false);
+                return;
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
+    public ValueTask SendAsync(SshWriter message, CancellationToken ct) => SendAsync(message.WrittenMemory, ct);
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+            throw new SshConnectionLostException("The SSH connection is closed");
+    }
+
+    private bool NeedsRekey() =>
+        _firstKexDone && !_inKex &&
+        (_packets.BytesReadSinceKex >= _settings.RekeyBytes || _packets.BytesWrittenSinceKex >= _settings.RekeyBytes ||
+         Environment.TickCount64 - _lastKexTicks >= (long)_settings.RekeyInterval.TotalMilliseconds);
+
+    /// <summary>Starts a key exchange from our side (RFC 4253 §9); either side may.</summary>
+    public async Task InitiateRekeyAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ThrowIfClosed();
+            await BeginKexLockedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask SendKexMessageAsync(ReadOnlyMemory<byte> payload)
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ThrowIfClosed();
+            await _packets.WritePacketAsync(payload, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    // Caller holds the write lock.
+    private async ValueTask BeginKexLockedAsync()
+    {
+        if (_inKex)
+            return;
+        _inKex = true;
+        _kexDone = NewGate();
+        var isServer = _settings.IsServer;
+        var hostKeyAlgorithms = isServer ? ServerHostKeyAlgorithms() : _settings.HostKeyAlgorithms;
+        var kex = new List<string>(_settings.KeyExchange);
+        if (!_firstKexDone)
+        {
+            // RFC 8308 §2.1 and OpenSSH PROTOCOL §1.10: pseudo-algorithms, only in the first KEXINIT.
+            kex.Add(isServer ? ExtInfoServer : ExtInfoClient);
+            if (_settings.OfferStrictKex)
+                kex.Add(isServer ? StrictKexServer : StrictKexClient);
+        }
+        var msg = new KexInitMessage
+        {
+            KexAlgorithms = [.. kex],
+            ServerHostKeyAlgorithms = [.. hostKeyAlgorithms],
+            EncryptionClientToServer = [.. _settings.Ciphers],
+            EncryptionServerToClient = [.. _settings.Ciphers],
+            MacClientToServer = [.. _settings.Macs],
+            MacServerToClient = [.. _settings.Macs],
+        };
+        using var w = new SshWriter(512);
+        msg.Write(w);
+        _ourKexInit = w.ToArray();
+        _ourKexInitMessage = msg;
+        await _packets.WritePacketAsync(_ourKexInit, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private List<string> ServerHostKeyAlgorithms()
+    {
+        var list = new List<string>();
+        foreach (var key in _settings.HostKeys)
+        {
+            foreach (var alg in key.SignatureAlgorithms)
+            {
+                if (!list.Contains(alg))
+                    list.Add(alg);
+            }
+        }
+        return list;
+    }
+
+    private async ValueTask<byte[]> ReadKexPacketAsync(byte expected, CancellationToken ct)
+    {
+        while (true)
+        {
+            var p = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
+            if (p[0] == expected)
+                return p;
+            if (p[0] == DisconnectMessage.Number)
+                throw PeerDisconnected(p);
+            if (p[0] is SshMessageNumbers.Ignore or SshMessageNumbers.Debug or SshMessageNumbers.Unimplemented)
+            {
+                // Strict KEX (CVE-2023-48795): nothing but the key exchange itself during the first one.
+                if (StrictKex && !_firstKexDone)
+                    throw Error(SshDisconnectReason.ProtocolError, $"Message {p[0]} during strict key exchange");
+                continue;
+            }
+            throw Error(SshDisconnectReason.ProtocolError, $"Unexpected message {p[0]} during key exchange (expected {expected})");
+        }
+    }
+
+    private async Task RunKexAsync(byte[] peerKexInitPayload, CancellationToken ct)
+    {
+        var isServer = _settings.IsServer;
+        var r = new SshReader(peerKexInitPayload);
+        var peer = KexInitMessage.Read(ref r);
+        if (_firstKexDone && _inKex && _ourKexInit is null)
+            throw Error(SshDisconnectReason.ProtocolError, "Key exchange state");
+        if (!_inKex)
+        {
+            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await BeginKexLockedAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        var ours = _ourKexInitMessage!;
+        var client = isServer ? peer : ours;
+        var server = isServer ? ours : peer;
+        var iC = isServer ? peerKexInitPayload : _ourKexInit!;
+        var iS = isServer ? _ourKexInit! : peerKexInitPayload;
+        var first = !_firstKexDone;
+        if (first)
+        {
+            StrictKex = _settings.OfferStrictKex && peer.KexAlgorithms.Contains(isServer ? StrictKexClient : StrictKexServer);
+            // Strict KEX: the peer's KEXINIT must have been its first packet (sequence number 0).
+            if (StrictKex && _packets.ReadSequence != 1)
+                throw Error(SshDisconnectReason.ProtocolError, "KEXINIT was not the first packet under strict KEX");
+            _peerWantsExtInfo = isServer && peer.KexAlgorithms.Contains(ExtInfoClient);
+        }
+
+        var negotiated = NegotiatedAlgorithms.Negotiate(client, server);
+        // RFC 4253 §7: a wrong guessed packet is ignored.
+        if (peer.FirstKexPacketFollows && (peer.KexAlgorithms[0] != negotiated.KeyExchange || peer.ServerHostKeyAlgorithms[0] != negotiated.HostKey))
+            await ReadKexPacketAsync(KexEcdhInitMessage.Number, ct).ConfigureAwait(false);
+
+        using var method = KeyExchangeMethod.Create(negotiated.KeyExchange);
+        byte[] sharedSecret;
+        byte[] exchangeHash;
+        if (!isServer)
+        {
+            using (var w = new SshWriter())
+            {
+                new KexEcdhInitMessage(method.PublicValue).Write(w, method.UsesMpint);
+                await SendKexMessageAsync(w.WrittenMemory).ConfigureAwait(false);
+            }
+            var replyPayload = await ReadKexPacketAsync(KexEcdhReplyMessage.Number, ct).ConfigureAwait(false);
+            var rr = new SshReader(replyPayload);
+            var reply = KexEcdhReplyMessage.Read(ref rr, method.UsesMpint);
+            var hostKey = SshPublicKey.Parse(reply.HostKey);
+            if (SshKeyAlgorithms.KeyTypeForSignature(negotiated.HostKey) != hostKey.KeyType)
+                throw Error(SshDisconnectReason.KeyExchangeFailed, "Host key type does not match the negotiated algorithm");
+            sharedSecret = method.Agree(reply.ServerPublic);
+            exchangeHash = ExchangeHash(method, iC, iS, reply.HostKey, method.PublicValue, reply.ServerPublic, sharedSecret);
+            if (SignatureAlgorithmOf(reply.Signature) != negotiated.HostKey || !hostKey.Verify(reply.Signature, exchangeHash))
+                throw Error(SshDisconnectReason.KeyExchangeFailed, "Host key signature is invalid");
+            if (first)
+            {
+                var verifier = _settings.HostKeyVerifier ?? throw new InvalidOperationException("A host key verifier is required");
+                if (!await verifier(hostKey, ct).ConfigureAwait(false))
+                    throw Error(SshDisconnectReason.HostKeyNotVerifiable, "Host key was not accepted");
+                ServerHostKey = hostKey;
+            }
+            else if (!hostKey.BlobSpan.SequenceEqual(ServerHostKey!.BlobSpan))
+            {
+                throw Error(SshDisconnectReason.HostKeyNotVerifiable, "Host key changed during rekey");
+            }
+        }
+        else
+        {
+            var initPayload = await ReadKexPacketAsync(KexEcdhInitMessage.Number, ct).ConfigureAwait(false);
+            var ir = new SshReader(initPayload);
+            var init = KexEcdhInitMessage.Read(ref ir, method.UsesMpint);
+            var hostKey = HostKeyFor(negotiated.HostKey);
+            var hostKeyBlob = hostKey.PublicKey.Blob;
+            sharedSecret = method.Agree(init.ClientPublic);
+            exchangeHash = ExchangeHash(method, iC, iS, hostKeyBlob, init.ClientPublic, method.PublicValue, sharedSecret);
+            var signature = hostKey.Sign(negotiated.HostKey, exchangeHash);
+            using var w = new SshWriter(1024);
+            new KexEcdhReplyMessage(hostKeyBlob, method.PublicValue, signature).Write(w, method.UsesMpint);
+            await SendKexMessageAsync(w.WrittenMemory).ConfigureAwait(false);
+        }
+        if (first)
+            SessionId = exchangeHash;
+
+        var keys = new SessionKeys(method.Hash, sharedSecret, exchangeHash, SessionId!, negotiated);
+        CryptographicOperations.ZeroMemory(sharedSecret);
+        var (outgoing, incoming) = isServer ? (keys.ServerToClient(), keys.ClientToServer()) : (keys.ClientToServer(), keys.ServerToClient());
+
+        // RFC 4253 §7.3: after sending NEWKEYS, all outgoing packets use the new keys.
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await _packets.WritePacketAsync(new byte[] { SshMessageNumbers.NewKeys }, CancellationToken.None).ConfigureAwait(false);
+            var old = _packets.WriteCipher;
+            _packets.WriteCipher = outgoing;
+            old.Dispose();
+            if (StrictKex)
+                _packets.WriteSequence = 0; // strict KEX: sequence numbers restart at every NEWKEYS
+            if (first && _peerWantsExtInfo)
+            {
+                // RFC 8308 §2.4: the server sends EXT_INFO as the next packet after its first NEWKEYS.
+                using var w = new SshWriter();
+                new ExtInfoMessage(new Dictionary<string, string> { [ExtInfoMessage.ServerSigAlgs] = string.Join(',', _settings.ServerSigAlgs) }).Write(w);
+                await _packets.WritePacketAsync(w.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        await ReadKexPacketAsync(SshMessageNumbers.NewKeys, ct).ConfigureAwait(false);
+        var oldIn = _packets.ReadCipher;
+        _packets.ReadCipher = incoming;
+        oldIn.Dispose();
+        if (StrictKex)
+            _packets.ReadSequence = 0;
+
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Algorithms = negotiated;
+            KeyExchangeCount++;
+            _packets.BytesReadSinceKex = 0;
+            _packets.BytesWrittenSinceKex = 0;
+            _lastKexTicks = Environment.TickCount64;
+            _firstKexDone = true;
+            _inKex = false;
+            _ourKexInit = null;
+            _kexDone.TrySetResult();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private SshHostKey HostKeyFor(string algorithm)
+    {
+        foreach (var key in _settings.HostKeys)
+        {
+            if (key.SignatureAlgorithms.Contains(algorithm))
+                return key;
+        }
+        throw Error(SshDisconnectReason.KeyExchangeFailed, "No host key for " + algorithm);
+    }
+
+    private static string? SignatureAlgorithmOf(ReadOnlySpan<byte> signatureBlob)
+    {
+        try
+        {
+            var r = new SshReader(signatureBlob);
+            return r.ReadAscii();
+        }
+        catch (SshProtocolException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// RFC 4253 §8 / RFC 5656 §4 / RFC 8731 §3.1: H = HASH(V_C || V_S || I_C || I_S || K_S || Q_C/e || Q_S/f || K).
+    /// </summary>
+    private byte[] ExchangeHash(KeyExchangeMethod method, byte[] iC, byte[] iS, byte[] hostKeyBlob, byte[] clientPublic, byte[] serverPublic, byte[] sharedSecret)
+    {
+        var (vC, vS) = _settings.IsServer ? (PeerVersion!, _settings.Version) : (_settings.Version, PeerVersion!);
+        using var w = new SshWriter(2048);
+        w.WriteString(vC);
+        w.WriteString(vS);
+        w.WriteString(iC);
+        w.WriteString(iS);
+        w.WriteString(hostKeyBlob);
+        if (method.UsesMpint)
+        {
+            w.WriteMpintUnsigned(clientPublic);
+            w.WriteMpintUnsigned(serverPublic);
+        }
+        else
+        {
+            w.WriteString(clientPublic);
+            w.WriteString(serverPublic);
+        }
+        w.WriteMpintUnsigned(sharedSecret);
+        return CryptographicOperations.HashData(method.Hash, w.WrittenSpan);
+    }
+
+    /// <summary>Sends SSH_MSG_DISCONNECT (best effort, bounded wait) and closes the stream.</summary>
+    public async Task CloseAsync(SshDisconnectReason reason, string description)
+    {
+        if (_closed)
+            return;
+        try
+        {
+            if (await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+            {
+                try
+                {
+                    if (!_closed)
+                    {
+                        using var w = new SshWriter();
+                        new DisconnectMessage(reason, description).Write(w);
+                        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                        await _packets.WritePacketAsync(w.WrittenMemory, timeout.Token).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    _writeLock.Release();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SshConnectionLostException or NotSupportedException)
+        {
+            // Best effort: the peer may already be gone.
+        }
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_closed)
+            return;
+        _closed = true;
+        _kexDone.TrySetException(new SshConnectionLostException("The SSH connection is closed"));
+        _ = _kexDone.Task.Exception; // observed
+        try
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+        }
+        _packets.ReadCipher.Dispose();
+        _packets.WriteCipher.Dispose();
+    }
+}

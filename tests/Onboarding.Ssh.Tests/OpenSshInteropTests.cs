@@ -1,0 +1,198 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Onboarding.Ssh.Keys;
+
+namespace Onboarding.Ssh.Tests;
+
+/// <summary>Our server against the OpenSSH ssh client, our client against OpenSSH sshd.</summary>
+[Trait("Category", "Interop")]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class OpenSshInteropTests
+{
+    private static string Require(string tool) =>
+        ProcessRunner.Find(tool) ?? throw new InvalidOperationException(tool + " is not installed (apt-get install openssh-client openssh-server)");
+
+    [Theory]
+    [InlineData(SshAlgorithms.ChaCha20Poly1305, SshAlgorithms.HmacSha256Etm, "ed25519")]
+    [InlineData(SshAlgorithms.Aes128Gcm, SshAlgorithms.HmacSha256Etm, "ed25519")]
+    [InlineData(SshAlgorithms.Aes256Gcm, SshAlgorithms.HmacSha256Etm, "rsa")]
+    [InlineData(SshAlgorithms.Aes128Ctr, SshAlgorithms.HmacSha256Etm, "ecdsa")]
+    [InlineData(SshAlgorithms.Aes256Ctr, SshAlgorithms.HmacSha512Etm, "rsa")]
+    public async Task OpenSsh_client_runs_a_command_on_our_server(string cipher, string mac, string clientKeyKind)
+    {
+        var ssh = Require("ssh");
+        var dir = ProcessRunner.TempDir();
+        using var hostKey = SshHostKey.GenerateEd25519();
+        using var clientKey = clientKeyKind switch
+        {
+            "rsa" => SshHostKey.GenerateRsa(3072),
+            "ecdsa" => SshHostKey.GenerateEcdsa(256),
+            _ => SshHostKey.GenerateEd25519(),
+        };
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var options = new SshServerOptions
+        {
+            HostKeys = [hostKey],
+            Ciphers = SshAlgorithms.AllCiphers,
+            PublicKeyAuthenticator = (r, _) => ValueTask.FromResult(r.UserName == "device" && r.Key.Fingerprint == clientKey.PublicKey.Fingerprint),
+            ChannelRequestHandler = (req, ct) =>
+            {
+                if (req.RequestType != "exec")
+                    return ValueTask.FromResult(false);
+                _ = Task.Run(async () =>
+                {
+                    await req.Channel.WriteAsync(Encoding.UTF8.GetBytes("ran:" + req.Command + "\n"));
+                    await req.Channel.SendEofAsync();
+                    await req.Channel.SendExitStatusAsync(3);
+                    await req.Channel.CloseAsync();
+                }, CancellationToken.None);
+                return ValueTask.FromResult(true);
+            },
+        };
+        var serverTask = Task.Run(async () =>
+        {
+            var socket = await listener.AcceptSocketAsync();
+            await using var session = await SshServerSession.AcceptAsync(new NetworkStream(socket, true), options);
+            await session.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+            return session.UserName;
+        });
+        try
+        {
+            var keyPath = Path.Combine(dir, "id");
+            ProcessRunner.WritePrivate(keyPath, clientKey.ToOpenSshPrivateKey());
+            var knownHosts = Path.Combine(dir, "known_hosts");
+            File.WriteAllText(knownHosts, $"[127.0.0.1]:{port} {hostKey.PublicKey.ToAuthorizedKeysLine()}\n");
+            var result = await Task.Run(() => ProcessRunner.Run(ssh, "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                "-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+                "-o", "Ciphers=" + cipher, "-o", "MACs=" + mac, "-i", keyPath, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "device@127.0.0.1", "show version"));
+            Assert.True(result.ExitCode == 3, $"exit {result.ExitCode}: {result.Stderr}");
+            Assert.Equal("ran:show version\n", result.Stdout);
+            Assert.Equal("device", await serverTask.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            listener.Stop();
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
+    [InlineData(SshAlgorithms.Curve25519Sha256, SshAlgorithms.Ed25519, SshAlgorithms.Aes128Gcm)]
+    [InlineData(SshAlgorithms.EcdhNistp256, SshAlgorithms.EcdsaNistp256, SshAlgorithms.ChaCha20Poly1305)]
+    [InlineData(SshAlgorithms.DhGroup14Sha256, SshAlgorithms.RsaSha512, SshAlgorithms.Aes256Ctr)]
+    [InlineData(SshAlgorithms.DhGroup16Sha512, SshAlgorithms.RsaSha256, SshAlgorithms.Aes256Gcm)]
+    [InlineData(SshAlgorithms.Curve25519Sha256Libssh, SshAlgorithms.EcdsaNistp384, SshAlgorithms.Aes128Ctr)]
+    public async Task Our_client_runs_a_command_on_OpenSsh_sshd(string kex, string hostKeyAlgorithm, string cipher)
+    {
+        var sshd = Require("sshd");
+        var dir = ProcessRunner.TempDir();
+        using var clientKey = SshHostKey.GenerateEd25519();
+        using var edHost = SshHostKey.GenerateEd25519();
+        using var rsaHost = SshHostKey.GenerateRsa(3072);
+        using var ec256Host = SshHostKey.GenerateEcdsa(256);
+        using var ec384Host = SshHostKey.GenerateEcdsa(384);
+        var hostKeys = new[] { edHost, rsaHost, ec256Host, ec384Host };
+        var config = new StringBuilder();
+        for (var i = 0; i < hostKeys.Length; i++)
+        {
+            var path = Path.Combine(dir, "host" + i);
+            ProcessRunner.WritePrivate(path, hostKeys[i].ToOpenSshPrivateKey());
+            config.Append("HostKey ").AppendLine(path);
+        }
+        File.WriteAllText(Path.Combine(dir, "authorized_keys"), clientKey.PublicKey.ToAuthorizedKeysLine() + "\n");
+        var port = FreePort();
+        config.AppendLine("ListenAddress 127.0.0.1")
+            .AppendLine("PidFile none")
+            .AppendLine("AuthorizedKeysFile " + Path.Combine(dir, "authorized_keys"))
+            .AppendLine("StrictModes no")
+            .AppendLine("UsePAM no")
+            .AppendLine("PasswordAuthentication no")
+            .AppendLine("KbdInteractiveAuthentication no")
+            .AppendLine("PermitRootLogin prohibit-password")
+            .AppendLine("KexAlgorithms " + string.Join(',', SshAlgorithms.AllKeyExchange))
+            .AppendLine("HostKeyAlgorithms ssh-ed25519,rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384")
+            .AppendLine("Ciphers " + string.Join(',', SshAlgorithms.AllCiphers));
+        var configPath = Path.Combine(dir, "sshd_config");
+        File.WriteAllText(configPath, config.ToString());
+        Directory.CreateDirectory("/run/sshd");
+        var psi = new System.Diagnostics.ProcessStartInfo(sshd) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "-D", "-e", "-f", configPath, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (stderr)
+                stderr.AppendLine(e.Data);
+        };
+        process.BeginErrorReadLine();
+        try
+        {
+            var socket = await ConnectWithRetryAsync(port);
+            var expectedHostKey = hostKeyAlgorithm switch
+            {
+                SshAlgorithms.Ed25519 => edHost,
+                SshAlgorithms.EcdsaNistp256 => ec256Host,
+                SshAlgorithms.EcdsaNistp384 => ec384Host,
+                _ => rsaHost,
+            };
+            var options = new SshClientOptions
+            {
+                UserName = Environment.UserName,
+                ClientKey = clientKey,
+                HostKeyVerifier = (k, _) => ValueTask.FromResult(k.Fingerprint == expectedHostKey!.PublicKey.Fingerprint),
+                KeyExchangeAlgorithms = [kex],
+                HostKeyAlgorithms = [hostKeyAlgorithm],
+                Ciphers = [cipher],
+            };
+            await using var client = await SshClientSession.ConnectAsync(new NetworkStream(socket, true), options).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(client.Transport.StrictKex);
+            var channel = await client.OpenSessionAsync();
+            Assert.True(await channel.ExecAsync("echo interop-$((6*7)); exit 5"));
+            await channel.SendEofAsync();
+            var output = Encoding.UTF8.GetString(await SessionPair.ReadAllAsync(channel).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("interop-42\n", output);
+            Assert.Equal(5u, await channel.ExitStatus.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        catch (Exception ex)
+        {
+            lock (stderr)
+                throw new InvalidOperationException("sshd log:\n" + stderr, ex);
+        }
+        finally
+        {
+            process.Kill(true);
+            await process.WaitForExitAsync();
+            Directory.Delete(dir, true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static async Task<Socket> ConnectWithRetryAsync(int port)
+    {
+        for (var i = 0; ; i++)
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await s.ConnectAsync(IPAddress.Loopback, port);
+                return s;
+            }
+            catch (SocketException) when (i < 50)
+            {
+                s.Dispose();
+                await Task.Delay(100);
+            }
+        }
+    }
+}
