@@ -22,7 +22,7 @@ internal sealed class ConnectPacket : MqttPacket
     public bool CleanStart { get; init; } = true;
     public ushort KeepAliveSeconds { get; init; }
     public string? UserName { get; init; }
-    public ReadOnlyMemory<byte>? Password { get; init; }
+    public byte[]? Password { get; init; }
     public WillMessage? Will { get; init; }
     public MqttProperties Properties { get; init; } = new();
 
@@ -63,7 +63,7 @@ internal sealed class ConnectPacket : MqttPacket
         if (UserName is not null)
             w.WriteString(UserName, "user name");
         if (Password is not null)
-            w.WriteBinary(Password.Value.Span);
+            w.WriteBinary(Password);
     }
 
     public static ConnectPacket Read(ReadOnlySpan<byte> body)
@@ -112,7 +112,7 @@ internal sealed class ConnectPacket : MqttPacket
             };
         }
         var userName = hasUser ? r.ReadString() : null;
-        ReadOnlyMemory<byte>? password = hasPassword ? r.ReadBinary().ToArray() : null;
+        byte[]? password = hasPassword ? r.ReadBinary().ToArray() : null;
         r.ExpectEnd("CONNECT");
         return new ConnectPacket
         {
