@@ -19,6 +19,18 @@ internal sealed class PublishPacket : MqttPacket
     // MQTT 5.0 §3.3.1: DUP bit 3, QoS bits 2-1, RETAIN bit 0.
     public override byte Flags => (byte)((Duplicate ? 0x08 : 0) | ((byte)QoS << 1) | (Retain ? 0x01 : 0));
 
+    /// <summary>A copy for retransmission with DUP set (MQTT 5.0 §3.3.1.1, §4.4).</summary>
+    public PublishPacket AsDuplicate() => new()
+    {
+        Topic = Topic,
+        Payload = Payload,
+        QoS = QoS,
+        Retain = Retain,
+        Duplicate = true,
+        PacketId = PacketId,
+        Properties = Properties,
+    };
+
     protected override void WriteBody(MqttWriter w, MqttProtocolVersion version)
     {
         if (QoS > MqttQualityOfService.ExactlyOnce)
