@@ -27,7 +27,8 @@ public sealed class MqttClient : IAsyncDisposable
     private readonly Dictionary<ushort, OutboundPublish> _outbound = [];
     private readonly HashSet<ushort> _inboundQoS2Released = []; // PUBREC sent, waiting for PUBREL (§4.3.3)
     private readonly Dictionary<string, TopicSubscription> _subscriptions = new(StringComparer.Ordinal);
-    private readonly InflightGate _inflight = new(ushort.MaxValue);
+    private readonly Queue<OutboundPublish> _waitingForSlot = new(); // beyond the broker's Receive Maximum, in call order
+    private int _outboundLimit = ushort.MaxValue;
 
     // Connection state.
     private readonly Dictionary<ushort, TaskCompletionSource<MqttPacket>> _requests = [];
@@ -127,23 +128,14 @@ public sealed class MqttClient : IAsyncDisposable
             return;
         }
 
-        await _inflight.WaitAsync(cancellationToken);
-        OutboundPublish entry;
+        var entry = new OutboundPublish(new PublishPacket { Topic = topic, Payload = payload.ToArray(), QoS = qos, Retain = retain });
         lock (_gate)
         {
-            if (_disposed)
-            {
-                _inflight.Release();
-                throw new ObjectDisposedException(nameof(MqttClient));
-            }
-            var id = AllocatePacketId();
-            entry = new OutboundPublish(
-                new PublishPacket { Topic = topic, Payload = payload.ToArray(), QoS = qos, Retain = retain, PacketId = id },
-                ++_publishSequence);
-            _outbound[id] = entry;
-            // While disconnected the message waits in the session and is sent after the next CONNACK.
-            _current?.Send(entry.Packet);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _waitingForSlot.Enqueue(entry);
+            SendWaitingPublishes();
         }
+        // Cancellation only stops the wait: a message already handed over may still be delivered.
         await entry.Completion.Task.WaitAsync(cancellationToken);
     }
 
@@ -258,9 +250,10 @@ public sealed class MqttClient : IAsyncDisposable
         lock (_gate)
         {
             _disposed = true;
-            foreach (var entry in _outbound.Values)
+            foreach (var entry in _outbound.Values.Concat(_waitingForSlot))
                 entry.Completion.TrySetException(new ObjectDisposedException(nameof(MqttClient)));
             _outbound.Clear();
+            _waitingForSlot.Clear();
         }
         _messages.Writer.TryComplete();
     }
@@ -437,7 +430,7 @@ public sealed class MqttClient : IAsyncDisposable
                 _clientId = assigned; // MQTT 5.0 §3.2.2.3.7: reuse it so the session can be resumed
             _serverMaximumPacketSize = p.MaximumPacketSize ?? uint.MaxValue;
             _serverMaximumQoS = p.MaximumQoS is 0 ? MqttQualityOfService.AtMostOnce : p.MaximumQoS is 1 ? MqttQualityOfService.AtLeastOnce : MqttQualityOfService.ExactlyOnce;
-            _inflight.SetLimit(p.ReceiveMaximum ?? ushort.MaxValue);
+            _outboundLimit = p.ReceiveMaximum ?? ushort.MaxValue;
             if (!connAck.SessionPresent)
                 _inboundQoS2Released.Clear(); // §4.1: a new session has no state
             _current = connection;
@@ -461,6 +454,7 @@ public sealed class MqttClient : IAsyncDisposable
                     CompleteOutbound(entry.Packet.PacketId, null);
                 }
             }
+            SendWaitingPublishes();
 
             // Re-subscribe after every CONNACK, also with Session Present: a broker may have lost or
             // expired the subscriptions, and SUBSCRIBE is idempotent (§3.8.4).
@@ -628,17 +622,31 @@ public sealed class MqttClient : IAsyncDisposable
             return;
         }
         _outbound.Remove(packetId);
-        _inflight.Release();
         if (failure is { } code)
             entry.Completion.TrySetException(new MqttRequestException(code, $"PUBLISH to '{entry.Packet.Topic}' refused with 0x{code:X2}"));
         else
             entry.Completion.TrySetResult();
+        SendWaitingPublishes();
     }
 
-    private sealed class OutboundPublish(PublishPacket packet, long sequence)
+    // MQTT 5.0 §4.9: at most Receive Maximum QoS 1/2 PUBLISH packets await PUBACK/PUBCOMP. Waiting
+    // messages take free slots strictly in call order, which keeps per-topic ordering (§4.6).
+    // While disconnected they still get identifiers and are sent after the next CONNACK.
+    private void SendWaitingPublishes()
+    {
+        while (_outbound.Count < _outboundLimit && _waitingForSlot.TryDequeue(out var entry))
+        {
+            entry.Packet.PacketId = AllocatePacketId();
+            entry.Sequence = ++_publishSequence;
+            _outbound[entry.Packet.PacketId] = entry;
+            _current?.Send(entry.Packet);
+        }
+    }
+
+    private sealed class OutboundPublish(PublishPacket packet)
     {
         public PublishPacket Packet { get; } = packet;
-        public long Sequence { get; } = sequence;
+        public long Sequence { get; set; }
 
         /// <summary>PUBREC received and PUBREL sent (QoS 2 second half).</summary>
         public bool Released { get; set; }
