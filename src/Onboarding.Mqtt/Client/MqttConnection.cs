@@ -1,0 +1,253 @@
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Onboarding.Mqtt.Packets;
+
+namespace Onboarding.Mqtt;
+
+/// <summary>
+/// One network connection to the broker. It owns only lifetime: the read loop (frames → handler),
+/// the single writer loop (ordered queue → stream, flushed per batch) and keepalive. Session state
+/// and protocol decisions live in <see cref="MqttClient"/>.
+/// </summary>
+internal sealed class MqttConnection : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly PipeReader _reader;
+    private readonly PipeWriter _writer;
+    private readonly MqttProtocolVersion _version;
+    private readonly uint _maximumPacketSize;
+    private readonly ILogger _logger;
+    private readonly string _clientId;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Channel<MqttPacket> _outgoing = Channel.CreateUnbounded<MqttPacket>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _writeLoop = Task.CompletedTask;
+    private long _lastSent = Environment.TickCount64;
+    private long _lastReceived = Environment.TickCount64;
+    private long _pingSentAt;
+    private int _closeStarted;
+    private volatile bool _started;
+
+    public MqttConnection(Stream stream, MqttProtocolVersion version, uint maximumPacketSize, ILogger logger, string clientId, int generation)
+    {
+        _stream = stream;
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        _version = version;
+        _maximumPacketSize = maximumPacketSize;
+        _logger = logger;
+        _clientId = clientId;
+        Generation = generation;
+    }
+
+    public int Generation { get; }
+
+    /// <summary>Acks of messages that arrived on this connection; meaningless on any other (MQTT 5.0 §4.4).</summary>
+    public InboundAckQueue Acks { get; } = new();
+
+    /// <summary>Completes when the connection is closed, with the reason (null for a local, orderly close).</summary>
+    public Task<Exception?> Closed => _closedWithReason.Task;
+
+    private readonly TaskCompletionSource<Exception?> _closedWithReason = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Sends CONNECT and waits for CONNACK (MQTT 5.0 §3.1.4, §3.2).</summary>
+    public async Task<ConnAckPacket> HandshakeAsync(ConnectPacket connect, CancellationToken cancellationToken)
+    {
+        using (var w = new MqttWriter())
+        {
+            connect.Write(w, _version);
+            await _writer.WriteAsync(w.Written, cancellationToken);
+        }
+        var packet = await ReadPacketAsync(cancellationToken);
+        _lastReceived = Environment.TickCount64;
+        return packet as ConnAckPacket
+            ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, $"Protocol error: expected CONNACK, got {packet.Type} (MQTT 5.0 §3.1.4)");
+    }
+
+    /// <summary>Starts the loops. <paramref name="onPacket"/> runs on the read loop, one packet at a time.</summary>
+    public void Start(Action<MqttConnection, MqttPacket> onPacket, TimeSpan keepAlive, TimeSpan pingTimeout)
+    {
+        _started = true;
+        _writeLoop = WriteLoopAsync();
+        var readLoop = ReadLoopAsync(onPacket);
+        var keepAliveLoop = keepAlive > TimeSpan.Zero ? KeepAliveLoopAsync(keepAlive, pingTimeout) : Task.CompletedTask;
+        _ = Task.WhenAll(readLoop, _writeLoop, keepAliveLoop).ContinueWith(_ => _closed.TrySetResult(), TaskScheduler.Default);
+    }
+
+    /// <summary>Queues a packet; the writer loop sends packets in queue order. False once the connection is closing.</summary>
+    public bool Send(MqttPacket packet) => _outgoing.Writer.TryWrite(packet);
+
+    /// <summary>Sends DISCONNECT after everything already queued, then closes (MQTT 5.0 §3.14).</summary>
+    public async Task CloseGracefullyAsync(DisconnectPacket disconnect, TimeSpan timeout)
+    {
+        if (_outgoing.Writer.TryWrite(disconnect))
+            _outgoing.Writer.TryComplete();
+        try
+        {
+            await _writeLoop.WaitAsync(timeout);
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            MqttLog.DisconnectNotFlushed(_logger, e, _clientId);
+        }
+        Close(null);
+        await _closed.Task;
+    }
+
+    /// <summary>Tears the connection down; idempotent. The first reason wins.</summary>
+    public void Close(Exception? reason)
+    {
+        if (Interlocked.Exchange(ref _closeStarted, 1) != 0)
+            return;
+        _closedWithReason.TrySetResult(reason);
+        _outgoing.Writer.TryComplete();
+        _closing.Cancel();
+        // Disposing the stream unblocks pending socket reads and writes.
+        _stream.Dispose();
+        if (!_started)
+            _closed.TrySetResult();
+    }
+
+    private async ValueTask<MqttPacket> ReadPacketAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            var frame = MqttFrameReader.Read(buffer, _version, _maximumPacketSize);
+            switch (frame.Status)
+            {
+                case FrameStatus.Packet:
+                    _reader.AdvanceTo(buffer.GetPosition(frame.Consumed));
+                    return frame.Packet!;
+                case FrameStatus.Error:
+                    _reader.AdvanceTo(buffer.Start);
+                    throw frame.Error!;
+                default:
+                    _reader.AdvanceTo(buffer.Start, buffer.End);
+                    if (result.IsCompleted)
+                        throw new IOException(buffer.IsEmpty ? "Connection closed by the broker" : "Connection closed by the broker inside a packet");
+                    break;
+            }
+        }
+    }
+
+    private async Task ReadLoopAsync(Action<MqttConnection, MqttPacket> onPacket)
+    {
+        Exception? reason = null;
+        try
+        {
+            while (!_closing.IsCancellationRequested)
+            {
+                var packet = await ReadPacketAsync(_closing.Token);
+                _lastReceived = Environment.TickCount64;
+                if (packet is PingRespPacket)
+                    Interlocked.Exchange(ref _pingSentAt, 0);
+                onPacket(this, packet);
+            }
+        }
+        catch (MqttProtocolException e)
+        {
+            // MQTT 5.0 §4.13: on a malformed packet or protocol error, send DISCONNECT with the reason code, then close.
+            reason = e;
+            MqttLog.ProtocolViolation(_logger, _clientId, e.ReasonCode, e.Message);
+            if (_version == MqttProtocolVersion.V500 && _outgoing.Writer.TryWrite(new DisconnectPacket { ReasonCode = e.ReasonCode }))
+            {
+                _outgoing.Writer.TryComplete();
+                try
+                {
+                    await _writeLoop.WaitAsync(TimeSpan.FromSeconds(2));
+                }
+                catch (Exception flush) when (flush is TimeoutException or IOException or OperationCanceledException or ObjectDisposedException)
+                {
+                    MqttLog.DisconnectNotFlushed(_logger, flush, _clientId);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            reason = e;
+        }
+        finally
+        {
+            Close(reason ?? new IOException("Connection closed"));
+            await _reader.CompleteAsync();
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            var reader = _outgoing.Reader;
+            while (await reader.WaitToReadAsync(_closing.Token))
+            {
+                while (reader.TryRead(out var packet))
+                {
+                    using var w = new MqttWriter();
+                    packet.Write(w, _version);
+                    var span = w.Written.Span;
+                    span.CopyTo(_writer.GetSpan(span.Length));
+                    _writer.Advance(span.Length);
+                    if (_logger.IsEnabled(LogLevel.Trace))
+                        MqttLog.PacketSent(_logger, _clientId, packet.Type.ToString());
+                }
+                // One flush per batch: everything queued meanwhile leaves in as few writes as possible.
+                await _writer.FlushAsync(_closing.Token);
+                _lastSent = Environment.TickCount64;
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            Close(e);
+        }
+        finally
+        {
+            await _writer.CompleteAsync();
+        }
+    }
+
+    // MQTT 5.0 §3.1.2.10: send PINGREQ when nothing else was sent within the keep alive; a missing
+    // PINGRESP means the connection is gone even if TCP has not noticed yet.
+    private async Task KeepAliveLoopAsync(TimeSpan keepAlive, TimeSpan pingTimeout)
+    {
+        var interval = (long)keepAlive.TotalMilliseconds;
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(interval / 4, 50, 1000));
+        try
+        {
+            while (!_closing.IsCancellationRequested)
+            {
+                await Task.Delay(tick, _closing.Token);
+                var now = Environment.TickCount64;
+                var pingSentAt = Interlocked.Read(ref _pingSentAt);
+                if (pingSentAt != 0)
+                {
+                    if (now - pingSentAt > pingTimeout.TotalMilliseconds)
+                    {
+                        MqttLog.PingTimeout(_logger, _clientId, pingTimeout);
+                        Close(new TimeoutException("Keep alive timeout: no PINGRESP"));
+                        return;
+                    }
+                    continue;
+                }
+                if (now - _lastSent >= interval * 3 / 4 || now - _lastReceived >= interval)
+                {
+                    Interlocked.Exchange(ref _pingSentAt, now);
+                    Send(PingReqPacket.Instance);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // closing
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Close(null);
+        await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _closing.Dispose();
+    }
+}

@@ -1,0 +1,307 @@
+using Onboarding.Mqtt.Packets;
+
+namespace Onboarding.Mqtt.Tests.Client;
+
+public class ClientWithFakeBrokerTests
+{
+    private const MqttProtocolVersion V3 = MqttProtocolVersion.V311;
+    private const MqttProtocolVersion V5 = MqttProtocolVersion.V500;
+
+    private static async Task<MqttApplicationMessage> NextMessage(MqttClient client) =>
+        await client.Messages.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+    [Theory]
+    [InlineData(V3)]
+    [InlineData(V5)]
+    public async Task Connect_sends_persistent_session_request(MqttProtocolVersion version)
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(version);
+        var accept = broker.AcceptAndConnAckAsync(version);
+        await client.ConnectAsync();
+        var (session, connect) = await accept;
+        await using var _ = session;
+        Assert.Equal(version, connect.ProtocolVersion);
+        Assert.Equal("c1", connect.ClientId);
+        Assert.False(connect.CleanStart);
+        if (version == V5)
+        {
+            Assert.Equal((ushort)1024, connect.Properties.ReceiveMaximum);
+            Assert.Equal(3600u, connect.Properties.SessionExpiryInterval);
+        }
+    }
+
+    [Theory]
+    [InlineData(V3)]
+    [InlineData(V5)]
+    public async Task Acks_called_out_of_order_are_sent_in_arrival_order(MqttProtocolVersion version)
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(version);
+        var accept = broker.AcceptAndConnAckAsync(version);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+
+        for (ushort id = 1; id <= 3; id++)
+            await session.SendAsync(new PublishPacket { Topic = "t", Payload = new[] { (byte)id }, QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
+        var m1 = await NextMessage(client);
+        var m2 = await NextMessage(client);
+        var m3 = await NextMessage(client);
+        Assert.Equal([1, 2, 3], new[] { m1.Payload.Span[0], m2.Payload.Span[0], m3.Payload.Span[0] });
+
+        await client.AckAsync(m3);
+        Assert.Null(await session.TryReadAsync(TimeSpan.FromMilliseconds(200))); // held back: 1 and 2 are not acked
+        await client.AckAsync(m1);
+        Assert.Equal(1, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
+        Assert.Null(await session.TryReadAsync(TimeSpan.FromMilliseconds(200)));
+        await client.AckAsync(m2);
+        Assert.Equal(2, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
+        Assert.Equal(3, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
+    }
+
+    [Fact]
+    public async Task Qos2_inbound_pubrec_after_ack_and_pubcomp_after_pubrel_without_double_delivery()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+
+        var publish = new PublishPacket { Topic = "t", Payload = "x"u8.ToArray(), QoS = MqttQualityOfService.ExactlyOnce, PacketId = 5 };
+        await session.SendAsync(publish);
+        var message = await NextMessage(client);
+        await session.SendAsync(publish.AsDuplicate()); // retransmission while the application still holds it
+        Assert.Null(await session.TryReadAsync(TimeSpan.FromMilliseconds(200)));
+        await client.AckAsync(message);
+        Assert.Equal(5, Assert.IsType<PubRecPacket>(await session.ReadAsync()).PacketId);
+        await session.SendAsync(publish.AsDuplicate()); // PUBREC lost: the broker resends, we answer PUBREC again
+        Assert.Equal(5, Assert.IsType<PubRecPacket>(await session.ReadAsync()).PacketId);
+        await session.SendAsync(new PubRelPacket { PacketId = 5 });
+        var comp = Assert.IsType<PubCompPacket>(await session.ReadAsync());
+        Assert.Equal(5, comp.PacketId);
+        Assert.Equal(0, comp.ReasonCode);
+        Assert.False(client.Messages.TryRead(out _)); // delivered exactly once
+    }
+
+    [Fact]
+    public async Task Qos1_and_qos2_publish_complete_when_the_handshake_completes()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+
+        var qos1 = client.PublishAsync("a", "1"u8.ToArray(), MqttQualityOfService.AtLeastOnce);
+        var p1 = Assert.IsType<PublishPacket>(await session.ReadAsync());
+        Assert.False(qos1.IsCompleted);
+        await session.SendAsync(new PubAckPacket { PacketId = p1.PacketId });
+        await qos1.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var qos2 = client.PublishAsync("a", "2"u8.ToArray(), MqttQualityOfService.ExactlyOnce);
+        var p2 = Assert.IsType<PublishPacket>(await session.ReadAsync());
+        Assert.Equal(MqttQualityOfService.ExactlyOnce, p2.QoS);
+        await session.SendAsync(new PubRecPacket { PacketId = p2.PacketId });
+        Assert.Equal(p2.PacketId, Assert.IsType<PubRelPacket>(await session.ReadAsync()).PacketId);
+        Assert.False(qos2.IsCompleted);
+        await session.SendAsync(new PubCompPacket { PacketId = p2.PacketId });
+        await qos2.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Refused_puback_surfaces_reason_code()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        var publish = client.PublishAsync("a", "1"u8.ToArray());
+        var p = Assert.IsType<PublishPacket>(await session.ReadAsync());
+        await session.SendAsync(new PubAckPacket { PacketId = p.PacketId, ReasonCode = MqttReasonCode.NotAuthorized });
+        var e = await Assert.ThrowsAsync<MqttRequestException>(() => publish);
+        Assert.Equal(MqttReasonCode.NotAuthorized, e.ReasonCode);
+    }
+
+    [Fact]
+    public async Task Outbound_publishes_honour_the_brokers_receive_maximum()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5, new ConnAckPacket { Properties = new MqttProperties { ReceiveMaximum = 1 } });
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+
+        var first = client.PublishAsync("a", "1"u8.ToArray());
+        var second = client.PublishAsync("a", "2"u8.ToArray());
+        var p1 = Assert.IsType<PublishPacket>(await session.ReadAsync());
+        Assert.Null(await session.TryReadAsync(TimeSpan.FromMilliseconds(300))); // second waits for a free slot
+        await session.SendAsync(new PubAckPacket { PacketId = p1.PacketId });
+        var p2 = Assert.IsType<PublishPacket>(await session.ReadAsync());
+        Assert.Equal("2", System.Text.Encoding.UTF8.GetString(p2.Payload.Span));
+        await session.SendAsync(new PubAckPacket { PacketId = p2.PacketId });
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Theory]
+    [InlineData(V3)]
+    [InlineData(V5)]
+    public async Task After_reconnect_unacked_publishes_are_resent_with_dup_and_subscriptions_renewed(MqttProtocolVersion version)
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(version);
+        var accept = broker.AcceptAndConnAckAsync(version);
+        await client.ConnectAsync();
+        var (first, _) = await accept;
+
+        var subscribe = client.SubscribeAsync("$share/g/devices/+/telemetry");
+        var sub = Assert.IsType<SubscribePacket>(await first.ReadAsync());
+        await first.SendAsync(new SubAckPacket { PacketId = sub.PacketId, ReasonCodes = [1] });
+        Assert.Equal(MqttQualityOfService.AtLeastOnce, await subscribe);
+
+        var publish = client.PublishAsync("a", "1"u8.ToArray());
+        var original = Assert.IsType<PublishPacket>(await first.ReadAsync());
+        Assert.False(original.Duplicate);
+        await first.DisposeAsync(); // network failure before PUBACK
+
+        var (second, connect) = await broker.AcceptAndConnAckAsync(version, new ConnAckPacket { SessionPresent = true });
+        await using var s2 = second;
+        Assert.False(connect.CleanStart);
+        var resent = Assert.IsType<PublishPacket>(await second.ReadAsync());
+        Assert.True(resent.Duplicate);
+        Assert.Equal(original.PacketId, resent.PacketId);
+        var resub = Assert.IsType<SubscribePacket>(await second.ReadAsync());
+        Assert.Equal("$share/g/devices/+/telemetry", resub.Subscriptions[0].Filter);
+        await second.SendAsync(new SubAckPacket { PacketId = resub.PacketId, ReasonCodes = [1] });
+        await second.SendAsync(new PubAckPacket { PacketId = resent.PacketId });
+        await publish.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Acks_for_messages_from_a_lost_connection_are_not_sent_on_the_new_one()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (first, _) = await accept;
+        await first.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = 9 });
+        var stale = await NextMessage(client);
+        await first.DisposeAsync();
+
+        var (second, _) = await broker.AcceptAndConnAckAsync(V5, new ConnAckPacket { SessionPresent = true });
+        await using var s2 = second;
+        await client.AckAsync(stale);
+        Assert.Null(await second.TryReadAsync(TimeSpan.FromMilliseconds(300)));
+        // The broker redelivers (MQTT 5.0 §4.4) and the new delivery is acked normally.
+        await second.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = 9, Duplicate = true });
+        var again = await NextMessage(client);
+        Assert.True(again.Duplicate);
+        await client.AckAsync(again);
+        Assert.Equal(9, Assert.IsType<PubAckPacket>(await second.ReadAsync()).PacketId);
+    }
+
+    [Theory]
+    [InlineData(V3, "20 02 00 04", MqttReasonCode.BadUserNameOrPassword)]
+    [InlineData(V3, "20 02 00 05", MqttReasonCode.NotAuthorized)]
+    [InlineData(V5, "20 03 00 87 00", MqttReasonCode.NotAuthorized)]
+    public async Task Refused_connack_is_a_typed_exception(MqttProtocolVersion version, string connAck, byte reason)
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(version);
+        var serve = Task.Run(async () =>
+        {
+            await using var session = await broker.AcceptAsync(version);
+            await session.ReadAsync();
+            await session.SendRawAsync(Codec.Hex.Bytes(connAck));
+            await session.IsClosedByClientAsync(TimeSpan.FromSeconds(5));
+        });
+        var e = await Assert.ThrowsAsync<MqttConnectException>(() => client.ConnectAsync());
+        Assert.Equal(reason, e.ReasonCode);
+        Assert.False(client.IsConnected);
+        await serve;
+    }
+
+    [Fact]
+    public async Task Malformed_connack_from_raw_socket_is_a_typed_protocol_error()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var serve = Task.Run(async () =>
+        {
+            await using var session = await broker.AcceptAsync(V5);
+            await session.ReadAsync();
+            await session.SendRawAsync(Codec.Hex.Bytes("20 03 02 00 00")); // reserved CONNACK flag bit
+            await session.IsClosedByClientAsync(TimeSpan.FromSeconds(5));
+        });
+        var e = await Assert.ThrowsAsync<MqttProtocolException>(() => client.ConnectAsync());
+        Assert.Equal(MqttReasonCode.MalformedPacket, e.ReasonCode);
+        await serve;
+    }
+
+    [Theory]
+    [InlineData("30 05 00 03 ED A0 80", MqttReasonCode.MalformedPacket)] // surrogate in topic
+    [InlineData("30 FF FF FF FF 7F", MqttReasonCode.MalformedPacket)] // 5-byte remaining length
+    [InlineData("30 F0 FF 7F", MqttReasonCode.PacketTooLarge)] // ~2 MiB announced, above our 1 MiB maximum
+    [InlineData("90 03 00 01 00", MqttReasonCode.ProtocolError)] // SUBACK without reason codes
+    [InlineData("10 00", MqttReasonCode.MalformedPacket)] // CONNECT from a server, body truncated
+    public async Task Malformed_packet_after_connack_disconnects_with_reason(string hex, byte reason)
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        await session.SendRawAsync(Codec.Hex.Bytes(hex));
+        // MQTT 5.0 §4.13: DISCONNECT with the reason code, then the connection is closed.
+        var disconnect = Assert.IsType<DisconnectPacket>(await session.ReadAsync());
+        Assert.Equal(reason, disconnect.ReasonCode);
+        Assert.True(await session.IsClosedByClientAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Missing_pingresp_drops_the_connection_and_the_client_reconnects()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = broker.Port,
+            ClientId = "ka",
+            KeepAlive = TimeSpan.FromSeconds(1),
+            PingTimeout = TimeSpan.FromMilliseconds(500),
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(20),
+        });
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (first, _) = await accept;
+        await using var s1 = first;
+        Assert.IsType<PingReqPacket>(await first.ReadAsync(TimeSpan.FromSeconds(3)));
+        // No PINGRESP: the client gives up on this connection and connects again.
+        var (second, _) = await broker.AcceptAndConnAckAsync(V5);
+        await using var s2 = second;
+        Assert.IsType<PingReqPacket>(await second.ReadAsync(TimeSpan.FromSeconds(3)));
+        await second.SendAsync(PingRespPacket.Instance);
+    }
+
+    [Fact]
+    public async Task Inbound_receive_maximum_violation_is_a_protocol_error()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = broker.Port, ClientId = "rm", ReceiveMaximum = 2, AutoReconnect = false });
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        for (ushort id = 1; id <= 3; id++)
+            await session.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
+        Assert.Equal(MqttReasonCode.ReceiveMaximumExceeded, Assert.IsType<DisconnectPacket>(await session.ReadAsync()).ReasonCode);
+    }
+}
