@@ -1,6 +1,8 @@
 using Onboarding.Accounts;
+using Onboarding.Drop;
 using Onboarding.Host;
 using Onboarding.HostKeys;
+using Onboarding.Inventory;
 using Onboarding.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +10,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddHostKeys();
 builder.AddAccounts();
+builder.AddInventory();
+builder.AddDrop();
 
 var app = builder.Build();
 
@@ -15,6 +19,8 @@ app.UseServiceDefaults();
 app.MapHealth();
 app.MapHostKeys();
 app.MapAccounts();
+app.MapInventory();
+app.MapDrop();
 
 return await HostCommands.RunAsync(app, args);
 

@@ -20,6 +20,10 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
         ["Accounts:FailedAuthentication:PermitLimit"] = "10000",
         ["Nms:PublicHost"] = "nms.test.example",
         ["Logging:Console:Format"] = "plain",
+        // Each test host gets its own SFTP port; failed logins are slowed only a little so tests stay quick.
+        ["Drop:Port"] = "0",
+        ["Drop:ListenAddress"] = "127.0.0.1",
+        ["Drop:FailedLoginDelay"] = "00:00:00.050",
     };
 
     public OnboardingFactory() => UseKestrel(0);
@@ -66,9 +70,13 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
         {
             b.UseSetting("ConnectionStrings:Onboarding", connectionString);
             b.UseSetting("HostKeys:Directory", Directory.CreateTempSubdirectory("onboarding-keys-").FullName);
+            b.UseSetting("Drop:Enabled", "false");
         });
         _ = factory.Services; // builds and starts the host, which migrates on start-up
     }
+
+    /// <summary>The port the SFTP drop listens on (127.0.0.1).</summary>
+    public int SftpPort => Services.GetRequiredService<Onboarding.Drop.Sftp.SftpDropListener>().BoundEndpoint.WaitAsync(TimeSpan.FromSeconds(10)).Result.Port;
 
     public HttpClient CreateCustomerClient(string apiKey)
     {

@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Onboarding.Accounts.Contracts;
+using Onboarding.Drop.Data;
+
+namespace Onboarding.Drop.Api;
+
+public sealed record UploadView(Guid Id, string FileName, long Size, string Sha256, DateTimeOffset ReceivedAt, UploadOutcome Outcome, string Summary, string Report);
+
+public sealed record UploadPage(IReadOnlyList<UploadView> Items, int Page, int PageSize, int Total);
+
+internal static class UploadsApi
+{
+    public static void MapUploadsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/manufacturers/{id:guid}/uploads").WithTags("Manufacturers").RequireAuthorization();
+        group.MapGet("/", List)
+            .WithName("ListUploads")
+            .WithSummary("Every file this manufacturer uploaded over SFTP, newest first, with its outcome and report.");
+        group.MapGet("/{uploadId:guid}/content", Content)
+            .WithName("GetUploadContent")
+            .WithSummary("The raw bytes of one upload, exactly as received (accepted or rejected).");
+    }
+
+    private static async Task<Results<Ok<UploadPage>, ValidationProblem, ProblemHttpResult>> List(
+        Guid id, ClaimsPrincipal user, IManufacturerAccounts accounts, DropDbContext db, CancellationToken cancellationToken,
+        int page = 1, int pageSize = 50)
+    {
+        if (page < 1 || pageSize is < 1 or > 500)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["pageSize"] = ["page ≥ 1 and 1 ≤ pageSize ≤ 500."] });
+        if (!await accounts.IsOwnedByAsync(id, user.GetCustomerId(), cancellationToken))
+            return NotFound();
+
+        var query = db.Uploads.AsNoTracking().Where(u => u.ManufacturerId == id);
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(u => u.ReceivedAt).Skip((page - 1) * pageSize).Take(pageSize)
+            .Select(u => new UploadView(u.Id, u.FileName, u.Size, u.Sha256, u.ReceivedAt, u.Outcome, u.Summary, u.Report))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new UploadPage(items, page, pageSize, total));
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Content(
+        Guid id, Guid uploadId, ClaimsPrincipal user, IManufacturerAccounts accounts, DropDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await accounts.IsOwnedByAsync(id, user.GetCustomerId(), cancellationToken))
+            return NotFound();
+        var upload = await db.Uploads.AsNoTracking().SingleOrDefaultAsync(u => u.Id == uploadId && u.ManufacturerId == id, cancellationToken);
+        return upload is null ? NotFound() : TypedResults.File(upload.Content, "application/xml", upload.FileName);
+    }
+
+    private static ProblemHttpResult NotFound() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "You have no such manufacturer or upload.");
+}

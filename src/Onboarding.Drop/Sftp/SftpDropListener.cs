@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Onboarding.Accounts.Contracts;
+using Onboarding.HostKeys.Contracts;
+using Onboarding.Sftp;
+using Onboarding.Ssh;
+
+namespace Onboarding.Drop.Sftp;
+
+/// <summary>
+/// The NMS SFTP endpoint: accepts TCP, runs our SSH server with the NMS host keys, authenticates manufacturers
+/// by their issued username and passphrase, and serves the "sftp" subsystem over their virtual drop.
+/// One connection's failure never touches another's.
+/// </summary>
+internal sealed class SftpDropListener(
+    IOptions<DropOptions> options,
+    INmsHostKeys hostKeys,
+    IServiceScopeFactory scopes,
+    LoginThrottle throttle,
+    TimeProvider clock,
+    ILoggerFactory loggers) : BackgroundService
+{
+    private readonly ILogger _logger = loggers.CreateLogger<SftpDropListener>();
+    private readonly TaskCompletionSource<IPEndPoint> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Where the listener is bound (useful with port 0).</summary>
+    public Task<IPEndPoint> BoundEndpoint => _bound.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        using var listener = new TcpListener(IPAddress.Parse(settings.ListenAddress), settings.Port);
+        listener.Start(backlog: 512);
+        var endpoint = (IPEndPoint)listener.LocalEndpoint;
+        _bound.TrySetResult(endpoint);
+        _logger.LogInformation("SFTP drop listening on {Endpoint}", endpoint);
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptSocketAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            _ = ServeAsync(socket, stoppingToken);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, CancellationToken stoppingToken)
+    {
+        var connectionId = Guid.NewGuid().ToString("N")[..12];
+        var address = (socket.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["ConnectionId"] = connectionId, ["ClientAddress"] = address });
+        socket.NoDelay = true;
+        await using var stream = new NetworkStream(socket, ownsSocket: true);
+
+        ManufacturerAccount? account = null;
+        var sftpSessions = new List<Task>();
+        var settings = options.Value;
+        var serverOptions = new SshServerOptions
+        {
+            HostKeys = hostKeys.Keys,
+            MaxAuthAttempts = 6,
+            AuthFailureDelay = settings.FailedLoginDelay,
+            AuthenticationTimeout = TimeSpan.FromSeconds(30),
+            MaxChannels = 4,
+            PasswordAuthenticator = async (request, ct) =>
+            {
+                account = await AuthenticateAsync(address, request.UserName, request.Password, ct);
+                return account is not null;
+            },
+            ChannelRequestHandler = (request, _) =>
+            {
+                if (account is null || request.RequestType != "subsystem" || request.Subsystem != "sftp")
+                {
+                    _logger.LogWarning("Refused {RequestType} {Command}{Subsystem}: the drop only serves the sftp subsystem",
+                        request.RequestType, request.Command, request.Subsystem);
+                    return ValueTask.FromResult(false);
+                }
+
+                lock (sftpSessions)
+                    sftpSessions.Add(RunSftpAsync(request.Channel, account, connectionId, stoppingToken));
+                return ValueTask.FromResult(true);
+            },
+        };
+
+        try
+        {
+            await using var session = await SshServerSession.AcceptAsync(stream, serverOptions, stoppingToken);
+            _logger.LogInformation("Manufacturer {ManufacturerId} logged in as {SftpUser} ({ClientVersion})",
+                account!.ManufacturerId, session.UserName, session.ClientVersion);
+            await session.Completion;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Host shutdown.
+        }
+        catch (SshAuthenticationException ex)
+        {
+            _logger.LogWarning("SFTP login from {ClientAddress} failed: {Reason}", address, ex.Message);
+        }
+        catch (SshConnectionLostException ex)
+        {
+            _logger.LogInformation("SFTP connection from {ClientAddress} ended: {Reason}", address, ex.Message);
+        }
+        catch (SshProtocolException ex)
+        {
+            _logger.LogWarning("SFTP connection from {ClientAddress} ended on a protocol error ({DisconnectReason}): {Reason}", address, ex.Reason, ex.Message);
+        }
+        catch (IOException ex)
+        {
+            _logger.LogInformation("SFTP connection from {ClientAddress} dropped: {Reason}", address, ex.Message);
+        }
+
+        Task[] running;
+        lock (sftpSessions)
+            running = [.. sftpSessions];
+        await Task.WhenAll(running);
+    }
+
+    private async Task<ManufacturerAccount?> AuthenticateAsync(string address, string userName, string passphrase, CancellationToken ct)
+    {
+        if (throttle.IsLockedOut(address, userName))
+        {
+            _logger.LogWarning("SFTP login for {SftpUser} from {ClientAddress} refused: locked out after repeated failures", userName, address);
+            return null;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var account = await scope.ServiceProvider.GetRequiredService<IManufacturerAccounts>().AuthenticateAsync(userName, passphrase, ct);
+        if (account is null)
+        {
+            throttle.RecordFailure(address, userName);
+            _logger.LogWarning("SFTP login for {SftpUser} from {ClientAddress} failed: unknown user, wrong passphrase or disabled manufacturer", userName, address);
+            return null;
+        }
+
+        throttle.RecordSuccess(address, userName);
+        return account;
+    }
+
+    private async Task RunSftpAsync(Ssh.Connection.SshChannel channel, ManufacturerAccount account, string connectionId, CancellationToken stoppingToken)
+    {
+        var logger = loggers.CreateLogger<ManufacturerDrop>();
+        using var scope = logger.BeginScope(new Dictionary<string, object>
+        {
+            ["ConnectionId"] = connectionId, ["ManufacturerId"] = account.ManufacturerId, ["SftpUser"] = account.SftpUsername,
+        });
+        var handler = new ManufacturerDrop(account, scopes, options.Value.Quota, clock, logger);
+        try
+        {
+            await SftpServer.RunAsync(channel.AsStream(), handler, SftpServerOptions.Default, logger, stoppingToken);
+        }
+        catch (Exception ex) when (ex is SftpProtocolException or IOException or SshConnectionLostException or OperationCanceledException)
+        {
+            logger.LogInformation("SFTP session ended: {Reason}", ex.Message);
+        }
+        finally
+        {
+            await channel.CloseAsync(CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,255 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Onboarding.Drop.Api;
+using Onboarding.Drop.Data;
+using Onboarding.IntegrationTests.Infrastructure;
+using Onboarding.Inventory.Api;
+using Onboarding.Inventory.Contracts;
+using Onboarding.Sftp;
+using Onboarding.Ssh;
+
+namespace Onboarding.IntegrationTests;
+
+/// <summary>The drop's rules, exercised over real sockets with our own SSH and SFTP clients.</summary>
+public class DropTests(OnboardingFactory factory) : IClassFixture<OnboardingFactory>
+{
+    private static async Task<SftpStatusException> RejectedUploadAsync(DropClient drop, string name, string content) =>
+        await Assert.ThrowsAsync<SftpStatusException>(() => drop.UploadAsync(name, content));
+
+    private static async Task<UploadView> LatestUploadAsync(ManufacturerSetup setup) =>
+        (await setup.Customer.GetFromJsonAsync<UploadPage>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Items[0];
+
+    [Fact]
+    public async Task A_list_of_records_is_bookkept_with_a_timeline_per_device()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Bulk Telecom");
+        using var a = setup.Ca.IssueDevice("SN-A");
+        using var b = setup.Ca.IssueDevice("SN-B");
+        await using var drop = await setup.ConnectAsync(factory);
+
+        await drop.UploadAsync("two.xml", DeviceRecordXml.Devices(
+            DeviceRecordXml.Device("SN-A", setup.Profile.Name, a), DeviceRecordXml.Device("SN-B", setup.Profile.Id.ToString(), b, pem: false)));
+
+        var page = (await setup.Customer.GetFromJsonAsync<PagedList<DeviceSummary>>("/api/devices"))!;
+        Assert.Equal(["SN-A", "SN-B"], page.Items.Select(d => d.SerialNumber).Order());
+        Assert.All(page.Items, d => Assert.Equal(DeviceState.Bookkept, d.State));
+        var details = (await setup.Customer.GetFromJsonAsync<DeviceDetails>("/api/devices/SN-B"))!;
+        Assert.Equal(b.ExportCertificatePem().Trim(), details.CertificatePem.Trim());
+        Assert.Equal("00:11:22:33:44:55", details.MacAddress);
+        Assert.Equal(UploadOutcome.Accepted, (await LatestUploadAsync(setup)).Outcome);
+        Assert.Contains("2 new, 0 unchanged", await drop.ReadAsync("/processed/two.xml.result"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Uploading_the_same_record_twice_is_a_no_op()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Idempotent Telecom");
+        using var device = setup.Ca.IssueDevice("SN-SAME");
+        var xml = DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-SAME", setup.Profile.Name, device));
+        await using var drop = await setup.ConnectAsync(factory);
+
+        await drop.UploadAsync("first.xml", xml);
+        await drop.UploadAsync("again.xml", xml);
+
+        var details = (await setup.Customer.GetFromJsonAsync<DeviceDetails>("/api/devices/SN-SAME"))!;
+        Assert.Single(details.Timeline);
+        Assert.Contains("0 new, 1 unchanged", await drop.ReadAsync("/processed/again.xml.result"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_different_certificate_for_a_known_serial_is_a_conflict_and_the_original_is_kept()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Conflict Telecom");
+        using var original = setup.Ca.IssueDevice("SN-DUP");
+        using var impostor = setup.Ca.IssueDevice("SN-DUP");
+        await using var drop = await setup.ConnectAsync(factory);
+        await drop.UploadAsync("original.xml", DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-DUP", setup.Profile.Name, original)));
+
+        var error = await RejectedUploadAsync(drop, "impostor.xml", DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-DUP", setup.Profile.Name, impostor)));
+
+        Assert.Equal(SftpStatusCode.Failure, error.Code);
+        Assert.Contains("record rejected", error.Message, StringComparison.Ordinal);
+        Assert.Contains("different certificate", await drop.ReadAsync("/rejected/impostor.xml.result"), StringComparison.Ordinal);
+        var details = (await setup.Customer.GetFromJsonAsync<DeviceDetails>("/api/devices/SN-DUP"))!;
+        Assert.Equal(original.ExportCertificatePem().Trim(), details.CertificatePem.Trim());
+    }
+
+    [Theory]
+    [InlineData("serial-mismatch", "does not match serial-number")]
+    [InlineData("wrong-owner", "is not the customer this SFTP account belongs to")]
+    [InlineData("foreign-ca", "does not chain to the manufacturer's CA")]
+    [InlineData("expired", "not valid now")]
+    [InlineData("not-a-certificate", "neither PEM nor base64 DER")]
+    public async Task Invalid_records_are_rejected_with_the_exact_reason_and_nothing_is_bookkept(string defect, string reason)
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, $"Defect {defect} Telecom");
+        using var foreignCa = new FactoryCa("Someone Else CA");
+        using var good = setup.Ca.IssueDevice("SN-GOOD");
+        using var certificate = defect switch
+        {
+            "serial-mismatch" => setup.Ca.IssueDevice("SN-BAD", subjectSerial: "SN-NOT-THIS"),
+            "foreign-ca" => foreignCa.IssueDevice("SN-BAD"),
+            "expired" => setup.Ca.IssueDevice("SN-BAD", notAfter: DateTimeOffset.UtcNow.AddMinutes(-1)),
+            _ => setup.Ca.IssueDevice("SN-BAD"),
+        };
+        var bad = DeviceRecordXml.Device("SN-BAD", defect == "wrong-owner" ? "Another Customer" : setup.Profile.Name, certificate);
+        if (defect == "not-a-certificate")
+            bad = bad.Replace("-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\n!!!", StringComparison.Ordinal);
+        await using var drop = await setup.ConnectAsync(factory);
+
+        var error = await RejectedUploadAsync(drop, "mixed.xml", DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-GOOD", setup.Profile.Name, good), bad));
+
+        Assert.Contains("1 of 2 records rejected", error.Message, StringComparison.Ordinal);
+        var report = await drop.ReadAsync("/rejected/mixed.xml.result");
+        Assert.Contains(reason, report, StringComparison.Ordinal);
+        Assert.Contains("serial-number SN-BAD: REJECTED", report, StringComparison.Ordinal);
+        Assert.Equal(0, (await setup.Customer.GetFromJsonAsync<PagedList<DeviceSummary>>("/api/devices"))!.Total);
+        var upload = await LatestUploadAsync(setup);
+        Assert.Equal(UploadOutcome.Rejected, upload.Outcome);
+        Assert.True(upload.Size > 0);
+    }
+
+    [Theory]
+    [InlineData("not xml at all", "not well-formed XML")]
+    [InlineData("<devices xmlns=\"urn:other\"/>", "root element must be")]
+    [InlineData("<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY x \"boom\">]><devices xmlns=\"urn:onboarding:params:xml:ns:yang:onboarding-device\">&x;</devices>", "DTD")]
+    [InlineData("<devices xmlns=\"urn:onboarding:params:xml:ns:yang:onboarding-device\"><device><serial-number>X</serial-number></device></devices>", "invalid")]
+    [InlineData("<devices xmlns=\"urn:onboarding:params:xml:ns:yang:onboarding-device\"></devices>", "no device records")]
+    public async Task Invalid_xml_is_rejected_and_the_raw_upload_is_kept(string content, string reason)
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Xml Telecom " + Guid.NewGuid().ToString("N")[..6]);
+        await using var drop = await setup.ConnectAsync(factory);
+
+        var error = await RejectedUploadAsync(drop, "broken.xml", content);
+
+        Assert.Contains("record rejected", error.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, await drop.ReadAsync("/rejected/broken.xml.result"), StringComparison.OrdinalIgnoreCase);
+        var upload = await LatestUploadAsync(setup);
+        var raw = await setup.Customer.GetByteArrayAsync($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads/{upload.Id}/content");
+        Assert.Equal(content, Encoding.UTF8.GetString(raw));
+    }
+
+    [Theory]
+    [InlineData("/incoming/../../etc/passwd")]
+    [InlineData("/incoming/..")]
+    [InlineData("../incoming/x.xml")]
+    public async Task Path_traversal_is_refused(string path)
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Traversal Telecom " + Guid.NewGuid().ToString("N")[..6]);
+        await using var drop = await setup.ConnectAsync(factory);
+        var error = await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.UploadAsync(path, new MemoryStream([1, 2, 3])));
+        Assert.Equal(SftpStatusCode.PermissionDenied, error.Code);
+        Assert.Contains("'..' is not allowed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nothing_of_the_host_filesystem_is_reachable()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Host Fs Telecom");
+        await using var drop = await setup.ConnectAsync(factory);
+
+        Assert.Equal(SftpStatusCode.NoSuchFile, (await Assert.ThrowsAsync<SftpStatusException>(() => drop.ReadAsync("/etc/passwd"))).Code);
+        Assert.Equal(SftpStatusCode.NoSuchFile, (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.ListDirectoryAsync("/etc"))).Code);
+        Assert.Equal("/", await drop.Sftp.RealPathAsync("."));
+        Assert.Equal(SftpStatusCode.PermissionDenied,
+            (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.SymlinkAsync("/incoming/link", "/etc/passwd"))).Code);
+        Assert.Equal(SftpStatusCode.PermissionDenied,
+            (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.ReadLinkAsync("/incoming/link"))).Code);
+        Assert.Equal(SftpStatusCode.PermissionDenied,
+            (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.UploadAsync("/incoming/bad\u0001name.xml", new MemoryStream([1])))).Code);
+        Assert.Equal(SftpStatusCode.PermissionDenied,
+            (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.UploadAsync("/processed/forged.xml.result", new MemoryStream([1])))).Code);
+        Assert.Equal(SftpStatusCode.PermissionDenied, (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.MakeDirectoryAsync("/incoming/sub"))).Code);
+        Assert.Equal(SftpStatusCode.PermissionDenied, (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.RemoveAsync("/processed/x.result"))).Code);
+        Assert.Equal(["incoming", "processed", "rejected"],
+            (await drop.Sftp.ListDirectoryAsync("/")).Select(e => e.FileName).Where(n => n is not "." and not "..").Order());
+    }
+
+    [Fact]
+    public async Task A_file_over_the_size_limit_is_refused()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Big File Telecom");
+        await using var drop = await setup.ConnectAsync(factory);
+        var error = await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.UploadAsync("/incoming/huge.xml", new MemoryStream(new byte[5 * 1024 * 1024])));
+        Assert.Contains("maximum file size", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Disabled_manufacturer_rotated_passphrase_and_unknown_user_cannot_log_in()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Login Telecom");
+        var id = setup.Credentials.ManufacturerId;
+
+        await Assert.ThrowsAsync<SshAuthenticationException>(() =>
+            DropClient.ConnectAsync(factory.SftpPort, "m-nobody-abcdefgh", setup.Credentials.Passphrase, setup.Fingerprints));
+
+        (await setup.Customer.PostAsync($"/api/manufacturers/{id}/disable", null)).EnsureSuccessStatusCode();
+        await Assert.ThrowsAsync<SshAuthenticationException>(() => setup.ConnectAsync(factory));
+        (await setup.Customer.PostAsync($"/api/manufacturers/{id}/enable", null)).EnsureSuccessStatusCode();
+        await (await setup.ConnectAsync(factory)).DisposeAsync();
+
+        var rotated = await setup.Customer.PostAsync($"/api/manufacturers/{id}/credentials", null);
+        var fresh = (await rotated.Content.ReadFromJsonAsync<Onboarding.Accounts.Api.ManufacturerCredentials>())!;
+        await Assert.ThrowsAsync<SshAuthenticationException>(() => setup.ConnectAsync(factory));
+        await (await setup.ConnectAsync(factory, fresh.Passphrase)).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Records_uploaded_after_the_manufacturer_was_disabled_mid_session_are_rejected()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Midway Telecom");
+        using var device = setup.Ca.IssueDevice("SN-MID");
+        await using var drop = await setup.ConnectAsync(factory);
+        (await setup.Customer.PostAsync($"/api/manufacturers/{setup.Credentials.ManufacturerId}/disable", null)).EnsureSuccessStatusCode();
+
+        var error = await RejectedUploadAsync(drop, "late.xml", DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-MID", setup.Profile.Name, device)));
+        Assert.Contains("disabled", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_host_key_is_pinned_a_client_expecting_another_fingerprint_refuses()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Pin Telecom");
+        await Assert.ThrowsAnyAsync<SshProtocolException>(() =>
+            DropClient.ConnectAsync(factory.SftpPort, setup.Credentials.Username, setup.Credentials.Passphrase, ["SHA256:not-the-nms-key"]));
+    }
+
+    [Fact]
+    public async Task Another_tenants_uploads_are_404()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Owner Telecom");
+        var (intruder, _) = await factory.SignUpAsync("Intruder Telecom");
+        var response = await intruder.GetAsync($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads");
+        await Problem.AssertAsync(response, HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await intruder.GetAsync("/api/devices/SN-A"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Device_list_validates_its_filters()
+    {
+        var (client, _) = await factory.SignUpAsync("Filter Telecom");
+        await Problem.AssertValidationAsync(await client.GetAsync("/api/devices?state=Exploded"), "state");
+        await Problem.AssertValidationAsync(await client.GetAsync("/api/devices?pageSize=0"), "pageSize");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/devices?state=bookkept&page=2&pageSize=10")).StatusCode);
+    }
+}
+
+public sealed class LockoutFactory : OnboardingFactory
+{
+    public LockoutFactory() => With("Drop:MaxFailedLogins", "3").With("Drop:LockoutDuration", "01:00:00");
+}
+
+public class DropLockoutTests(LockoutFactory factory) : IClassFixture<LockoutFactory>
+{
+    [Fact]
+    public async Task Repeated_failures_lock_the_user_out_even_with_the_right_passphrase()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Lockout Telecom");
+        for (var i = 0; i < 3; i++)
+            await Assert.ThrowsAsync<SshAuthenticationException>(() => setup.ConnectAsync(factory, "wrong-" + i));
+
+        await Assert.ThrowsAsync<SshAuthenticationException>(() => setup.ConnectAsync(factory));
+        Assert.Contains(factory.Logs.RenderedMessages, m => m.Contains("locked out", StringComparison.Ordinal));
+    }
+}
