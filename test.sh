@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 source scripts/lib.sh
 
 require_dotnet
-ensure_packages postgresql openssh-client
+ensure_packages postgresql openssh-client sshpass python3-paramiko
 
 log "building"
 dotnet build Onboarding.sln -c Release -v quiet -nologo

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Onboarding.Drop.Api;
 using Onboarding.Drop.Data;
@@ -22,9 +21,7 @@ public static class DropModule
         services.AddDbContext<DropDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<SftpDropListener>();
-        services.AddHostedService(provider => provider.GetRequiredService<IOptions<DropOptions>>().Value.Enabled
-            ? provider.GetRequiredService<SftpDropListener>()
-            : (IHostedService)new NoListener());
+        services.AddHostedService(provider => provider.GetRequiredService<SftpDropListener>());
         return builder;
     }
 
@@ -32,12 +29,5 @@ public static class DropModule
     {
         endpoints.MapUploadsApi();
         return endpoints;
-    }
-
-    private sealed class NoListener : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

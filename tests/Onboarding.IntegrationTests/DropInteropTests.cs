@@ -16,6 +16,8 @@ public class DropInteropTests(OnboardingFactory factory) : IClassFixture<Onboard
     [
         "-F", "/dev/null", "-o", "StrictHostKeyChecking=yes", "-o", $"UserKnownHostsFile={knownHosts}", "-o", "GlobalKnownHostsFile=/dev/null",
         "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
+        // sftp -b implies BatchMode=yes, which would forbid the password prompt sshpass answers.
+        "-o", "BatchMode=no",
     ];
 
     private async Task<ExternalTool.Result> SftpBatchAsync(ManufacturerSetup setup, string batch, string? passphrase = null)
@@ -113,7 +115,7 @@ public class DropInteropTests(OnboardingFactory factory) : IClassFixture<Onboard
             client.close()
             """;
         var port = factory.SftpPort;
-        var result = await ExternalTool.RunAsync("python3", ["-c", script, port.ToString(CultureInfo.InvariantCulture),
+        var result = await ExternalTool.RunAsync("/usr/bin/python3", ["-c", script, port.ToString(CultureInfo.InvariantCulture),
             setup.Credentials.Username, setup.Credentials.Passphrase, setup.WriteKnownHosts(port)], stdin: xml);
 
         Assert.True(result.ExitCode == 0, result.Stderr);

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Onboarding.Drop.Data;
 
 /// <summary>One file a manufacturer uploaded, kept as received so that nothing is ever lost.</summary>
@@ -27,6 +29,7 @@ internal sealed class Upload
     public required string Report { get; set; }
 }
 
+[JsonConverter(typeof(JsonStringEnumConverter<UploadOutcome>))]
 public enum UploadOutcome
 {
     /// <summary>Stored, not yet bookkept (or bookkeeping failed for a reason of ours; the raw file is kept).</summary>

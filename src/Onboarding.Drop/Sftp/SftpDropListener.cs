@@ -33,6 +33,12 @@ internal sealed class SftpDropListener(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
+        if (!settings.Enabled)
+        {
+            _logger.LogInformation("SFTP drop disabled (Drop:Enabled=false)");
+            return;
+        }
+
         using var listener = new TcpListener(IPAddress.Parse(settings.ListenAddress), settings.Port);
         listener.Start(backlog: 512);
         var endpoint = (IPEndPoint)listener.LocalEndpoint;
