@@ -166,6 +166,11 @@ public sealed class SftpClient : IAsyncDisposable
                     continue;
                 }
 
+                if (data.Value.Length > chunkSize)
+                {
+                    throw new SftpProtocolException(SftpProtocolError.UnexpectedPacket, $"READ of {chunkSize} bytes answered with {data.Value.Length}");
+                }
+
                 await destination.WriteAsync(data.Value, cancellationToken);
                 written += data.Value.Length;
                 var got = (uint)data.Value.Length;
@@ -178,6 +183,11 @@ public sealed class SftpClient : IAsyncDisposable
                     {
                         eof = true;
                         break;
+                    }
+
+                    if (rest.Value.IsEmpty || rest.Value.Length > want)
+                    {
+                        throw new SftpProtocolException(SftpProtocolError.UnexpectedPacket, $"READ of {want} bytes answered with {rest.Value.Length}");
                     }
 
                     await destination.WriteAsync(rest.Value, cancellationToken);
@@ -526,8 +536,16 @@ public sealed class SftpClient : IAsyncDisposable
     }
 
     /// <summary>DATA → bytes; STATUS EOF → null; anything else throws.</summary>
-    private static ReadOnlyMemory<byte>? ReadData(SftpPacket packet) =>
-        packet is StatusPacket { Code: SftpStatusCode.Eof } ? null : Expect<DataPacket>(packet).Data;
+    private static ReadOnlyMemory<byte>? ReadData(SftpPacket packet)
+    {
+        // Spelled out: `cond ? null : memory` would turn null into an empty (non-null) memory via T[].
+        if (packet is StatusPacket { Code: SftpStatusCode.Eof })
+        {
+            return null;
+        }
+
+        return Expect<DataPacket>(packet).Data;
+    }
 
     private static string SingleName(SftpPacket packet)
     {

@@ -227,31 +227,43 @@ internal sealed class SftpServerSession : IDisposable
     private async Task WriteLoopAsync()
     {
         var broken = false;
-        await foreach (var frame in ReadAllFramesAsync())
+        var reader = _responses.Reader;
+        while (await reader.WaitToReadAsync())
         {
-            if (broken)
+            // Write everything queued, then flush once: pipelined responses share a flush.
+            while (reader.TryRead(out var frame))
             {
-                continue;
+                if (broken)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await _channel.WriteAsync(frame);
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+                {
+                    // The peer is gone; keep draining so request tasks never block on us.
+                    _logger.LogInformation(e, "SFTP channel write failed");
+                    broken = true;
+                }
             }
 
-            try
+            if (!broken)
             {
-                await _channel.WriteAsync(frame);
-                if (_responses.Reader.Count == 0)
+                try
                 {
                     await _channel.FlushAsync();
                 }
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
-            {
-                // The peer is gone; keep draining so request tasks never block on us.
-                _logger.LogInformation(e, "SFTP channel write failed");
-                broken = true;
+                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+                {
+                    _logger.LogInformation(e, "SFTP channel flush failed");
+                    broken = true;
+                }
             }
         }
     }
-
-    private IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAllFramesAsync() => _responses.Reader.ReadAllAsync();
 
     private async ValueTask<SftpPacket> ExecuteAsync(SftpRequest request, CancellationToken ct)
     {
