@@ -42,6 +42,7 @@ public sealed class MqttClient : IAsyncDisposable
     private long _publishSequence;
     private uint _serverMaximumPacketSize = uint.MaxValue;
     private MqttQualityOfService _serverMaximumQoS = MqttQualityOfService.ExactlyOnce;
+    private bool _serverRetainAvailable = true;
     private bool _everConnected;
     private bool _disposed;
 
@@ -86,7 +87,8 @@ public sealed class MqttClient : IAsyncDisposable
         }
         try
         {
-            var connection = await ConnectOnceAsync(_options.CleanStart && !_everConnected, cancellationToken);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+            var connection = await ConnectOnceAsync(_options.CleanStart && !_everConnected, linked.Token);
             _supervisor = SuperviseAsync(connection, _lifetime.Token);
         }
         catch
@@ -110,6 +112,8 @@ public sealed class MqttClient : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!MqttTopic.IsValidTopicName(topic))
             throw new ArgumentException($"'{topic}' is not a valid topic name (MQTT 5.0 §4.7)", nameof(topic));
+        if (retain && !_serverRetainAvailable)
+            throw new MqttRequestException(MqttReasonCode.RetainNotSupported, "The broker does not support retained messages (MQTT 5.0 §3.2.2.3.5)");
         if (qos > _serverMaximumQoS)
             throw new MqttRequestException(MqttReasonCode.QoSNotSupported, $"The broker supports QoS up to {(int)_serverMaximumQoS} (MQTT 5.0 §3.2.2.3.4)");
         // MQTT 5.0 §3.1.2.11.4: never send a packet larger than the broker's Maximum Packet Size.
@@ -217,6 +221,17 @@ public sealed class MqttClient : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Callback alternative to reading <see cref="Messages"/>: runs <paramref name="handler"/> for each message,
+    /// one at a time, until cancelled or the client is disposed. The handler acks (or not) by calling <see cref="AckAsync"/>.
+    /// </summary>
+    public async Task ProcessMessagesAsync(Func<MqttApplicationMessage, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken))
+            await handler(message, cancellationToken);
+    }
+
     /// <summary>Sends DISCONNECT and stops reconnecting. The session stays on the broker (Session Expiry permitting).</summary>
     public async Task DisconnectAsync(CancellationToken cancellationToken = default)
     {
@@ -273,10 +288,13 @@ public sealed class MqttClient : IAsyncDisposable
         while (!lifetime.IsCancellationRequested)
         {
             var reason = await connection.Closed;
-            await connection.DisposeAsync();
             if (lifetime.IsCancellationRequested)
+            {
+                await connection.DisposeAsync();
                 return;
+            }
             OnConnectionLost(connection, reason);
+            await connection.DisposeAsync();
             if (!_options.AutoReconnect)
                 return;
             while (true)
@@ -341,7 +359,7 @@ public sealed class MqttClient : IAsyncDisposable
                 var reason = connAck.Properties.ReasonString is { } text ? $" ({text})" : "";
                 throw new MqttConnectException(code, $"CONNACK refused the connection with 0x{code:X2}{reason}");
             }
-            OnConnAck(connection, connAck);
+            OnConnAck(connection, connAck, cancellationToken);
             return connection;
         }
         catch
@@ -369,6 +387,14 @@ public sealed class MqttClient : IAsyncDisposable
             UserName = _options.UserName,
             Password = _options.Password is null ? null : Encoding.UTF8.GetBytes(_options.Password),
             Properties = properties,
+            Will = _options.Will is not { } will ? null : new WillMessage
+            {
+                Topic = will.Topic,
+                Payload = will.Payload,
+                QoS = will.QoS,
+                Retain = will.Retain,
+                Properties = new MqttProperties { WillDelayInterval = will.DelayInterval == 0 ? null : will.DelayInterval },
+            },
         };
     }
 
@@ -420,15 +446,18 @@ public sealed class MqttClient : IAsyncDisposable
         return chain.Build(leaf);
     }
 
-    private void OnConnAck(MqttConnection connection, ConnAckPacket connAck)
+    private void OnConnAck(MqttConnection connection, ConnAckPacket connAck, CancellationToken cancellationToken)
     {
         var p = connAck.Properties;
         var keepAlive = p.ServerKeepAlive is { } serverKeepAlive ? TimeSpan.FromSeconds(serverKeepAlive) : _options.KeepAlive;
         lock (_gate)
         {
+            // DisconnectAsync may have run while CONNACK was in flight: do not resurrect the client.
+            cancellationToken.ThrowIfCancellationRequested();
             if (p.AssignedClientIdentifier is { } assigned)
                 _clientId = assigned; // MQTT 5.0 §3.2.2.3.7: reuse it so the session can be resumed
             _serverMaximumPacketSize = p.MaximumPacketSize ?? uint.MaxValue;
+            _serverRetainAvailable = p.RetainAvailable != 0;
             _serverMaximumQoS = p.MaximumQoS is 0 ? MqttQualityOfService.AtMostOnce : p.MaximumQoS is 1 ? MqttQualityOfService.AtLeastOnce : MqttQualityOfService.ExactlyOnce;
             _outboundLimit = p.ReceiveMaximum ?? ushort.MaxValue;
             if (!connAck.SessionPresent)

@@ -21,7 +21,8 @@ internal sealed class MqttConnection : IAsyncDisposable
     private readonly string _clientId;
     private readonly CancellationTokenSource _closing = new();
     private readonly Channel<MqttPacket> _outgoing = Channel.CreateUnbounded<MqttPacket>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously); // all loops ended
+    private readonly TaskCompletionSource<Exception?> _closedWithReason = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _writeLoop = Task.CompletedTask;
     private long _lastSent = Environment.TickCount64;
     private long _lastReceived = Environment.TickCount64;
@@ -48,8 +49,6 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     /// <summary>Completes when the connection is closed, with the reason (null for a local, orderly close).</summary>
     public Task<Exception?> Closed => _closedWithReason.Task;
-
-    private readonly TaskCompletionSource<Exception?> _closedWithReason = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Sends CONNECT and waits for CONNACK (MQTT 5.0 §3.1.4, §3.2).</summary>
     public async Task<ConnAckPacket> HandshakeAsync(ConnectPacket connect, CancellationToken cancellationToken)
@@ -198,8 +197,9 @@ internal sealed class MqttConnection : IAsyncDisposable
                 _lastSent = Environment.TickCount64;
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or ArgumentException)
         {
+            // An encoding error (ArgumentException) must also end the connection: a silent writer would stall every exchange.
             Close(e);
         }
         finally

@@ -304,4 +304,91 @@ public class ClientWithFakeBrokerTests
             await session.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
         Assert.Equal(MqttReasonCode.ReceiveMaximumExceeded, Assert.IsType<DisconnectPacket>(await session.ReadAsync()).ReasonCode);
     }
+
+    [Fact]
+    public async Task Qos2_publish_interrupted_after_pubrec_resends_pubrel_not_publish()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (first, _) = await accept;
+        var publish = client.PublishAsync("a", "x"u8.ToArray(), MqttQualityOfService.ExactlyOnce);
+        var p = Assert.IsType<PublishPacket>(await first.ReadAsync());
+        await first.SendAsync(new PubRecPacket { PacketId = p.PacketId });
+        Assert.IsType<PubRelPacket>(await first.ReadAsync());
+        await first.DisposeAsync(); // PUBCOMP never arrives
+
+        var (second, _) = await broker.AcceptAndConnAckAsync(V5, new ConnAckPacket { SessionPresent = true });
+        await using var s2 = second;
+        // MQTT 5.0 §4.4: the broker already has the message; only PUBREL is resent.
+        Assert.Equal(p.PacketId, Assert.IsType<PubRelPacket>(await second.ReadAsync()).PacketId);
+        await second.SendAsync(new PubCompPacket { PacketId = p.PacketId });
+        await publish.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Disconnect_sends_disconnect_and_does_not_reconnect()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        await client.DisconnectAsync();
+        Assert.IsType<DisconnectPacket>(await session.ReadAsync());
+        Assert.True(await session.IsClosedByClientAsync(TimeSpan.FromSeconds(5)));
+        Assert.False(client.IsConnected);
+        var again = broker.AcceptAsync(V5);
+        await Task.Delay(300);
+        Assert.False(again.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Will_and_credentials_are_sent_in_connect()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = broker.Port,
+            ClientId = "w",
+            UserName = "user",
+            Password = "secret",
+            Will = new MqttLastWill { Topic = "devices/w/status", Payload = "offline"u8.ToArray(), Retain = true, DelayInterval = 5 },
+        });
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, connect) = await accept;
+        await using var s = session;
+        Assert.Equal("user", connect.UserName);
+        Assert.Equal("secret"u8.ToArray(), connect.Password);
+        Assert.Equal("devices/w/status", connect.Will!.Topic);
+        Assert.True(connect.Will.Retain);
+        Assert.Equal(5u, connect.Will.Properties.WillDelayInterval);
+    }
+
+    [Fact]
+    public async Task Callback_processing_acks_in_order()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V3);
+        var accept = broker.AcceptAndConnAckAsync(V3);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        using var stop = new CancellationTokenSource();
+        var processing = client.ProcessMessagesAsync(async (message, ct) =>
+        {
+            await Task.Yield();
+            await client.AckAsync(message);
+        }, stop.Token);
+        for (ushort id = 1; id <= 5; id++)
+            await session.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
+        for (ushort id = 1; id <= 5; id++)
+            Assert.Equal(id, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => processing);
+    }
 }
