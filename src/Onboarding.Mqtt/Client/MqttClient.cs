@@ -311,25 +311,31 @@ public sealed class MqttClient : IAsyncDisposable
                 {
                     return;
                 }
-                catch (Exception e) when (e is IOException or SocketException or MqttConnectException or MqttProtocolException
-                    or OperationCanceledException or TimeoutException or System.Security.Authentication.AuthenticationException)
+                catch (Exception e) when (!lifetime.IsCancellationRequested)
                 {
+                    // Whatever failed (DNS, TCP, TLS, CONNACK refusal, protocol error), keep trying: giving up
+                    // would leave an ingester silently disconnected.
                     MqttLog.ReconnectFailed(_logger, _clientId, attempt, e.Message);
                 }
             }
         }
     }
 
-    // Exponential back-off with jitter: the delay doubles up to the maximum, and a random 50-100 % of it is
-    // used, so a fleet of clients does not reconnect in lock step after a broker restart.
-    private TimeSpan Backoff(int attempt)
-    {
-        var baseMs = _options.ReconnectMinDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20));
-        var capped = Math.Min(baseMs, _options.ReconnectMaxDelay.TotalMilliseconds);
+    private TimeSpan Backoff(int attempt) =>
 #pragma warning disable CA5394 // Jitter only spreads reconnects; it needs no cryptographic randomness.
-        var jittered = capped * (0.5 + (Random.Shared.NextDouble() * 0.5));
+        ReconnectDelay(attempt, _options.ReconnectMinDelay, _options.ReconnectMaxDelay, Random.Shared.NextDouble());
 #pragma warning restore CA5394
-        return TimeSpan.FromMilliseconds(jittered);
+
+    /// <summary>
+    /// Exponential back-off with jitter: the delay doubles per attempt up to the maximum, and a random
+    /// 50-100 % of it is used (<paramref name="random"/> in [0, 1)), so a fleet of clients does not
+    /// reconnect in lock step after a broker restart.
+    /// </summary>
+    internal static TimeSpan ReconnectDelay(int attempt, TimeSpan min, TimeSpan max, double random)
+    {
+        var exponential = min.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
+        var capped = Math.Min(exponential, max.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped * (0.5 + (random * 0.5)));
     }
 
     private void OnConnectionLost(MqttConnection connection, Exception? reason)
