@@ -64,7 +64,15 @@ public sealed class MosquittoFixture : IAsyncLifetime
             acl_file {acl}
 
             """);
-        _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", config])
+        _config = config;
+        await StartBrokerAsync();
+    }
+
+    private string _config = "";
+
+    private async Task StartBrokerAsync()
+    {
+        _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", _config])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -73,6 +81,16 @@ public sealed class MosquittoFixture : IAsyncLifetime
         await WaitForPortAsync(AnonymousPort);
         await WaitForPortAsync(PasswordPort);
         await WaitForPortAsync(TlsPort);
+    }
+
+    /// <summary>Kills the broker (no persistence: every session and subscription is lost) and starts it again.</summary>
+    public async Task RestartAsync(TimeSpan downtime)
+    {
+        _broker!.Kill();
+        await _broker.WaitForExitAsync();
+        _broker.Dispose();
+        await Task.Delay(downtime);
+        await StartBrokerAsync();
     }
 
     public MqttClientOptions Options(MqttProtocolVersion version, string clientId, bool cleanStart = false, int? port = null) => new()

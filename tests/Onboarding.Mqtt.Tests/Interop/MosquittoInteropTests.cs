@@ -216,4 +216,21 @@ public class MosquittoInteropTests(MosquittoFixture broker) : IClassFixture<Mosq
         }
         await publishing.WaitAsync(Timeout);
     }
+
+    [Fact]
+    public async Task Empty_client_id_311_with_persistent_session_is_refused_with_identifier_rejected()
+    {
+        // MQTT 3.1.1 §3.1.3.1: a zero-length Client Identifier requires Clean Session 1.
+        await using var client = new MqttClient(broker.Options(MqttProtocolVersion.V311, "", cleanStart: false));
+        var e = await Assert.ThrowsAsync<MqttConnectException>(() => client.ConnectAsync());
+        Assert.Equal(MqttReasonCode.ClientIdentifierNotValid, e.ReasonCode);
+    }
+
+    [Fact]
+    public async Task Empty_client_id_5_gets_an_assigned_identifier()
+    {
+        await using var client = new MqttClient(broker.Options(MqttProtocolVersion.V500, "", cleanStart: true));
+        await client.ConnectAsync();
+        Assert.False(string.IsNullOrEmpty(client.ClientId)); // MQTT 5.0 §3.2.2.3.7 Assigned Client Identifier
+    }
 }
