@@ -1,9 +1,10 @@
 using System.Text;
+using Xunit.Abstractions;
 
 namespace Onboarding.Mqtt.Tests.Interop;
 
 [Trait("Category", "Interop")]
-public class MosquittoInteropTests(MosquittoFixture broker) : IClassFixture<MosquittoFixture>
+public class MosquittoInteropTests(MosquittoFixture broker, ITestOutputHelper output) : IClassFixture<MosquittoFixture>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
@@ -197,6 +198,7 @@ public class MosquittoInteropTests(MosquittoFixture broker) : IClassFixture<Mosq
         await producer.ConnectAsync();
 
         const int count = 2000;
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var publishing = Task.WhenAll(Enumerable.Range(0, count).Select(i => producer.PublishAsync(topic, BitConverter.GetBytes(i))));
         var batch = new List<MqttApplicationMessage>();
         var seen = 0;
@@ -215,6 +217,7 @@ public class MosquittoInteropTests(MosquittoFixture broker) : IClassFixture<Mosq
             }
         }
         await publishing.WaitAsync(Timeout);
+        output.WriteLine($"{count} QoS 1 messages end to end through mosquitto in {stopwatch.ElapsedMilliseconds} ms ({count / stopwatch.Elapsed.TotalSeconds:F0} msg/s)");
     }
 
     [Fact]
