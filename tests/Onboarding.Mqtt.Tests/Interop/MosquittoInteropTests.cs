@@ -236,4 +236,36 @@ public class MosquittoInteropTests(MosquittoFixture broker, ITestOutputHelper ou
         await client.ConnectAsync();
         Assert.False(string.IsNullOrEmpty(client.ClientId)); // MQTT 5.0 §3.2.2.3.7 Assigned Client Identifier
     }
+
+    [Fact]
+    public async Task Broker_honours_our_receive_maximum_and_resumes_after_acks()
+    {
+        var topic = Unique("interop/window");
+        var options = broker.Options(MqttProtocolVersion.V500, Unique("window"));
+        await using var consumer = new MqttClient(new MqttClientOptions
+        {
+            Host = options.Host, Port = options.Port, ClientId = options.ClientId, ReceiveMaximum = 50,
+        });
+        await consumer.ConnectAsync();
+        await consumer.SubscribeAsync(topic);
+        await using var producer = new MqttClient(broker.Options(MqttProtocolVersion.V500, Unique("producer")));
+        await producer.ConnectAsync();
+        for (var i = 0; i < 120; i++)
+            await producer.PublishAsync(topic, BitConverter.GetBytes(i));
+
+        await Task.Delay(500);
+        var held = new List<MqttApplicationMessage>();
+        while (consumer.Messages.TryRead(out var m))
+            held.Add(m);
+        Assert.Equal(50, held.Count); // MQTT 5.0 §4.9: no more than Receive Maximum unacknowledged
+
+        foreach (var m in held)
+            await consumer.AckAsync(m);
+        for (var i = 50; i < 120; i++)
+        {
+            var m = await NextAsync(consumer);
+            Assert.Equal(i, BitConverter.ToInt32(m.Payload.Span));
+            await consumer.AckAsync(m);
+        }
+    }
 }
