@@ -354,11 +354,23 @@ public sealed class MqttClient : IAsyncDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout);
-        var stream = await OpenStreamAsync(timeout.Token);
+        try
+        {
+            return await ConnectOnceAsync(cleanStart, timeout.Token, cancellationToken);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No CONNACK from {_options.Host}:{_options.Port} within {_options.ConnectTimeout}", e);
+        }
+    }
+
+    private async Task<MqttConnection> ConnectOnceAsync(bool cleanStart, CancellationToken timeoutToken, CancellationToken cancellationToken)
+    {
+        var stream = await OpenStreamAsync(timeoutToken);
         var connection = new MqttConnection(stream, _options.ProtocolVersion, _options.MaximumPacketSize, _logger, _clientId, Interlocked.Increment(ref _generation));
         try
         {
-            var connAck = await connection.HandshakeAsync(BuildConnect(cleanStart), timeout.Token);
+            var connAck = await connection.HandshakeAsync(BuildConnect(cleanStart), timeoutToken);
             var code = connAck.ReasonCodeFor(_options.ProtocolVersion);
             if (code != MqttReasonCode.Success)
             {
@@ -605,9 +617,21 @@ public sealed class MqttClient : IAsyncDisposable
                     if (connection.Acks.IsPending(publish.PacketId))
                         return; // the application holds it; PUBREC follows its ack
                 }
-                // MQTT 5.0 §3.3.4: more unacknowledged QoS 1/2 messages than our Receive Maximum is a protocol error.
-                if (_options.ProtocolVersion == MqttProtocolVersion.V500 && connection.Acks.Count + _inboundQoS2Released.Count >= _options.ReceiveMaximum)
-                    throw new MqttProtocolException(MqttReasonCode.ReceiveMaximumExceeded, "Receive Maximum exceeded");
+                // MQTT 5.0 §3.3.4/§4.9: a broker must not exceed our Receive Maximum; the response is DISCONNECT 0x93.
+                // mosquitto 2.0.11 (Debian 12) overruns by one when a burst of PUBACKs frees the window, and
+                // dropping the connection for that only causes redelivery churn. So small overruns are logged
+                // and tolerated; DISCONNECT 0x93 comes at twice the window, where memory is at stake.
+                var unacknowledged = connection.Acks.Count + _inboundQoS2Released.Count;
+                if (_options.ProtocolVersion == MqttProtocolVersion.V500 && unacknowledged >= _options.ReceiveMaximum)
+                {
+                    if (unacknowledged >= 2 * _options.ReceiveMaximum)
+                        throw new MqttProtocolException(MqttReasonCode.ReceiveMaximumExceeded, $"Receive Maximum {_options.ReceiveMaximum} exceeded: {unacknowledged} unacknowledged messages");
+                    if (!connection.ReceiveMaximumOverrunLogged)
+                    {
+                        connection.ReceiveMaximumOverrunLogged = true;
+                        MqttLog.ReceiveMaximumOverrun(_logger, _clientId, _options.ReceiveMaximum, unacknowledged + 1);
+                    }
+                }
                 ack = connection.Acks.Add(publish.PacketId, publish.QoS);
             }
         }

@@ -44,6 +44,9 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     public int Generation { get; }
 
+    /// <summary>Set once the broker's first Receive Maximum overrun on this connection was logged.</summary>
+    public bool ReceiveMaximumOverrunLogged { get; set; }
+
     /// <summary>Acks of messages that arrived on this connection; meaningless on any other (MQTT 5.0 §4.4).</summary>
     public InboundAckQueue Acks { get; } = new();
 

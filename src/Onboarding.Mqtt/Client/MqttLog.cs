@@ -34,4 +34,7 @@ internal static partial class MqttLog
 
     [LoggerMessage(10, LogLevel.Warning, "MQTT {ClientId}: no PINGRESP within {Timeout}; closing")]
     public static partial void PingTimeout(ILogger logger, string clientId, TimeSpan timeout);
+
+    [LoggerMessage(11, LogLevel.Warning, "MQTT {ClientId}: broker exceeded our Receive Maximum {ReceiveMaximum} ({Unacknowledged} unacknowledged); tolerated up to twice the window")]
+    public static partial void ReceiveMaximumOverrun(ILogger logger, string clientId, int receiveMaximum, int unacknowledged);
 }

@@ -292,7 +292,7 @@ public class ClientWithFakeBrokerTests
     }
 
     [Fact]
-    public async Task Inbound_receive_maximum_violation_is_a_protocol_error()
+    public async Task Gross_inbound_receive_maximum_violation_is_a_protocol_error()
     {
         await using var broker = new FakeBroker();
         await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = broker.Port, ClientId = "rm", ReceiveMaximum = 2, AutoReconnect = false });
@@ -300,9 +300,14 @@ public class ClientWithFakeBrokerTests
         await client.ConnectAsync();
         var (session, _) = await accept;
         await using var s = session;
-        for (ushort id = 1; id <= 3; id++)
+        // Window 2: messages 3 and 4 are tolerated overruns (see MqttClient.OnPublish), the 5th is refused.
+        for (ushort id = 1; id <= 5; id++)
             await session.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
         Assert.Equal(MqttReasonCode.ReceiveMaximumExceeded, Assert.IsType<DisconnectPacket>(await session.ReadAsync()).ReasonCode);
+        var delivered = 0;
+        while (client.Messages.TryRead(out _))
+            delivered++;
+        Assert.Equal(4, delivered);
     }
 
     [Fact]
@@ -390,5 +395,19 @@ public class ClientWithFakeBrokerTests
             Assert.Equal(id, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => processing);
+    }
+
+    [Fact]
+    public async Task Missing_connack_is_a_timeout()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1", Port = broker.Port, ClientId = "t", ConnectTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        var accept = broker.AcceptAsync(V5);
+        await Assert.ThrowsAsync<TimeoutException>(() => client.ConnectAsync());
+        await using var session = await accept;
+        Assert.IsType<ConnectPacket>(await session.ReadAsync());
     }
 }

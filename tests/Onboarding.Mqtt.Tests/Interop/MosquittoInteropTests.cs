@@ -258,14 +258,19 @@ public class MosquittoInteropTests(MosquittoFixture broker, ITestOutputHelper ou
         while (consumer.Messages.TryRead(out var m))
             held.Add(m);
         Assert.Equal(50, held.Count); // MQTT 5.0 §4.9: no more than Receive Maximum unacknowledged
+        var connections = 0;
+        consumer.Connected += _ => Interlocked.Increment(ref connections);
 
         foreach (var m in held)
             await consumer.AckAsync(m);
+        var got = new List<int>();
         for (var i = 50; i < 120; i++)
         {
             var m = await NextAsync(consumer);
-            Assert.Equal(i, BitConverter.ToInt32(m.Payload.Span));
+            got.Add(BitConverter.ToInt32(m.Payload.Span));
             await consumer.AckAsync(m);
         }
+        Assert.Equal(Enumerable.Range(50, 70), got); // in order, no redelivery: the connection stayed up
+        Assert.Equal(0, connections);
     }
 }
