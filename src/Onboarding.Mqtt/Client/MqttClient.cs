@@ -69,7 +69,7 @@ public sealed class MqttClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Raised after every successful CONNACK; the argument is Session Present.</summary>
+    /// <summary>Raised after every successful CONNACK (messages of the new connection may already be flowing); the argument is Session Present.</summary>
     public event Action<bool>? Connected;
 
     /// <summary>
@@ -347,7 +347,7 @@ public sealed class MqttClient : IAsyncDisposable
             _current = null;
             FailRequests(new IOException("Connection lost", reason));
         }
-        MqttLog.ConnectionLost(_logger, _clientId, reason?.Message ?? "closed");
+        MqttLog.ConnectionLost(_logger, _clientId, connection.Generation, reason?.Message ?? "closed");
     }
 
     private async Task<MqttConnection> ConnectOnceAsync(bool cleanStart, CancellationToken cancellationToken)
@@ -515,7 +515,7 @@ public sealed class MqttClient : IAsyncDisposable
                 }, TaskScheduler.Default);
             }
         }
-        MqttLog.Connected(_logger, _clientId, _options.Host, _options.Port, (int)_options.ProtocolVersion, connAck.SessionPresent, keepAlive);
+        MqttLog.Connected(_logger, _clientId, connection.Generation, _options.Host, _options.Port, (int)_options.ProtocolVersion, connAck.SessionPresent, keepAlive);
         Connected?.Invoke(connAck.SessionPresent);
     }
 

@@ -28,7 +28,7 @@ public class LoggingTests
         var lines = logger.Lines;
 
         Assert.NotEmpty(lines);
-        Assert.Contains(lines, l => l.Contains("logged-client connected", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("logged-client connection #2 to", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("0x90", StringComparison.Ordinal));
         Assert.All(lines, l => Assert.DoesNotContain("hunter2", l, StringComparison.Ordinal));
         Assert.All(lines.Where(l => l.StartsWith("MQTT", StringComparison.Ordinal)), l => Assert.Contains("logged-client", l, StringComparison.Ordinal));
