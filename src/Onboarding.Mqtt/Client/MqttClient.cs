@@ -117,8 +117,10 @@ public sealed class MqttClient : IAsyncDisposable
         if (qos > _serverMaximumQoS)
             throw new MqttRequestException(MqttReasonCode.QoSNotSupported, $"The broker supports QoS up to {(int)_serverMaximumQoS} (MQTT 5.0 §3.2.2.3.4)");
         // MQTT 5.0 §3.1.2.11.4: never send a packet larger than the broker's Maximum Packet Size.
-        var size = 1 + 4 + 2 + Encoding.UTF8.GetByteCount(topic) + 2 + 1 + payload.Length;
-        if ((uint)size > _serverMaximumPacketSize)
+        var size = 1 + 4 + 2 + (long)Encoding.UTF8.GetByteCount(topic) + 2 + 1 + payload.Length;
+        if (size > VariableByteInteger.MaxValue)
+            throw new ArgumentException("PUBLISH exceeds the largest possible MQTT packet (MQTT 5.0 §1.5.5)", nameof(payload));
+        if (size > _serverMaximumPacketSize)
             throw new MqttRequestException(MqttReasonCode.PacketTooLarge, $"PUBLISH of {size} bytes exceeds the broker's maximum packet size {_serverMaximumPacketSize}");
 
         if (qos == MqttQualityOfService.AtMostOnce)

@@ -251,6 +251,8 @@ internal sealed class MqttConnection : IAsyncDisposable
     {
         Close(null);
         await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _closing.Dispose();
+        // A loop still running would touch the token of a disposed source; then leave it to the GC.
+        if (_closed.Task.IsCompleted)
+            _closing.Dispose();
     }
 }

@@ -410,4 +410,23 @@ public class ClientWithFakeBrokerTests
         await using var session = await accept;
         Assert.IsType<ConnectPacket>(await session.ReadAsync());
     }
+
+    [Fact]
+    public async Task Limits_from_connack_are_enforced_before_sending()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5, new ConnAckPacket
+        {
+            Properties = new MqttProperties { MaximumPacketSize = 100, MaximumQoS = 1, RetainAvailable = 0 },
+        });
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        Assert.Equal(MqttReasonCode.PacketTooLarge, (await Assert.ThrowsAsync<MqttRequestException>(() => client.PublishAsync("t", new byte[200]))).ReasonCode);
+        Assert.Equal(MqttReasonCode.QoSNotSupported, (await Assert.ThrowsAsync<MqttRequestException>(() => client.PublishAsync("t", new byte[1], MqttQualityOfService.ExactlyOnce))).ReasonCode);
+        Assert.Equal(MqttReasonCode.RetainNotSupported, (await Assert.ThrowsAsync<MqttRequestException>(() => client.PublishAsync("t", new byte[1], retain: true))).ReasonCode);
+        await Assert.ThrowsAsync<ArgumentException>(() => client.PublishAsync("a/+", new byte[1]));
+        Assert.Null(await session.TryReadAsync(TimeSpan.FromMilliseconds(200))); // nothing reached the wire
+    }
 }
