@@ -152,6 +152,7 @@ internal sealed class MqttConnection : IAsyncDisposable
         catch (MqttProtocolException e)
         {
             // MQTT 5.0 §4.13: on a malformed packet or protocol error, send DISCONNECT with the reason code, then close.
+            // MQTT 3.1.1 §4.8: just close; a 3.1.1 DISCONNECT would mean "normal" and suppress our Will.
             reason = e;
             MqttLog.ProtocolViolation(_logger, _clientId, e.ReasonCode, e.Message);
             if (_version == MqttProtocolVersion.V500 && _outgoing.Writer.TryWrite(new DisconnectPacket { ReasonCode = e.ReasonCode }))
