@@ -274,4 +274,43 @@ public class MosquittoInteropTests(MosquittoFixture broker, ITestOutputHelper ou
         Assert.Equal(Enumerable.Range(50, 70), got); // in order, no redelivery: the connection stayed up
         Assert.Equal(0, connections);
     }
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V311)]
+    [InlineData(MqttProtocolVersion.V500)]
+    public async Task Unsubscribed_filters_stop_delivering_and_are_not_renewed_on_reconnect(MqttProtocolVersion version)
+    {
+        var kept = Unique("interop/kept");
+        var dropped = Unique("interop/dropped");
+        await using var client = new MqttClient(broker.Options(version, Unique("unsub")));
+        await client.ConnectAsync();
+        await client.SubscribeAsync(kept);
+        await client.SubscribeAsync(dropped);
+        await client.UnsubscribeAsync(dropped);
+        client.AbortConnection(); // reconnect renews only the remaining subscription
+
+        await broker.PublishWithMosquittoPubAsync(dropped, "no", 1, version);
+        var deadline = DateTime.UtcNow + Timeout;
+        MqttApplicationMessage? message = null;
+        while (message is null && DateTime.UtcNow < deadline)
+        {
+            await broker.PublishWithMosquittoPubAsync(kept, "yes", 1, version);
+            using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            try
+            {
+                message = await client.Messages.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // reconnect or re-subscription still in progress
+            }
+        }
+        Assert.NotNull(message);
+        Assert.Equal(kept, message.Topic);
+        await client.AckAsync(message);
+        await broker.PublishWithMosquittoPubAsync(dropped, "no", 1, version);
+        await Task.Delay(300);
+        while (client.Messages.TryRead(out var extra))
+            Assert.Equal(kept, extra.Topic);
+    }
 }
