@@ -42,6 +42,7 @@ public sealed class MqttClient : IAsyncDisposable
     private long _publishSequence;
     private uint _serverMaximumPacketSize = uint.MaxValue;
     private MqttQualityOfService _serverMaximumQoS = MqttQualityOfService.ExactlyOnce;
+    private bool _serverRetainAvailable = true;
     private bool _everConnected;
     private bool _disposed;
 
@@ -68,7 +69,7 @@ public sealed class MqttClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Raised after every successful CONNACK; the argument is Session Present.</summary>
+    /// <summary>Raised after every successful CONNACK (messages of the new connection may already be flowing); the argument is Session Present.</summary>
     public event Action<bool>? Connected;
 
     /// <summary>
@@ -86,7 +87,8 @@ public sealed class MqttClient : IAsyncDisposable
         }
         try
         {
-            var connection = await ConnectOnceAsync(_options.CleanStart && !_everConnected, cancellationToken);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+            var connection = await ConnectOnceAsync(_options.CleanStart && !_everConnected, linked.Token);
             _supervisor = SuperviseAsync(connection, _lifetime.Token);
         }
         catch
@@ -110,11 +112,15 @@ public sealed class MqttClient : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!MqttTopic.IsValidTopicName(topic))
             throw new ArgumentException($"'{topic}' is not a valid topic name (MQTT 5.0 §4.7)", nameof(topic));
+        if (retain && !_serverRetainAvailable)
+            throw new MqttRequestException(MqttReasonCode.RetainNotSupported, "The broker does not support retained messages (MQTT 5.0 §3.2.2.3.5)");
         if (qos > _serverMaximumQoS)
             throw new MqttRequestException(MqttReasonCode.QoSNotSupported, $"The broker supports QoS up to {(int)_serverMaximumQoS} (MQTT 5.0 §3.2.2.3.4)");
         // MQTT 5.0 §3.1.2.11.4: never send a packet larger than the broker's Maximum Packet Size.
-        var size = 1 + 4 + 2 + Encoding.UTF8.GetByteCount(topic) + 2 + 1 + payload.Length;
-        if ((uint)size > _serverMaximumPacketSize)
+        var size = 1 + 4 + 2 + (long)Encoding.UTF8.GetByteCount(topic) + 2 + 1 + payload.Length;
+        if (size > VariableByteInteger.MaxValue)
+            throw new ArgumentException("PUBLISH exceeds the largest possible MQTT packet (MQTT 5.0 §1.5.5)", nameof(payload));
+        if (size > _serverMaximumPacketSize)
             throw new MqttRequestException(MqttReasonCode.PacketTooLarge, $"PUBLISH of {size} bytes exceeds the broker's maximum packet size {_serverMaximumPacketSize}");
 
         if (qos == MqttQualityOfService.AtMostOnce)
@@ -217,6 +223,17 @@ public sealed class MqttClient : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Callback alternative to reading <see cref="Messages"/>: runs <paramref name="handler"/> for each message,
+    /// one at a time, until cancelled or the client is disposed. The handler acks (or not) by calling <see cref="AckAsync"/>.
+    /// </summary>
+    public async Task ProcessMessagesAsync(Func<MqttApplicationMessage, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken))
+            await handler(message, cancellationToken);
+    }
+
     /// <summary>Sends DISCONNECT and stops reconnecting. The session stays on the broker (Session Expiry permitting).</summary>
     public async Task DisconnectAsync(CancellationToken cancellationToken = default)
     {
@@ -273,10 +290,13 @@ public sealed class MqttClient : IAsyncDisposable
         while (!lifetime.IsCancellationRequested)
         {
             var reason = await connection.Closed;
-            await connection.DisposeAsync();
             if (lifetime.IsCancellationRequested)
+            {
+                await connection.DisposeAsync();
                 return;
+            }
             OnConnectionLost(connection, reason);
+            await connection.DisposeAsync();
             if (!_options.AutoReconnect)
                 return;
             while (true)
@@ -293,25 +313,31 @@ public sealed class MqttClient : IAsyncDisposable
                 {
                     return;
                 }
-                catch (Exception e) when (e is IOException or SocketException or MqttConnectException or MqttProtocolException
-                    or OperationCanceledException or TimeoutException or System.Security.Authentication.AuthenticationException)
+                catch (Exception e) when (!lifetime.IsCancellationRequested)
                 {
+                    // Whatever failed (DNS, TCP, TLS, CONNACK refusal, protocol error), keep trying: giving up
+                    // would leave an ingester silently disconnected.
                     MqttLog.ReconnectFailed(_logger, _clientId, attempt, e.Message);
                 }
             }
         }
     }
 
-    // Exponential back-off with jitter: the delay doubles up to the maximum, and a random 50-100 % of it is
-    // used, so a fleet of clients does not reconnect in lock step after a broker restart.
-    private TimeSpan Backoff(int attempt)
-    {
-        var baseMs = _options.ReconnectMinDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20));
-        var capped = Math.Min(baseMs, _options.ReconnectMaxDelay.TotalMilliseconds);
+    private TimeSpan Backoff(int attempt) =>
 #pragma warning disable CA5394 // Jitter only spreads reconnects; it needs no cryptographic randomness.
-        var jittered = capped * (0.5 + (Random.Shared.NextDouble() * 0.5));
+        ReconnectDelay(attempt, _options.ReconnectMinDelay, _options.ReconnectMaxDelay, Random.Shared.NextDouble());
 #pragma warning restore CA5394
-        return TimeSpan.FromMilliseconds(jittered);
+
+    /// <summary>
+    /// Exponential back-off with jitter: the delay doubles per attempt up to the maximum, and a random
+    /// 50-100 % of it is used (<paramref name="random"/> in [0, 1)), so a fleet of clients does not
+    /// reconnect in lock step after a broker restart.
+    /// </summary>
+    internal static TimeSpan ReconnectDelay(int attempt, TimeSpan min, TimeSpan max, double random)
+    {
+        var exponential = min.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
+        var capped = Math.Min(exponential, max.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped * (0.5 + (random * 0.5)));
     }
 
     private void OnConnectionLost(MqttConnection connection, Exception? reason)
@@ -323,25 +349,37 @@ public sealed class MqttClient : IAsyncDisposable
             _current = null;
             FailRequests(new IOException("Connection lost", reason));
         }
-        MqttLog.ConnectionLost(_logger, _clientId, reason?.Message ?? "closed");
+        MqttLog.ConnectionLost(_logger, _clientId, connection.Generation, reason?.Message ?? "closed");
     }
 
     private async Task<MqttConnection> ConnectOnceAsync(bool cleanStart, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout);
-        var stream = await OpenStreamAsync(timeout.Token);
+        try
+        {
+            return await ConnectOnceAsync(cleanStart, timeout.Token, cancellationToken);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No CONNACK from {_options.Host}:{_options.Port} within {_options.ConnectTimeout}", e);
+        }
+    }
+
+    private async Task<MqttConnection> ConnectOnceAsync(bool cleanStart, CancellationToken timeoutToken, CancellationToken cancellationToken)
+    {
+        var stream = await OpenStreamAsync(timeoutToken);
         var connection = new MqttConnection(stream, _options.ProtocolVersion, _options.MaximumPacketSize, _logger, _clientId, Interlocked.Increment(ref _generation));
         try
         {
-            var connAck = await connection.HandshakeAsync(BuildConnect(cleanStart), timeout.Token);
+            var connAck = await connection.HandshakeAsync(BuildConnect(cleanStart), timeoutToken);
             var code = connAck.ReasonCodeFor(_options.ProtocolVersion);
             if (code != MqttReasonCode.Success)
             {
                 var reason = connAck.Properties.ReasonString is { } text ? $" ({text})" : "";
                 throw new MqttConnectException(code, $"CONNACK refused the connection with 0x{code:X2}{reason}");
             }
-            OnConnAck(connection, connAck);
+            OnConnAck(connection, connAck, cancellationToken);
             return connection;
         }
         catch
@@ -369,6 +407,14 @@ public sealed class MqttClient : IAsyncDisposable
             UserName = _options.UserName,
             Password = _options.Password is null ? null : Encoding.UTF8.GetBytes(_options.Password),
             Properties = properties,
+            Will = _options.Will is not { } will ? null : new WillMessage
+            {
+                Topic = will.Topic,
+                Payload = will.Payload,
+                QoS = will.QoS,
+                Retain = will.Retain,
+                Properties = new MqttProperties { WillDelayInterval = will.DelayInterval == 0 ? null : will.DelayInterval },
+            },
         };
     }
 
@@ -420,15 +466,18 @@ public sealed class MqttClient : IAsyncDisposable
         return chain.Build(leaf);
     }
 
-    private void OnConnAck(MqttConnection connection, ConnAckPacket connAck)
+    private void OnConnAck(MqttConnection connection, ConnAckPacket connAck, CancellationToken cancellationToken)
     {
         var p = connAck.Properties;
         var keepAlive = p.ServerKeepAlive is { } serverKeepAlive ? TimeSpan.FromSeconds(serverKeepAlive) : _options.KeepAlive;
         lock (_gate)
         {
+            // DisconnectAsync may have run while CONNACK was in flight: do not resurrect the client.
+            cancellationToken.ThrowIfCancellationRequested();
             if (p.AssignedClientIdentifier is { } assigned)
                 _clientId = assigned; // MQTT 5.0 §3.2.2.3.7: reuse it so the session can be resumed
             _serverMaximumPacketSize = p.MaximumPacketSize ?? uint.MaxValue;
+            _serverRetainAvailable = p.RetainAvailable != 0;
             _serverMaximumQoS = p.MaximumQoS is 0 ? MqttQualityOfService.AtMostOnce : p.MaximumQoS is 1 ? MqttQualityOfService.AtLeastOnce : MqttQualityOfService.ExactlyOnce;
             _outboundLimit = p.ReceiveMaximum ?? ushort.MaxValue;
             if (!connAck.SessionPresent)
@@ -468,7 +517,7 @@ public sealed class MqttClient : IAsyncDisposable
                 }, TaskScheduler.Default);
             }
         }
-        MqttLog.Connected(_logger, _clientId, _options.Host, _options.Port, (int)_options.ProtocolVersion, connAck.SessionPresent, keepAlive);
+        MqttLog.Connected(_logger, _clientId, connection.Generation, _options.Host, _options.Port, (int)_options.ProtocolVersion, connAck.SessionPresent, keepAlive);
         Connected?.Invoke(connAck.SessionPresent);
     }
 
@@ -570,9 +619,21 @@ public sealed class MqttClient : IAsyncDisposable
                     if (connection.Acks.IsPending(publish.PacketId))
                         return; // the application holds it; PUBREC follows its ack
                 }
-                // MQTT 5.0 §3.3.4: more unacknowledged QoS 1/2 messages than our Receive Maximum is a protocol error.
-                if (_options.ProtocolVersion == MqttProtocolVersion.V500 && connection.Acks.Count + _inboundQoS2Released.Count >= _options.ReceiveMaximum)
-                    throw new MqttProtocolException(MqttReasonCode.ReceiveMaximumExceeded, "Receive Maximum exceeded");
+                // MQTT 5.0 §3.3.4/§4.9: a broker must not exceed our Receive Maximum; the response is DISCONNECT 0x93.
+                // mosquitto 2.0.11 (Debian 12) overruns by one when a burst of PUBACKs frees the window, and
+                // dropping the connection for that only causes redelivery churn. So small overruns are logged
+                // and tolerated; DISCONNECT 0x93 comes at twice the window, where memory is at stake.
+                var unacknowledged = connection.Acks.Count + _inboundQoS2Released.Count;
+                if (_options.ProtocolVersion == MqttProtocolVersion.V500 && unacknowledged >= _options.ReceiveMaximum)
+                {
+                    if (unacknowledged >= 2 * _options.ReceiveMaximum)
+                        throw new MqttProtocolException(MqttReasonCode.ReceiveMaximumExceeded, $"Receive Maximum {_options.ReceiveMaximum} exceeded: {unacknowledged} unacknowledged messages");
+                    if (!connection.ReceiveMaximumOverrunLogged)
+                    {
+                        connection.ReceiveMaximumOverrunLogged = true;
+                        MqttLog.ReceiveMaximumOverrun(_logger, _clientId, _options.ReceiveMaximum, unacknowledged + 1);
+                    }
+                }
                 ack = connection.Acks.Add(publish.PacketId, publish.QoS);
             }
         }

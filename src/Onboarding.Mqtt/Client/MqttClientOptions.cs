@@ -55,6 +55,9 @@ public sealed class MqttClientOptions
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Will Message the broker publishes if we vanish without DISCONNECT (MQTT 5.0 §3.1.2.5).</summary>
+    public MqttLastWill? Will { get; init; }
+
     /// <summary>Set to use TLS.</summary>
     public MqttTlsOptions? Tls { get; init; }
 }
@@ -73,4 +76,16 @@ public sealed class MqttTlsOptions
 
     /// <summary>Full control over broker certificate validation; overrides <see cref="TrustedCertificateAuthorities"/>.</summary>
     public RemoteCertificateValidationCallback? RemoteCertificateValidation { get; init; }
+}
+
+/// <summary>The Will Message of <see cref="MqttClientOptions.Will"/>.</summary>
+public sealed class MqttLastWill
+{
+    public required string Topic { get; init; }
+    public ReadOnlyMemory<byte> Payload { get; init; }
+    public MqttQualityOfService QoS { get; init; } = MqttQualityOfService.AtLeastOnce;
+    public bool Retain { get; init; }
+
+    /// <summary>MQTT 5.0 Will Delay Interval in seconds (§3.1.3.2.2); ignored for 3.1.1.</summary>
+    public uint DelayInterval { get; init; }
 }

@@ -21,7 +21,8 @@ internal sealed class MqttConnection : IAsyncDisposable
     private readonly string _clientId;
     private readonly CancellationTokenSource _closing = new();
     private readonly Channel<MqttPacket> _outgoing = Channel.CreateUnbounded<MqttPacket>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously); // all loops ended
+    private readonly TaskCompletionSource<Exception?> _closedWithReason = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _writeLoop = Task.CompletedTask;
     private long _lastSent = Environment.TickCount64;
     private long _lastReceived = Environment.TickCount64;
@@ -43,13 +44,14 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     public int Generation { get; }
 
+    /// <summary>Set once the broker's first Receive Maximum overrun on this connection was logged.</summary>
+    public bool ReceiveMaximumOverrunLogged { get; set; }
+
     /// <summary>Acks of messages that arrived on this connection; meaningless on any other (MQTT 5.0 §4.4).</summary>
     public InboundAckQueue Acks { get; } = new();
 
     /// <summary>Completes when the connection is closed, with the reason (null for a local, orderly close).</summary>
     public Task<Exception?> Closed => _closedWithReason.Task;
-
-    private readonly TaskCompletionSource<Exception?> _closedWithReason = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Sends CONNECT and waits for CONNACK (MQTT 5.0 §3.1.4, §3.2).</summary>
     public async Task<ConnAckPacket> HandshakeAsync(ConnectPacket connect, CancellationToken cancellationToken)
@@ -150,6 +152,7 @@ internal sealed class MqttConnection : IAsyncDisposable
         catch (MqttProtocolException e)
         {
             // MQTT 5.0 §4.13: on a malformed packet or protocol error, send DISCONNECT with the reason code, then close.
+            // MQTT 3.1.1 §4.8: just close; a 3.1.1 DISCONNECT would mean "normal" and suppress our Will.
             reason = e;
             MqttLog.ProtocolViolation(_logger, _clientId, e.ReasonCode, e.Message);
             if (_version == MqttProtocolVersion.V500 && _outgoing.Writer.TryWrite(new DisconnectPacket { ReasonCode = e.ReasonCode }))
@@ -198,8 +201,9 @@ internal sealed class MqttConnection : IAsyncDisposable
                 _lastSent = Environment.TickCount64;
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or ArgumentException)
         {
+            // An encoding error (ArgumentException) must also end the connection: a silent writer would stall every exchange.
             Close(e);
         }
         finally
@@ -248,6 +252,8 @@ internal sealed class MqttConnection : IAsyncDisposable
     {
         Close(null);
         await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _closing.Dispose();
+        // A loop still running would touch the token of a disposed source; then leave it to the GC.
+        if (_closed.Task.IsCompleted)
+            _closing.Dispose();
     }
 }

@@ -5,14 +5,14 @@ namespace Onboarding.Mqtt;
 /// <summary>Source-generated log messages; every one carries the client id. Passwords never appear.</summary>
 internal static partial class MqttLog
 {
-    [LoggerMessage(1, LogLevel.Information, "MQTT {ClientId} connected to {Host}:{Port} (protocol level {Version}, session present {SessionPresent}, keep alive {KeepAlive})")]
-    public static partial void Connected(ILogger logger, string clientId, string host, int port, int version, bool sessionPresent, TimeSpan keepAlive);
+    [LoggerMessage(1, LogLevel.Information, "MQTT {ClientId} connection #{Connection} to {Host}:{Port} established (protocol level {Version}, session present {SessionPresent}, keep alive {KeepAlive})")]
+    public static partial void Connected(ILogger logger, string clientId, int connection, string host, int port, int version, bool sessionPresent, TimeSpan keepAlive);
 
     [LoggerMessage(2, LogLevel.Information, "MQTT {ClientId} disconnected")]
     public static partial void Disconnected(ILogger logger, string clientId);
 
-    [LoggerMessage(3, LogLevel.Warning, "MQTT {ClientId}: connection lost: {Reason}")]
-    public static partial void ConnectionLost(ILogger logger, string clientId, string reason);
+    [LoggerMessage(3, LogLevel.Warning, "MQTT {ClientId}: connection #{Connection} lost: {Reason}")]
+    public static partial void ConnectionLost(ILogger logger, string clientId, int connection, string reason);
 
     [LoggerMessage(4, LogLevel.Warning, "MQTT {ClientId}: reconnect attempt {Attempt} failed: {Error}")]
     public static partial void ReconnectFailed(ILogger logger, string clientId, int attempt, string error);
@@ -34,4 +34,7 @@ internal static partial class MqttLog
 
     [LoggerMessage(10, LogLevel.Warning, "MQTT {ClientId}: no PINGRESP within {Timeout}; closing")]
     public static partial void PingTimeout(ILogger logger, string clientId, TimeSpan timeout);
+
+    [LoggerMessage(11, LogLevel.Warning, "MQTT {ClientId}: broker exceeded our Receive Maximum {ReceiveMaximum} ({Unacknowledged} unacknowledged); tolerated up to twice the window")]
+    public static partial void ReceiveMaximumOverrun(ILogger logger, string clientId, int receiveMaximum, int unacknowledged);
 }

@@ -129,7 +129,7 @@ internal sealed class MqttProperties
             throw MqttReader.Malformed($"property length {length} exceeds the {reader.Remaining} bytes remaining");
         var block = new MqttReader(reader.ReadBytes(length));
         var properties = new MqttProperties();
-        var seen = new HashSet<int>();
+        var seen = 0UL; // identifiers are below 64 once AllowedIn has rejected unknown ones
         while (!block.End)
         {
             var id = block.ReadVariableByteInteger();
@@ -138,8 +138,10 @@ internal sealed class MqttProperties
             // MQTT 5.0 §2.2.2.2: including a property more than once is a Protocol Error, except
             // User Property and (in PUBLISH only) Subscription Identifier.
             var repeatable = id == PropertyId.UserProperty || (id == PropertyId.SubscriptionIdentifier && context == PropertyContext.Publish);
-            if (!seen.Add(id) && !repeatable)
+            var bit = 1UL << id;
+            if ((seen & bit) != 0 && !repeatable)
                 throw MqttReader.ProtocolError($"property 0x{id:X2} appears more than once");
+            seen |= bit;
             properties.ReadValue(ref block, id);
         }
         return properties;

@@ -292,7 +292,7 @@ public class ClientWithFakeBrokerTests
     }
 
     [Fact]
-    public async Task Inbound_receive_maximum_violation_is_a_protocol_error()
+    public async Task Gross_inbound_receive_maximum_violation_is_a_protocol_error()
     {
         await using var broker = new FakeBroker();
         await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = broker.Port, ClientId = "rm", ReceiveMaximum = 2, AutoReconnect = false });
@@ -300,8 +300,133 @@ public class ClientWithFakeBrokerTests
         await client.ConnectAsync();
         var (session, _) = await accept;
         await using var s = session;
-        for (ushort id = 1; id <= 3; id++)
+        // Window 2: messages 3 and 4 are tolerated overruns (see MqttClient.OnPublish), the 5th is refused.
+        for (ushort id = 1; id <= 5; id++)
             await session.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
         Assert.Equal(MqttReasonCode.ReceiveMaximumExceeded, Assert.IsType<DisconnectPacket>(await session.ReadAsync()).ReasonCode);
+        var delivered = 0;
+        while (client.Messages.TryRead(out _))
+            delivered++;
+        Assert.Equal(4, delivered);
+    }
+
+    [Fact]
+    public async Task Qos2_publish_interrupted_after_pubrec_resends_pubrel_not_publish()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (first, _) = await accept;
+        var publish = client.PublishAsync("a", "x"u8.ToArray(), MqttQualityOfService.ExactlyOnce);
+        var p = Assert.IsType<PublishPacket>(await first.ReadAsync());
+        await first.SendAsync(new PubRecPacket { PacketId = p.PacketId });
+        Assert.IsType<PubRelPacket>(await first.ReadAsync());
+        await first.DisposeAsync(); // PUBCOMP never arrives
+
+        var (second, _) = await broker.AcceptAndConnAckAsync(V5, new ConnAckPacket { SessionPresent = true });
+        await using var s2 = second;
+        // MQTT 5.0 §4.4: the broker already has the message; only PUBREL is resent.
+        Assert.Equal(p.PacketId, Assert.IsType<PubRelPacket>(await second.ReadAsync()).PacketId);
+        await second.SendAsync(new PubCompPacket { PacketId = p.PacketId });
+        await publish.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Disconnect_sends_disconnect_and_does_not_reconnect()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        await client.DisconnectAsync();
+        Assert.IsType<DisconnectPacket>(await session.ReadAsync());
+        Assert.True(await session.IsClosedByClientAsync(TimeSpan.FromSeconds(5)));
+        Assert.False(client.IsConnected);
+        var again = broker.AcceptAsync(V5);
+        await Task.Delay(300);
+        Assert.False(again.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Will_and_credentials_are_sent_in_connect()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = broker.Port,
+            ClientId = "w",
+            UserName = "user",
+            Password = "secret",
+            Will = new MqttLastWill { Topic = "devices/w/status", Payload = "offline"u8.ToArray(), Retain = true, DelayInterval = 5 },
+        });
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (session, connect) = await accept;
+        await using var s = session;
+        Assert.Equal("user", connect.UserName);
+        Assert.Equal("secret"u8.ToArray(), connect.Password);
+        Assert.Equal("devices/w/status", connect.Will!.Topic);
+        Assert.True(connect.Will.Retain);
+        Assert.Equal(5u, connect.Will.Properties.WillDelayInterval);
+    }
+
+    [Fact]
+    public async Task Callback_processing_acks_in_order()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V3);
+        var accept = broker.AcceptAndConnAckAsync(V3);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        using var stop = new CancellationTokenSource();
+        var processing = client.ProcessMessagesAsync(async (message, ct) =>
+        {
+            await Task.Yield();
+            await client.AckAsync(message);
+        }, stop.Token);
+        for (ushort id = 1; id <= 5; id++)
+            await session.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
+        for (ushort id = 1; id <= 5; id++)
+            Assert.Equal(id, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => processing);
+    }
+
+    [Fact]
+    public async Task Missing_connack_is_a_timeout()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1", Port = broker.Port, ClientId = "t", ConnectTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        var accept = broker.AcceptAsync(V5);
+        await Assert.ThrowsAsync<TimeoutException>(() => client.ConnectAsync());
+        await using var session = await accept;
+        Assert.IsType<ConnectPacket>(await session.ReadAsync());
+    }
+
+    [Fact]
+    public async Task Limits_from_connack_are_enforced_before_sending()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5, new ConnAckPacket
+        {
+            Properties = new MqttProperties { MaximumPacketSize = 100, MaximumQoS = 1, RetainAvailable = 0 },
+        });
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        await using var s = session;
+        Assert.Equal(MqttReasonCode.PacketTooLarge, (await Assert.ThrowsAsync<MqttRequestException>(() => client.PublishAsync("t", new byte[200]))).ReasonCode);
+        Assert.Equal(MqttReasonCode.QoSNotSupported, (await Assert.ThrowsAsync<MqttRequestException>(() => client.PublishAsync("t", new byte[1], MqttQualityOfService.ExactlyOnce))).ReasonCode);
+        Assert.Equal(MqttReasonCode.RetainNotSupported, (await Assert.ThrowsAsync<MqttRequestException>(() => client.PublishAsync("t", new byte[1], retain: true))).ReasonCode);
+        await Assert.ThrowsAsync<ArgumentException>(() => client.PublishAsync("a/+", new byte[1]));
+        Assert.Null(await session.TryReadAsync(TimeSpan.FromMilliseconds(200))); // nothing reached the wire
     }
 }

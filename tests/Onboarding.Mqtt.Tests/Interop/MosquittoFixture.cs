@@ -18,11 +18,25 @@ public sealed class MosquittoFixture : IAsyncLifetime
     public DirectoryInfo Directory { get; } = System.IO.Directory.CreateTempSubdirectory("mosquitto-test-");
     public int AnonymousPort { get; } = FreePort();
     public int PasswordPort { get; } = FreePort();
+    public int TlsPort { get; } = FreePort();
+    public TestPki Pki { get; } = new();
 
     public async Task InitializeAsync()
     {
         var passwordFile = Path.Combine(Directory.FullName, "passwd");
         await RunAsync("mosquitto_passwd", ["-b", "-c", passwordFile, UserName, Password]);
+        var ca = Path.Combine(Directory.FullName, "ca.crt");
+        var serverCert = Path.Combine(Directory.FullName, "server.crt");
+        var serverKey = Path.Combine(Directory.FullName, "server.key");
+        var acl = Path.Combine(Directory.FullName, "acl");
+        await File.WriteAllTextAsync(ca, Pki.Ca.ExportCertificatePem());
+        using (var server = Pki.IssueServer("localhost"))
+        {
+            await File.WriteAllTextAsync(serverCert, server.ExportCertificatePem());
+            await File.WriteAllTextAsync(serverKey, TestPki.PrivateKeyPem(server));
+        }
+        // DESIGN.md "Device identity and trust": one pattern ACL confines every device to its own topics.
+        await File.WriteAllTextAsync(acl, "pattern readwrite devices/%u/#\n");
         var config = Path.Combine(Directory.FullName, "mosquitto.conf");
         await File.WriteAllTextAsync(config, $"""
             # Generated for one test run; nothing here touches the system broker.
@@ -40,8 +54,25 @@ public sealed class MosquittoFixture : IAsyncLifetime
             allow_anonymous false
             password_file {passwordFile}
 
+            listener {TlsPort} 127.0.0.1
+            cafile {ca}
+            certfile {serverCert}
+            keyfile {serverKey}
+            require_certificate true
+            use_identity_as_username true
+            allow_anonymous false
+            acl_file {acl}
+
             """);
-        _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", config])
+        _config = config;
+        await StartBrokerAsync();
+    }
+
+    private string _config = "";
+
+    private async Task StartBrokerAsync()
+    {
+        _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", _config])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -49,6 +80,17 @@ public sealed class MosquittoFixture : IAsyncLifetime
         }) ?? throw new InvalidOperationException("mosquitto did not start");
         await WaitForPortAsync(AnonymousPort);
         await WaitForPortAsync(PasswordPort);
+        await WaitForPortAsync(TlsPort);
+    }
+
+    /// <summary>Kills the broker (no persistence: every session and subscription is lost) and starts it again.</summary>
+    public async Task RestartAsync(TimeSpan downtime)
+    {
+        _broker!.Kill();
+        await _broker.WaitForExitAsync();
+        _broker.Dispose();
+        await Task.Delay(downtime);
+        await StartBrokerAsync();
     }
 
     public MqttClientOptions Options(MqttProtocolVersion version, string clientId, bool cleanStart = false, int? port = null) => new()
@@ -100,6 +142,7 @@ public sealed class MosquittoFixture : IAsyncLifetime
             await _broker.WaitForExitAsync();
         }
         _broker?.Dispose();
+        Pki.Dispose();
         try
         {
             Directory.Delete(recursive: true);

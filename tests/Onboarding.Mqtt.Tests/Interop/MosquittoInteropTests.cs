@@ -1,9 +1,10 @@
 using System.Text;
+using Xunit.Abstractions;
 
 namespace Onboarding.Mqtt.Tests.Interop;
 
 [Trait("Category", "Interop")]
-public class MosquittoInteropTests(MosquittoFixture broker) : IClassFixture<MosquittoFixture>
+public class MosquittoInteropTests(MosquittoFixture broker, ITestOutputHelper output) : IClassFixture<MosquittoFixture>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
@@ -112,7 +113,8 @@ public class MosquittoInteropTests(MosquittoFixture broker) : IClassFixture<Mosq
         var again = new List<MqttApplicationMessage> { await NextAsync(client), await NextAsync(client) };
         Assert.Equal(["a", "b"], again.Select(Text));
         Assert.All(again, m => Assert.True(m.Duplicate));
-        Assert.Equal(2, connections);
+        // Connected is raised after the new connection starts reading, so it may trail the redelivery.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref connections) == 2, TimeSpan.FromSeconds(5)));
         foreach (var m in again)
             await client.AckAsync(m);
         // Packets leave in order, so once this PUBACK returns the broker has processed our PUBACKs too.
@@ -197,6 +199,7 @@ public class MosquittoInteropTests(MosquittoFixture broker) : IClassFixture<Mosq
         await producer.ConnectAsync();
 
         const int count = 2000;
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var publishing = Task.WhenAll(Enumerable.Range(0, count).Select(i => producer.PublishAsync(topic, BitConverter.GetBytes(i))));
         var batch = new List<MqttApplicationMessage>();
         var seen = 0;
@@ -215,5 +218,99 @@ public class MosquittoInteropTests(MosquittoFixture broker) : IClassFixture<Mosq
             }
         }
         await publishing.WaitAsync(Timeout);
+        output.WriteLine($"{count} QoS 1 messages end to end through mosquitto in {stopwatch.ElapsedMilliseconds} ms ({count / stopwatch.Elapsed.TotalSeconds:F0} msg/s)");
+    }
+
+    [Fact]
+    public async Task Empty_client_id_311_with_persistent_session_is_refused_with_identifier_rejected()
+    {
+        // MQTT 3.1.1 §3.1.3.1: a zero-length Client Identifier requires Clean Session 1.
+        await using var client = new MqttClient(broker.Options(MqttProtocolVersion.V311, "", cleanStart: false));
+        var e = await Assert.ThrowsAsync<MqttConnectException>(() => client.ConnectAsync());
+        Assert.Equal(MqttReasonCode.ClientIdentifierNotValid, e.ReasonCode);
+    }
+
+    [Fact]
+    public async Task Empty_client_id_5_gets_an_assigned_identifier()
+    {
+        await using var client = new MqttClient(broker.Options(MqttProtocolVersion.V500, "", cleanStart: true));
+        await client.ConnectAsync();
+        Assert.False(string.IsNullOrEmpty(client.ClientId)); // MQTT 5.0 §3.2.2.3.7 Assigned Client Identifier
+    }
+
+    [Fact]
+    public async Task Broker_honours_our_receive_maximum_and_resumes_after_acks()
+    {
+        var topic = Unique("interop/window");
+        var options = broker.Options(MqttProtocolVersion.V500, Unique("window"));
+        await using var consumer = new MqttClient(new MqttClientOptions
+        {
+            Host = options.Host, Port = options.Port, ClientId = options.ClientId, ReceiveMaximum = 50,
+        });
+        await consumer.ConnectAsync();
+        await consumer.SubscribeAsync(topic);
+        await using var producer = new MqttClient(broker.Options(MqttProtocolVersion.V500, Unique("producer")));
+        await producer.ConnectAsync();
+        for (var i = 0; i < 120; i++)
+            await producer.PublishAsync(topic, BitConverter.GetBytes(i));
+
+        await Task.Delay(500);
+        var held = new List<MqttApplicationMessage>();
+        while (consumer.Messages.TryRead(out var m))
+            held.Add(m);
+        Assert.Equal(50, held.Count); // MQTT 5.0 §4.9: no more than Receive Maximum unacknowledged
+        var connections = 0;
+        consumer.Connected += _ => Interlocked.Increment(ref connections);
+
+        foreach (var m in held)
+            await consumer.AckAsync(m);
+        var got = new List<int>();
+        for (var i = 50; i < 120; i++)
+        {
+            var m = await NextAsync(consumer);
+            got.Add(BitConverter.ToInt32(m.Payload.Span));
+            await consumer.AckAsync(m);
+        }
+        Assert.Equal(Enumerable.Range(50, 70), got); // in order, no redelivery: the connection stayed up
+        Assert.Equal(0, connections);
+    }
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V311)]
+    [InlineData(MqttProtocolVersion.V500)]
+    public async Task Unsubscribed_filters_stop_delivering_and_are_not_renewed_on_reconnect(MqttProtocolVersion version)
+    {
+        var kept = Unique("interop/kept");
+        var dropped = Unique("interop/dropped");
+        await using var client = new MqttClient(broker.Options(version, Unique("unsub")));
+        await client.ConnectAsync();
+        await client.SubscribeAsync(kept);
+        await client.SubscribeAsync(dropped);
+        await client.UnsubscribeAsync(dropped);
+        client.AbortConnection(); // reconnect renews only the remaining subscription
+
+        await broker.PublishWithMosquittoPubAsync(dropped, "no", 1, version);
+        var deadline = DateTime.UtcNow + Timeout;
+        MqttApplicationMessage? message = null;
+        while (message is null && DateTime.UtcNow < deadline)
+        {
+            await broker.PublishWithMosquittoPubAsync(kept, "yes", 1, version);
+            using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            try
+            {
+                message = await client.Messages.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // reconnect or re-subscription still in progress
+            }
+        }
+        Assert.NotNull(message);
+        Assert.Equal(kept, message.Topic);
+        await client.AckAsync(message);
+        await broker.PublishWithMosquittoPubAsync(dropped, "no", 1, version);
+        await Task.Delay(300);
+        while (client.Messages.TryRead(out var extra))
+            Assert.Equal(kept, extra.Topic);
     }
 }
