@@ -15,12 +15,17 @@ namespace Onboarding.Drop.Sftp;
 /// <c>/processed</c> and <c>/rejected</c> hold a <c>&lt;name&gt;.result</c> file per upload saying what happened.
 /// Requests may run concurrently, so every database call gets its own scope.
 /// </summary>
+/// <param name="tellUser">
+/// Writes a line to the user's terminal (SSH stderr): OpenSSH's sftp shows only its own text for a status code,
+/// so this is how a person running it learns why an upload was rejected.
+/// </param>
 internal sealed class ManufacturerDrop(
     ManufacturerAccount account,
     IServiceScopeFactory scopes,
     DropQuota quota,
     TimeProvider clock,
-    ILogger logger) : ISftpHandler
+    ILogger logger,
+    Func<string, Task> tellUser) : ISftpHandler
 {
     private const uint Directory = 0x4000;
     private const uint RegularFile = 0x8000;
@@ -143,7 +148,9 @@ internal sealed class ManufacturerDrop(
         }
 
         logger.LogWarning("Upload {UploadId} of {FileName} rejected: {Summary}", upload.Id, buffer.Name, outcome.Summary);
-        return SftpStatus.Failure($"record rejected: {outcome.Summary} (see /rejected/{buffer.Name}{ResultSuffix})");
+        var message = $"record rejected: {buffer.Name}: {outcome.Summary} (details in /rejected/{buffer.Name}{ResultSuffix})";
+        await tellUser(message);
+        return SftpStatus.Failure(message);
     }
 
     private static string Report(Upload upload, BookkeepingOutcome outcome)

@@ -161,14 +161,28 @@ internal sealed class SftpDropListener(
         {
             ["ConnectionId"] = connectionId, ["ManufacturerId"] = account.ManufacturerId, ["SftpUser"] = account.SftpUsername,
         });
-        var handler = new ManufacturerDrop(account, scopes, options.Value.Quota, clock, logger);
+        var handler = new ManufacturerDrop(account, scopes, options.Value.Quota, clock, logger,
+            message => channel.WriteStandardErrorAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n")));
+        uint exitStatus = 0;
         try
         {
             await SftpServer.RunAsync(channel.AsStream(), handler, SftpServerOptions.Default, logger, stoppingToken);
         }
         catch (Exception ex) when (ex is SftpProtocolException or IOException or SshConnectionLostException or OperationCanceledException)
         {
+            exitStatus = 1;
             logger.LogInformation("SFTP session ended: {Reason}", ex.Message);
+        }
+
+        // Clients such as scp take the ssh process's exit code from the subsystem's exit-status (RFC 4254 §6.10).
+        try
+        {
+            await channel.SendExitStatusAsync(exitStatus, CancellationToken.None);
+            await channel.SendEofAsync(CancellationToken.None);
+        }
+        catch (SshConnectionLostException)
+        {
+            // The client already went away; nothing to tell it.
         }
         finally
         {

@@ -21,10 +21,16 @@ internal static class ChannelDataMessage
         return (recipient, type, payload.AsMemory(offset, data.Length));
     }
 
-    public static void Write(SshWriter w, uint recipient, ReadOnlySpan<byte> data)
+    /// <summary>RFC 4254 §5.2: SSH_EXTENDED_DATA_STDERR.</summary>
+    public const uint StderrDataType = 1;
+
+    /// <summary>Writes SSH_MSG_CHANNEL_DATA, or SSH_MSG_CHANNEL_EXTENDED_DATA when <paramref name="dataType"/> is set.</summary>
+    public static void Write(SshWriter w, uint recipient, ReadOnlySpan<byte> data, uint? dataType = null)
     {
-        w.WriteByte(Number);
+        w.WriteByte(dataType is null ? Number : ExtendedNumber);
         w.WriteUInt32(recipient);
+        if (dataType is { } type)
+            w.WriteUInt32(type);
         w.WriteString(data);
     }
 }

@@ -227,7 +227,17 @@ public sealed class SshChannel
     }
 
     /// <summary>Writes data, waiting for the peer's window; splits at the peer's maximum packet size.</summary>
-    public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        WriteAsync(data, null, cancellationToken);
+
+    /// <summary>
+    /// Writes extended data of type stderr (RFC 4254 §5.2). OpenSSH's client prints it on the user's terminal, which is
+    /// how a subsystem such as sftp can tell a person more than its protocol carries.
+    /// </summary>
+    public Task WriteStandardErrorAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        WriteAsync(data, ChannelDataMessage.StderrDataType, cancellationToken);
+
+    private async Task WriteAsync(ReadOnlyMemory<byte> data, uint? dataType, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -255,7 +265,7 @@ public sealed class SshChannel
                 }
                 using (var w = new SshWriter(n + 16))
                 {
-                    ChannelDataMessage.Write(w, RemoteId, data.Span[..n]);
+                    ChannelDataMessage.Write(w, RemoteId, data.Span[..n], dataType);
                     await _connection.SendAsync(w, cancellationToken).ConfigureAwait(false);
                 }
                 data = data[n..];
