@@ -253,3 +253,51 @@ public class DropLockoutTests(LockoutFactory factory) : IClassFixture<LockoutFac
         Assert.Contains(factory.Logs.RenderedMessages, m => m.Contains("locked out", StringComparison.Ordinal));
     }
 }
+
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public class DropPublicKeyTests(OnboardingFactory factory) : IClassFixture<OnboardingFactory>
+{
+    [Fact]
+    public async Task A_registered_public_key_logs_in_with_OpenSSH_and_an_unregistered_one_does_not()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Key Telecom");
+        using var key = Onboarding.Ssh.Keys.SshHostKey.GenerateEd25519();
+        using var other = Onboarding.Ssh.Keys.SshHostKey.GenerateEd25519();
+        var response = await setup.Customer.PutAsJsonAsync($"/api/manufacturers/{setup.Credentials.ManufacturerId}/sftp-public-key",
+            new { publicKey = key.PublicKey.ToAuthorizedKeysLine("redirect@acme") });
+        var view = (await response.Content.ReadFromJsonAsync<Onboarding.Accounts.Api.ManufacturerView>())!;
+        Assert.Equal(key.PublicKey.Fingerprint, view.Sftp.PublicKeyFingerprint);
+
+        var port = factory.SftpPort;
+        var dir = Directory.CreateTempSubdirectory("onboarding-key-").FullName;
+        async Task<ExternalTool.Result> LsWithKeyAsync(Onboarding.Ssh.Keys.SshHostKey identity)
+        {
+            var path = Path.Combine(dir, Guid.NewGuid().ToString("N"));
+            await File.WriteAllTextAsync(path, identity.ToOpenSshPrivateKey());
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var batch = Path.Combine(dir, "batch");
+            await File.WriteAllTextAsync(batch, "ls /\n");
+            return await ExternalTool.RunAsync("sftp", ["-F", "/dev/null", "-o", "StrictHostKeyChecking=yes", "-o", $"UserKnownHostsFile={setup.WriteKnownHosts(port)}",
+                "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "PasswordAuthentication=no", "-i", path,
+                "-P", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-b", batch, $"{setup.Credentials.Username}@127.0.0.1"]);
+        }
+
+        var accepted = await LsWithKeyAsync(key);
+        Assert.True(accepted.ExitCode == 0, accepted.Stderr);
+        Assert.Contains("incoming", accepted.Stdout, StringComparison.Ordinal);
+        var refused = await LsWithKeyAsync(other);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Permission denied", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("ssh-ed25519 not-base64!")]
+    [InlineData("ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4Ed")]
+    public async Task An_invalid_public_key_is_400(string publicKey)
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Bad Key Telecom " + Guid.NewGuid().ToString("N")[..6]);
+        await Problem.AssertValidationAsync(
+            await setup.Customer.PutAsJsonAsync($"/api/manufacturers/{setup.Credentials.ManufacturerId}/sftp-public-key", new { publicKey }), "publicKey");
+    }
+}

@@ -30,7 +30,11 @@ public sealed record CaCertificateView(string Subject, string Sha256Fingerprint,
 public sealed record SetDeviceTrustRequest(string? CertificatesPem, SerialExtraction? SerialExtraction);
 
 /// <summary>How the manufacturer's server reaches the NMS SFTP drop. Pin one of the fingerprints.</summary>
-public sealed record SftpConnection(string Host, int Port, string Username, IReadOnlyList<HostKeyFingerprint> HostKeyFingerprints);
+/// <param name="PublicKeyFingerprint">The fingerprint of the public key the manufacturer may also log in with, if one is registered.</param>
+public sealed record SftpConnection(string Host, int Port, string Username, IReadOnlyList<HostKeyFingerprint> HostKeyFingerprints, string? PublicKeyFingerprint);
+
+/// <param name="PublicKey">An OpenSSH public key line (ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa of at least 2048 bits).</param>
+public sealed record SetSftpPublicKeyRequest(string? PublicKey);
 
 /// <summary>Where devices dial in (RFC 8071 / outbound-ssh).</summary>
 public sealed record CallHomeConnection(string Host, int Port);

@@ -13,6 +13,8 @@ using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Data;
 using Onboarding.Accounts.Security;
 using Onboarding.HostKeys.Contracts;
+using Onboarding.Ssh;
+using Onboarding.Ssh.Keys;
 
 namespace Onboarding.Accounts.Api;
 
@@ -37,6 +39,13 @@ internal static class ManufacturersApi
         group.MapPut("/{id:guid}/ca", SetDeviceTrust)
             .WithName("SetManufacturerCa")
             .WithSummary("Register the manufacturer's factory CA (PEM) that device certificates must chain to, and where the serial is.");
+        group.MapPut("/{id:guid}/sftp-public-key", SetSftpPublicKey)
+            .WithName("SetManufacturerSftpPublicKey")
+            .WithSummary("Register an SSH public key the manufacturer may log in to the SFTP drop with (replaces any earlier one).");
+        group.MapDelete("/{id:guid}/sftp-public-key", (Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken ct) =>
+                SetSftpPublicKeyAsync(id, null, user, context, ct))
+            .WithName("RemoveManufacturerSftpPublicKey")
+            .WithSummary("Remove the manufacturer's SSH public key; only the passphrase works afterwards.");
         group.MapPost("/{id:guid}/disable", (Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken ct) => SetEnabled(id, false, user, context, ct))
             .WithName("DisableManufacturer")
             .WithSummary("Cut the manufacturer off: its SFTP logins are refused until it is enabled again.");
@@ -52,7 +61,8 @@ internal static class ManufacturersApi
 
         public ManufacturerView View(Manufacturer m) => new(
             m.Id, m.Name, m.ServerDnsName, m.Enabled, m.CreatedAt, m.CredentialsRotatedAt, m.DisabledAt,
-            new SftpConnection(Endpoint.Value.PublicHost, Endpoint.Value.SftpPort, m.SftpUsername, HostKeys.Fingerprints),
+            new SftpConnection(Endpoint.Value.PublicHost, Endpoint.Value.SftpPort, m.SftpUsername, HostKeys.Fingerprints,
+                m.SftpPublicKey is null ? null : SshPublicKey.ParseAuthorizedKeysLine(m.SftpPublicKey).Fingerprint),
             new CallHomeConnection(Endpoint.Value.CallHomeHost ?? Endpoint.Value.PublicHost, Endpoint.Value.CallHomePort),
             new DeviceTrust(m.SerialExtraction, DeviceTrustPem.Describe(m.CaCertificatesPem)));
     }
@@ -168,6 +178,44 @@ internal static class ManufacturersApi
         await context.Db.SaveChangesAsync(cancellationToken);
         context.Logger.LogInformation("Manufacturer {ManufacturerId} factory CA set ({Count} certificates, serial from {SerialExtraction})",
             manufacturer.Id, DeviceTrustPem.Describe(pem).Count, manufacturer.SerialExtraction);
+        return TypedResults.Ok(context.View(manufacturer));
+    }
+
+    private static async Task<Results<Ok<ManufacturerView>, ValidationProblem, ProblemHttpResult>> SetSftpPublicKey(
+        Guid id, SetSftpPublicKeyRequest request, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+    {
+        string? line = null;
+        var error = "Required: an OpenSSH public key line such as 'ssh-ed25519 AAAA… comment'.";
+        if (!string.IsNullOrWhiteSpace(request.PublicKey) && request.PublicKey.Length <= 16384)
+        {
+            try
+            {
+                var key = SshPublicKey.ParseAuthorizedKeysLine(request.PublicKey.Trim());
+                if (key.RsaBits is > 0 and < 2048)
+                    error = "RSA keys must have at least 2048 bits.";
+                else
+                    line = key.ToAuthorizedKeysLine();
+            }
+            catch (Exception ex) when (ex is SshProtocolException or FormatException or ArgumentException)
+            {
+                error = $"Not an OpenSSH public key: {ex.Message}";
+            }
+        }
+
+        if (line is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["publicKey"] = [error] });
+        return await SetSftpPublicKeyAsync(id, line, user, context, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<ManufacturerView>, ValidationProblem, ProblemHttpResult>> SetSftpPublicKeyAsync(
+        Guid id, string? line, ClaimsPrincipal user, Context context, CancellationToken cancellationToken)
+    {
+        var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
+        if (manufacturer is null)
+            return NotFound(id);
+        manufacturer.SftpPublicKey = line;
+        await context.Db.SaveChangesAsync(cancellationToken);
+        context.Logger.LogInformation("Manufacturer {ManufacturerId} SFTP public key {Change}", manufacturer.Id, line is null ? "removed" : "set");
         return TypedResults.Ok(context.View(manufacturer));
     }
 

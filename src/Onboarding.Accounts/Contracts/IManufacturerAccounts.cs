@@ -11,6 +11,12 @@ public interface IManufacturerAccounts
     /// </summary>
     Task<ManufacturerAccount?> AuthenticateAsync(string sftpUsername, string passphrase, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Checks an SFTP public-key login: the account must exist, be enabled, and have registered exactly this key
+    /// (compared by its SHA256 fingerprint). The SSH layer has verified the signature, or asks before signing.
+    /// </summary>
+    Task<ManufacturerAccount?> AuthenticateByPublicKeyAsync(string sftpUsername, string publicKeyFingerprint, CancellationToken cancellationToken);
+
     /// <summary>The current state of a manufacturer account and what its devices' certificates must satisfy; null if unknown.</summary>
     Task<ManufacturerTrust?> GetTrustAsync(Guid manufacturerId, CancellationToken cancellationToken);
 

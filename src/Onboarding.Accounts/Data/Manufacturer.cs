@@ -36,5 +36,8 @@ internal sealed class Manufacturer
 
     public SerialExtraction SerialExtraction { get; set; } = SerialExtraction.SubjectSerialNumber;
 
+    /// <summary>An authorized_keys line the manufacturer may also log in with; null when none is registered.</summary>
+    public string? SftpPublicKey { get; set; }
+
     public static string Normalize(string name) => name.Trim().ToUpperInvariant();
 }

@@ -1,7 +1,10 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Security;
+using Onboarding.Ssh.Keys;
 
 namespace Onboarding.Accounts.Data;
 
@@ -15,6 +18,18 @@ internal sealed class ManufacturerAccounts(AccountsDbContext db) : IManufacturer
         // Always pay for one PBKDF2 verification, so an unknown or disabled user answers as slowly as a wrong passphrase.
         var matches = PassphraseHasher.Verify(passphrase, manufacturer?.PassphraseHash ?? PassphraseHasher.Decoy);
         return manufacturer is { Enabled: true } && matches
+            ? new ManufacturerAccount(manufacturer.Id, manufacturer.CustomerId, manufacturer.Name, manufacturer.SftpUsername)
+            : null;
+    }
+
+    public async Task<ManufacturerAccount?> AuthenticateByPublicKeyAsync(string sftpUsername, string publicKeyFingerprint, CancellationToken cancellationToken)
+    {
+        var manufacturer = await db.Manufacturers.AsNoTracking()
+            .SingleOrDefaultAsync(m => m.SftpUsername == sftpUsername && m.Enabled && m.SftpPublicKey != null, cancellationToken);
+        if (manufacturer is null)
+            return null;
+        var registered = SshPublicKey.ParseAuthorizedKeysLine(manufacturer.SftpPublicKey!).Fingerprint;
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(registered), Encoding.UTF8.GetBytes(publicKeyFingerprint))
             ? new ManufacturerAccount(manufacturer.Id, manufacturer.CustomerId, manufacturer.Name, manufacturer.SftpUsername)
             : null;
     }

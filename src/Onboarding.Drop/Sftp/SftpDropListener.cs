@@ -84,6 +84,14 @@ internal sealed class SftpDropListener(
                 account = await AuthenticateAsync(address, request.UserName, request.Password, ct);
                 return account is not null;
             },
+            PublicKeyAuthenticator = async (request, ct) =>
+            {
+                var candidate = await AuthenticateByKeyAsync(address, request.UserName, request.Key.Fingerprint, request.SignatureVerified, ct);
+                // Only a verified signature logs in; the unsigned query (RFC 4252 §7) just asks whether the key would do.
+                if (request.SignatureVerified)
+                    account = candidate;
+                return candidate is not null;
+            },
             ChannelRequestHandler = (request, _) =>
             {
                 if (account is null || request.RequestType != "subsystem" || request.Subsystem != "sftp")
@@ -151,6 +159,31 @@ internal sealed class SftpDropListener(
         }
 
         throttle.RecordSuccess(address, userName);
+        return account;
+    }
+
+    private async Task<ManufacturerAccount?> AuthenticateByKeyAsync(string address, string userName, string fingerprint, bool signed, CancellationToken ct)
+    {
+        if (throttle.IsLockedOut(address, userName))
+        {
+            _logger.LogWarning("SFTP key login for {SftpUser} from {ClientAddress} refused: locked out after repeated failures", userName, address);
+            return null;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var account = await scope.ServiceProvider.GetRequiredService<IManufacturerAccounts>().AuthenticateByPublicKeyAsync(userName, fingerprint, ct);
+        if (account is null)
+        {
+            // Clients offer every key they hold; an unregistered key is routine, not an attack, so only signed attempts count.
+            if (signed)
+                throttle.RecordFailure(address, userName);
+            _logger.LogInformation("SFTP key {Fingerprint} not accepted for {SftpUser} from {ClientAddress}", fingerprint, userName, address);
+        }
+        else if (signed)
+        {
+            throttle.RecordSuccess(address, userName);
+        }
+
         return account;
     }
 
