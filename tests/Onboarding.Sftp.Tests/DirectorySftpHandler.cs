@@ -171,7 +171,8 @@ internal sealed class DirectorySftpHandler : ISftpHandler
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             while (batch.Count < 100 && dir.Remaining.TryDequeue(out var name))
             {
-                var full = Path.Combine(dir.FullPath, name);
+                // As in a chroot, ".." of the root is the root: nothing about the parent leaks.
+                var full = name == ".." && dir.FullPath == _root ? _root : Path.Combine(dir.FullPath, name);
                 if (!NativeStat.TryLStat(full, out var st))
                 {
                     continue;
