@@ -259,6 +259,23 @@ public class InteropTests
         }
     }
 
+    [Fact]
+    public async Task Paramiko_sftp_client_works_against_our_server()
+    {
+        const string python = "/usr/bin/python3";
+        Assert.True(File.Exists(python), "install python3-paramiko");
+        var root = SessionPair.NewTempDirectory();
+        try
+        {
+            var script = Path.Combine(AppContext.BaseDirectory, "Interop", "paramiko_client.py");
+            Assert.Equal(0, await RunAsync(python, root, script, "dotnet", StdioServerDll, root));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
     private static async Task<int> RunAsync(string file, string workingDirectory, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardError = true };
