@@ -173,6 +173,28 @@ public class ClientServerTests
     }
 
     [Fact]
+    public async Task Cancelling_the_server_ends_the_session_and_aborts_open_handles()
+    {
+        var root = SessionPair.NewTempDirectory();
+        var handler = new DirectorySftpHandler(root);
+        var (clientStream, serverStream) = DuplexPipeStream.CreatePair();
+        using var cts = new CancellationTokenSource();
+        var server = Task.Run(() => SftpServer.RunAsync(serverStream, handler, SftpServerOptions.Default, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cts.Token));
+        await using (var client = new SftpClient(clientStream))
+        {
+            await client.ConnectAsync();
+            await client.OpenAsync("/open", SftpOpenFlags.Write | SftpOpenFlags.Create);
+            await cts.CancelAsync();
+            await server.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(["/open"], handler.Aborted.ToArray());
+        }
+
+        await clientStream.DisposeAsync();
+        await serverStream.DisposeAsync();
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task Requests_after_the_server_goes_away_fail_with_connection_closed()
     {
         var (clientStream, serverStream) = DuplexPipeStream.CreatePair();

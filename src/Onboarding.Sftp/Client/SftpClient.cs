@@ -439,7 +439,7 @@ public sealed class SftpClient : IAsyncDisposable
 
     private async Task ReadLoopAsync(CancellationToken ct)
     {
-        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(leaveOpen: true));
+        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         Exception terminal = new SftpProtocolException(SftpProtocolError.ConnectionClosed, "SFTP channel closed");
         try
         {

@@ -25,7 +25,7 @@ internal sealed class SftpServerSession : IDisposable
     private readonly SftpServerOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _inFlight;
-    private readonly Channel<ReadOnlyMemory<byte>> _responses = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Response> _responses = Channel.CreateUnbounded<Response>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<uint, OpenHandle> _handles = new();
     private readonly RequestOrdering _ordering = new();
     private int _nextHandle;
@@ -42,8 +42,8 @@ internal sealed class SftpServerSession : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var writer = WriteLoopAsync();
-        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(leaveOpen: true));
+        var writer = WriteLoopAsync(cts.Token);
+        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         try
         {
             await ReadLoopAsync(reader, cts.Token);
@@ -100,7 +100,8 @@ internal sealed class SftpServerSession : IDisposable
                         // §7: a request we cannot parse is answered, not fatal, when its id is known.
                         _logger.LogWarning("SFTP request {RequestId} malformed: {Reason}", id, e.Message);
                         var code = e.Error == SftpProtocolError.UnknownPacketType ? SftpStatusCode.OpUnsupported : SftpStatusCode.BadMessage;
-                        Send(new StatusPacket(id, code, e.Message));
+                        await _inFlight.WaitAsync(ct);
+                        Send(new StatusPacket(id, code, e.Message), holdsSlot: true);
                         continue;
                     }
 
@@ -117,7 +118,7 @@ internal sealed class SftpServerSession : IDisposable
                             throw new SftpProtocolException(SftpProtocolError.UnsupportedVersion, $"client speaks SFTP version {init.Version}; only 3 is supported");
                         }
 
-                        Send(new VersionPacket(ProtocolVersion, OpenSshExtensions.Advertised));
+                        Send(new VersionPacket(ProtocolVersion, OpenSshExtensions.Advertised), holdsSlot: false);
                         initialised = true;
                         continue;
                     }
@@ -125,7 +126,8 @@ internal sealed class SftpServerSession : IDisposable
                     if (packet is not SftpRequest request || packet is InitPacket or VersionPacket or StatusPacket or HandlePacket or DataPacket or NamePacket or AttrsPacket or ExtendedReplyPacket)
                     {
                         var id = (packet as SftpRequest)?.RequestId ?? 0;
-                        Send(new StatusPacket(id, SftpStatusCode.BadMessage, $"packet type {packet.Type} is not a request"));
+                        await _inFlight.WaitAsync(ct);
+                        Send(new StatusPacket(id, SftpStatusCode.BadMessage, $"packet type {packet.Type} is not a request"), holdsSlot: true);
                         continue;
                     }
 
@@ -213,26 +215,48 @@ internal sealed class SftpServerSession : IDisposable
                 response = new StatusPacket(request.RequestId, SftpStatusCode.Failure, "Failure");
             }
 
-            Send(response);
-        }
-        finally
-        {
             done.TrySetResult();
+            Send(response, holdsSlot: true);
+        }
+        catch
+        {
+            // Only reachable if building the response frame itself failed; never leak the slot.
+            done.TrySetResult();
+            _inFlight.Release();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Queues a response. A request's in-flight slot is released only once its response has been
+    /// written, so a client that stops reading cannot make us buffer responses without bound.
+    /// </summary>
+    private void Send(SftpPacket packet, bool holdsSlot)
+    {
+        if (!_responses.Writer.TryWrite(new Response(packet.ToFrame(), holdsSlot)) && holdsSlot)
+        {
             _inFlight.Release();
         }
     }
 
-    private void Send(SftpPacket packet) => _responses.Writer.TryWrite(packet.ToFrame());
+    private readonly record struct Response(ReadOnlyMemory<byte> Frame, bool HoldsSlot);
 
-    private async Task WriteLoopAsync()
+    private async Task WriteLoopAsync(CancellationToken ct)
     {
         var broken = false;
         var reader = _responses.Reader;
-        while (await reader.WaitToReadAsync())
+        // Not ct: after cancellation we still drain, so every held in-flight slot is released.
+        while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             // Write everything queued, then flush once: pipelined responses share a flush.
-            while (reader.TryRead(out var frame))
+            var written = 0;
+            while (reader.TryRead(out var response))
             {
+                if (response.HoldsSlot)
+                {
+                    written++;
+                }
+
                 if (broken)
                 {
                     continue;
@@ -240,9 +264,9 @@ internal sealed class SftpServerSession : IDisposable
 
                 try
                 {
-                    await _channel.WriteAsync(frame);
+                    await _channel.WriteAsync(response.Frame, ct);
                 }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or OperationCanceledException)
                 {
                     // The peer is gone; keep draining so request tasks never block on us.
                     _logger.LogInformation(e, "SFTP channel write failed");
@@ -254,13 +278,18 @@ internal sealed class SftpServerSession : IDisposable
             {
                 try
                 {
-                    await _channel.FlushAsync();
+                    await _channel.FlushAsync(ct);
                 }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or OperationCanceledException)
                 {
                     _logger.LogInformation(e, "SFTP channel flush failed");
                     broken = true;
                 }
+            }
+
+            if (written > 0)
+            {
+                _inFlight.Release(written);
             }
         }
     }
@@ -483,6 +512,11 @@ internal sealed class SftpServerSession : IDisposable
 
     private byte[] Register(object value, bool directory)
     {
+        if (value is null)
+        {
+            throw new InvalidOperationException("The handler returned success without a handle object.");
+        }
+
         var key = (uint)Interlocked.Increment(ref _nextHandle);
         _handles[key] = new OpenHandle(value, directory);
         var wire = new byte[4];
