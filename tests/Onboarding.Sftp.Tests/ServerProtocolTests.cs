@@ -172,6 +172,31 @@ public class ServerProtocolTests
         await s.Client.WriteAsync(new ReadPacket(3, handle, 0, 100_000).ToFrame());
         Assert.Equal(100, Assert.IsType<DataPacket>(await s.ReceiveAsync()).Data.Length);
     }
+
+    [Fact]
+    public async Task Server_stops_reading_when_the_client_does_not_read_responses()
+    {
+        await using var s = new RawSession(new SftpServerOptions { MaxInFlightRequests = 4 });
+        await s.InitAsync();
+        await s.Client.WriteAsync(new OpenPacket(1, "/f", SftpOpenFlags.Write | SftpOpenFlags.Read | SftpOpenFlags.Create, SftpAttributes.Empty).ToFrame());
+        var handle = Assert.IsType<HandlePacket>(await s.ReceiveAsync()).Handle;
+        await s.Client.WriteAsync(new WritePacket(2, handle, 0, new byte[200_000]).ToFrame());
+        Assert.IsType<StatusPacket>(await s.ReceiveAsync());
+
+        // 20,000 READs of 200 KB would be 4 GB of responses (and 580 KB of requests, well over
+        // the 64 KB the in-memory pipe buffers). With 4 slots held until each
+        // response is written, and nobody reading them, the server must stop reading requests,
+        // so our writes stall once the pipe to the server is full.
+        var flood = Task.Run(async () =>
+        {
+            for (uint id = 10; id < 20_010; id++)
+            {
+                await s.Client.WriteAsync(new ReadPacket(id, handle, 0, 200_000).ToFrame());
+            }
+        });
+        await Task.WhenAny(flood, Task.Delay(TimeSpan.FromSeconds(2)));
+        Assert.False(flood.IsCompleted, "the server kept reading requests while its responses piled up");
+    }
 }
 
 public class RequestOrderingTests
