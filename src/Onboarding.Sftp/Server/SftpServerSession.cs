@@ -75,7 +75,7 @@ internal sealed class SftpServerSession : IDisposable
             {
                 result = await reader.ReadAsync(ct);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
                 _logger.LogInformation(e, "SFTP channel read failed; ending session");
                 return;
