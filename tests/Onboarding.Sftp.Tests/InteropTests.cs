@@ -85,6 +85,41 @@ public class InteropTests
     }
 
     [Fact]
+    public async Task OpenSsh_sftp_client_preserves_attributes_resumes_and_is_refused_symlinks()
+    {
+        RequireOpenSsh();
+        var root = SessionPair.NewTempDirectory();
+        var local = SessionPair.NewTempDirectory();
+        try
+        {
+            var data = new byte[3_000_000];
+            new Random(3).NextBytes(data);
+            var source = Path.Combine(local, "z.bin");
+            await File.WriteAllBytesAsync(source, data);
+            File.SetLastWriteTimeUtc(source, new DateTime(2019, 5, 5, 10, 0, 0, DateTimeKind.Utc));
+            File.SetUnixFileMode(source, (UnixFileMode)Convert.ToInt32("640", 8));
+            await File.WriteAllBytesAsync(Path.Combine(root, "partial.bin"), data.AsSpan(0, 1_000_000).ToArray());
+
+            // put -p: SETSTAT/FSETSTAT of times and mode; reput: STAT then WRITEs from the remote size.
+            var (code, _, error) = await RunSftpBatchAsync(OurServerCommand(root), "put -p z.bin p.bin\nchmod 600 p.bin\nreput z.bin partial.bin\n", local);
+            Assert.True(code == 0, $"sftp exited {code}: {error}");
+            Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(root, "p.bin")));
+            Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(root, "partial.bin")));
+            Assert.Equal(new DateTime(2019, 5, 5, 10, 0, 0, DateTimeKind.Utc), File.GetLastWriteTimeUtc(Path.Combine(root, "p.bin")));
+            Assert.Equal((UnixFileMode)Convert.ToInt32("600", 8), File.GetUnixFileMode(Path.Combine(root, "p.bin")));
+
+            (code, _, error) = await RunSftpBatchAsync(OurServerCommand(root), "ln -s p.bin l\n", local);
+            Assert.NotEqual(0, code);
+            Assert.Contains("Operation unsupported", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+            Directory.Delete(local, true);
+        }
+    }
+
+    [Fact]
     public async Task OpenSsh_sftp_client_shows_our_close_failure_message()
     {
         RequireOpenSsh();
