@@ -215,6 +215,7 @@ internal sealed class SftpServerSession : IDisposable
                 response = new StatusPacket(request.RequestId, SftpStatusCode.Failure, "Failure");
             }
 
+            (request as WritePacket)?.ReturnPooledBuffer();
             done.TrySetResult();
             Send(response, holdsSlot: true);
         }
@@ -233,13 +234,22 @@ internal sealed class SftpServerSession : IDisposable
     /// </summary>
     private void Send(SftpPacket packet, bool holdsSlot)
     {
-        if (!_responses.Writer.TryWrite(new Response(packet.ToFrame(), holdsSlot)) && holdsSlot)
+        var pooled = (packet as DataPacket)?.PooledFrame;
+        if (!_responses.Writer.TryWrite(new Response(packet.ToFrame(), holdsSlot, pooled)))
         {
-            _inFlight.Release();
+            if (holdsSlot)
+            {
+                _inFlight.Release();
+            }
+
+            if (pooled is not null)
+            {
+                ArrayPool<byte>.Shared.Return(pooled);
+            }
         }
     }
 
-    private readonly record struct Response(ReadOnlyMemory<byte> Frame, bool HoldsSlot);
+    private readonly record struct Response(ReadOnlyMemory<byte> Frame, bool HoldsSlot, byte[]? PooledFrame);
 
     private async Task WriteLoopAsync(CancellationToken ct)
     {
@@ -257,20 +267,26 @@ internal sealed class SftpServerSession : IDisposable
                     written++;
                 }
 
-                if (broken)
-                {
-                    continue;
-                }
-
                 try
                 {
-                    await _channel.WriteAsync(response.Frame, ct);
+                    if (!broken)
+                    {
+                        await _channel.WriteAsync(response.Frame, ct);
+                    }
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or OperationCanceledException)
                 {
                     // The peer is gone; keep draining so request tasks never block on us.
                     _logger.LogInformation(e, "SFTP channel write failed");
                     broken = true;
+                }
+                finally
+                {
+                    // Stream.WriteAsync has consumed the bytes once it completes; the frame can be reused.
+                    if (response.PooledFrame is { } pooled)
+                    {
+                        ArrayPool<byte>.Shared.Return(pooled);
+                    }
                 }
             }
 
@@ -339,20 +355,17 @@ internal sealed class SftpServerSession : IDisposable
                     }
 
                     // §6.4: the server may return fewer bytes than asked for; we cap at MaxReadLength.
+                    // The handler reads straight into the pooled frame that will carry the DATA packet.
                     var length = (int)Math.Min(read.Length, (uint)_options.MaxReadLength);
-                    var buffer = new byte[length];
-                    var result = await _handler.ReadAtAsync(h.Value, read.Offset, buffer, ct);
-                    if (!result.IsOk)
+                    var frame = ArrayPool<byte>.Shared.Rent(DataPacket.FrameHeaderLength + length);
+                    var result = await _handler.ReadAtAsync(h.Value, read.Offset, frame.AsMemory(DataPacket.FrameHeaderLength, length), ct);
+                    if (!result.IsOk || result.Value <= 0)
                     {
-                        return Status(id, result.Status);
+                        ArrayPool<byte>.Shared.Return(frame);
+                        return result.IsOk ? new StatusPacket(id, SftpStatusCode.Eof, "End of file") : Status(id, result.Status);
                     }
 
-                    if (result.Value <= 0)
-                    {
-                        return new StatusPacket(id, SftpStatusCode.Eof, "End of file");
-                    }
-
-                    return new DataPacket(id, buffer.AsMemory(0, Math.Min(result.Value, length)));
+                    return DataPacket.FromPooledFrame(id, frame, Math.Min(result.Value, length));
                 }
 
             case WritePacket write:
