@@ -140,6 +140,26 @@ public class ClientServerTests
     }
 
     [Fact]
+    public async Task Upload_keeps_at_most_the_configured_writes_outstanding()
+    {
+        await using var s = await SessionPair.StartAsync(
+            root => new DirectorySftpHandler(root) { WriteDelay = TimeSpan.FromMilliseconds(20) },
+            clientOptions: new SftpClientOptions { MaxOutstandingRequests = 8, WriteChunkSize = 1024 });
+        await s.Client.UploadAsync("/p", new MemoryStream(RandomBytes(100 * 1024)));
+        Assert.InRange(s.Handler.MaxConcurrentWrites, 2, 8);
+    }
+
+    [Fact]
+    public async Task Failed_write_fails_the_upload_with_the_server_message()
+    {
+        await using var s = await SessionPair.StartAsync(root => new DirectorySftpHandler(root) { FailWritesFrom = 64 * 1024 });
+        var e = await Assert.ThrowsAsync<SftpStatusException>(() => s.Client.UploadAsync("/full", new MemoryStream(RandomBytes(1024 * 1024))));
+        Assert.Equal("disk full", e.Message);
+        Assert.Empty(s.Handler.Aborted); // the client closed its handle
+        Assert.True((await s.Client.StatAsync("/")).IsDirectory); // and the session goes on
+    }
+
+    [Fact]
     public async Task Close_failure_message_reaches_the_client()
     {
         await using var s = await SessionPair.StartAsync(root => new DirectorySftpHandler(root)

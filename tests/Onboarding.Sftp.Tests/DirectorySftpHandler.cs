@@ -34,6 +34,15 @@ internal sealed class DirectorySftpHandler : ISftpHandler
     /// <summary>Delay before each write, so tests can make requests overlap.</summary>
     public TimeSpan WriteDelay { get; init; }
 
+    /// <summary>WRITEs at or beyond this offset fail with SSH_FX_FAILURE "disk full".</summary>
+    public ulong FailWritesFrom { get; init; } = ulong.MaxValue;
+
+    /// <summary>The most WriteAtAsync calls seen running at once.</summary>
+    public int MaxConcurrentWrites => _maxConcurrentWrites;
+
+    private int _concurrentWrites;
+    private int _maxConcurrentWrites;
+
     /// <summary>Caps the bytes one READ returns, to exercise clients' handling of short reads (§6.4).</summary>
     public int MaxReadPerCall { get; init; } = int.MaxValue;
 
@@ -81,18 +90,36 @@ internal sealed class DirectorySftpHandler : ISftpHandler
     {
         var file = (FileHandle)handle;
         WriteOffsets.Enqueue(offset);
-        if (WriteDelay > TimeSpan.Zero)
+        var now = Interlocked.Increment(ref _concurrentWrites);
+        try
         {
-            await Task.Delay(WriteDelay, cancellationToken);
-        }
+            int seen;
+            while (now > (seen = Volatile.Read(ref _maxConcurrentWrites)) && Interlocked.CompareExchange(ref _maxConcurrentWrites, now, seen) != seen)
+            {
+            }
 
-        if (offset > long.MaxValue)
+            if (WriteDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(WriteDelay, cancellationToken);
+            }
+
+            if (offset >= FailWritesFrom)
+            {
+                return SftpStatus.Failure("disk full");
+            }
+
+            if (offset > long.MaxValue)
+            {
+                return SftpStatus.Failure("offset too large");
+            }
+
+            await RandomAccess.WriteAsync(file.Handle, data, (long)offset, cancellationToken);
+            return SftpStatus.Ok;
+        }
+        finally
         {
-            return SftpStatus.Failure("offset too large");
+            Interlocked.Decrement(ref _concurrentWrites);
         }
-
-        await RandomAccess.WriteAsync(file.Handle, data, (long)offset, cancellationToken);
-        return SftpStatus.Ok;
     }
 
     public async ValueTask<SftpResult<int>> ReadAtAsync(object handle, ulong offset, Memory<byte> buffer, CancellationToken cancellationToken)

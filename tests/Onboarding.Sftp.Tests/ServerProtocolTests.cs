@@ -174,6 +174,38 @@ public class ServerProtocolTests
     }
 
     [Fact]
+    public async Task Random_request_bodies_never_crash_the_server()
+    {
+        await using var s = new RawSession();
+        await s.InitAsync();
+        var random = new Random(42);
+        var types = new byte[] { 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 200, 99 };
+        for (uint id = 1; id <= 300; id++)
+        {
+            var body = new byte[random.Next(0, 40)];
+            random.NextBytes(body);
+            var frame = new byte[9 + body.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)(5 + body.Length));
+            frame[4] = types[random.Next(types.Length)];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(5), id);
+            body.CopyTo(frame, 9);
+            await s.Client.WriteAsync(frame);
+        }
+
+        // Every request gets exactly one answer, and the session is still alive afterwards.
+        var answered = new HashSet<uint>();
+        for (var i = 0; i < 300; i++)
+        {
+            answered.Add(Assert.IsAssignableFrom<SftpRequest>(await s.ReceiveAsync()).RequestId);
+        }
+
+        Assert.Equal(300, answered.Count);
+        await s.SendAsync("0000000a 11 0000ffff 00000001 2f");
+        Assert.Equal(0xffffu, Assert.IsType<AttrsPacket>(await s.ReceiveAsync()).RequestId);
+        Assert.False(s.Server.IsCompleted);
+    }
+
+    [Fact]
     public async Task Server_stops_reading_when_the_client_does_not_read_responses()
     {
         await using var s = new RawSession(new SftpServerOptions { MaxInFlightRequests = 4 });
