@@ -1,8 +1,6 @@
-using System.Buffers;
 using Microsoft.Extensions.Logging.Abstractions;
 using Onboarding.Sftp.Packets;
 using Onboarding.Sftp.Server;
-using Onboarding.Sftp.Wire;
 using static Onboarding.Sftp.Tests.GoldenPacketTests;
 
 namespace Onboarding.Sftp.Tests;
