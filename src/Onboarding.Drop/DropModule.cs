@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using Onboarding.Drop.Api;
 using Onboarding.Drop.Data;
 using Onboarding.Drop.Sftp;
@@ -17,8 +15,7 @@ public static class DropModule
     {
         var services = builder.Services;
         services.Configure<DropOptions>(builder.Configuration.GetSection("Drop"));
-        services.AddModuleMigrations("drop", typeof(DropModule).Assembly);
-        services.AddDbContext<DropDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddModuleDatabase<DropDbContext>("drop");
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<SftpDropListener>();
         services.AddHostedService(provider => provider.GetRequiredService<SftpDropListener>());

@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using Onboarding.Inventory.Api;
 using Onboarding.Inventory.Contracts;
 using Onboarding.Inventory.Data;
@@ -15,8 +13,7 @@ public static class InventoryModule
 {
     public static IHostApplicationBuilder AddInventory(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddModuleMigrations("inventory", typeof(InventoryModule).Assembly);
-        builder.Services.AddDbContext<InventoryDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddModuleDatabase<InventoryDbContext>("inventory");
         builder.Services.AddScoped<IDeviceBookkeeping, DeviceBookkeeping>();
         return builder;
     }

@@ -1,11 +1,11 @@
 using System.Globalization;
-using System.Reflection;
 using System.Threading.RateLimiting;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -75,9 +75,17 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Registers a module's embedded SQL migrations; they run in registration order.</summary>
-    public static IServiceCollection AddModuleMigrations(this IServiceCollection services, string module, Assembly assembly) =>
-        services.AddSingleton(new ModuleMigrations(module, assembly));
+    /// <summary>
+    /// Registers a module's DbContext on the shared Npgsql data source, and the module's embedded SQL migrations
+    /// (<c>Migrations/NNNN_*.sql</c> in the context's assembly); modules migrate in registration order.
+    /// </summary>
+    public static IServiceCollection AddModuleDatabase<TContext>(this IServiceCollection services, string module)
+        where TContext : DbContext
+    {
+        services.AddSingleton(new ModuleMigrations(module, typeof(TContext).Assembly));
+        services.AddDbContext<TContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        return services;
+    }
 
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {

@@ -173,6 +173,41 @@ public class DropTests(OnboardingFactory factory) : IClassFixture<OnboardingFact
         await using var drop = await setup.ConnectAsync(factory);
         var error = await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.UploadAsync("/incoming/huge.xml", new MemoryStream(new byte[5 * 1024 * 1024])));
         Assert.Contains("maximum file size", error.Message, StringComparison.Ordinal);
+        // The client still closed the handle; the truncated file must not have been kept or bookkept.
+        Assert.Equal(0, (await setup.Customer.GetFromJsonAsync<UploadPage>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Total);
+    }
+
+    [Fact]
+    public async Task A_file_with_a_gap_is_not_committed_at_close()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Gap Telecom");
+        using var device = setup.Ca.IssueDevice("SN-GAP");
+        var xml = Encoding.UTF8.GetBytes(DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-GAP", setup.Profile.Name, device)));
+        await using var drop = await setup.ConnectAsync(factory);
+
+        var handle = await drop.Sftp.OpenAsync("/incoming/gap.xml", SftpOpenFlags.Write | SftpOpenFlags.Create | SftpOpenFlags.Truncate);
+        await drop.Sftp.WriteAsync(handle, 100, xml.AsMemory(100));
+        var error = await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.CloseAsync(handle));
+
+        Assert.Contains("never written", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, (await setup.Customer.GetFromJsonAsync<UploadPage>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Total);
+    }
+
+    [Fact]
+    public async Task Out_of_order_writes_make_a_whole_file()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Reorder Telecom");
+        using var device = setup.Ca.IssueDevice("SN-REORDER");
+        var xml = Encoding.UTF8.GetBytes(DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-REORDER", setup.Profile.Name, device)));
+        await using var drop = await setup.ConnectAsync(factory);
+
+        var handle = await drop.Sftp.OpenAsync("/incoming/reorder.xml", SftpOpenFlags.Write | SftpOpenFlags.Create | SftpOpenFlags.Truncate);
+        var chunks = Enumerable.Range(0, (xml.Length + 99) / 100).Reverse().ToList();
+        await Task.WhenAll(chunks.Select(i => drop.Sftp.WriteAsync(handle, (ulong)(i * 100), xml.AsMemory(i * 100, Math.Min(100, xml.Length - (i * 100))))));
+        await drop.Sftp.CloseAsync(handle);
+
+        Assert.Equal(xml, await setup.Customer.GetByteArrayAsync(
+            $"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads/{(await LatestUploadAsync(setup)).Id}/content"));
     }
 
     [Fact]

@@ -140,6 +140,26 @@ public class ClientServerTests
     }
 
     [Fact]
+    public async Task Upload_keeps_at_most_the_configured_writes_outstanding()
+    {
+        await using var s = await SessionPair.StartAsync(
+            root => new DirectorySftpHandler(root) { WriteDelay = TimeSpan.FromMilliseconds(20) },
+            clientOptions: new SftpClientOptions { MaxOutstandingRequests = 8, WriteChunkSize = 1024 });
+        await s.Client.UploadAsync("/p", new MemoryStream(RandomBytes(100 * 1024)));
+        Assert.InRange(s.Handler.MaxConcurrentWrites, 2, 8);
+    }
+
+    [Fact]
+    public async Task Failed_write_fails_the_upload_with_the_server_message()
+    {
+        await using var s = await SessionPair.StartAsync(root => new DirectorySftpHandler(root) { FailWritesFrom = 64 * 1024 });
+        var e = await Assert.ThrowsAsync<SftpStatusException>(() => s.Client.UploadAsync("/full", new MemoryStream(RandomBytes(1024 * 1024))));
+        Assert.Equal("disk full", e.Message);
+        Assert.Empty(s.Handler.Aborted); // the client closed its handle
+        Assert.True((await s.Client.StatAsync("/")).IsDirectory); // and the session goes on
+    }
+
+    [Fact]
     public async Task Close_failure_message_reaches_the_client()
     {
         await using var s = await SessionPair.StartAsync(root => new DirectorySftpHandler(root)
@@ -170,6 +190,28 @@ public class ClientServerTests
         {
             await s.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Cancelling_the_server_ends_the_session_and_aborts_open_handles()
+    {
+        var root = SessionPair.NewTempDirectory();
+        var handler = new DirectorySftpHandler(root);
+        var (clientStream, serverStream) = DuplexPipeStream.CreatePair();
+        using var cts = new CancellationTokenSource();
+        var server = Task.Run(() => SftpServer.RunAsync(serverStream, handler, SftpServerOptions.Default, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cts.Token));
+        await using (var client = new SftpClient(clientStream))
+        {
+            await client.ConnectAsync();
+            await client.OpenAsync("/open", SftpOpenFlags.Write | SftpOpenFlags.Create);
+            await cts.CancelAsync();
+            await server.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(["/open"], handler.Aborted.ToArray());
+        }
+
+        await clientStream.DisposeAsync();
+        await serverStream.DisposeAsync();
+        Directory.Delete(root, true);
     }
 
     [Fact]

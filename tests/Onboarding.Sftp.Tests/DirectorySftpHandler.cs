@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace Onboarding.Sftp.Tests;
@@ -33,6 +32,15 @@ internal sealed class DirectorySftpHandler : ISftpHandler
 
     /// <summary>Delay before each write, so tests can make requests overlap.</summary>
     public TimeSpan WriteDelay { get; init; }
+
+    /// <summary>WRITEs at or beyond this offset fail with SSH_FX_FAILURE "disk full".</summary>
+    public ulong FailWritesFrom { get; init; } = ulong.MaxValue;
+
+    /// <summary>The most WriteAtAsync calls seen running at once.</summary>
+    public int MaxConcurrentWrites => _maxConcurrentWrites;
+
+    private int _concurrentWrites;
+    private int _maxConcurrentWrites;
 
     /// <summary>Caps the bytes one READ returns, to exercise clients' handling of short reads (§6.4).</summary>
     public int MaxReadPerCall { get; init; } = int.MaxValue;
@@ -81,18 +89,36 @@ internal sealed class DirectorySftpHandler : ISftpHandler
     {
         var file = (FileHandle)handle;
         WriteOffsets.Enqueue(offset);
-        if (WriteDelay > TimeSpan.Zero)
+        var now = Interlocked.Increment(ref _concurrentWrites);
+        try
         {
-            await Task.Delay(WriteDelay, cancellationToken);
-        }
+            int seen;
+            while (now > (seen = Volatile.Read(ref _maxConcurrentWrites)) && Interlocked.CompareExchange(ref _maxConcurrentWrites, now, seen) != seen)
+            {
+            }
 
-        if (offset > long.MaxValue)
+            if (WriteDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(WriteDelay, cancellationToken);
+            }
+
+            if (offset >= FailWritesFrom)
+            {
+                return SftpStatus.Failure("disk full");
+            }
+
+            if (offset > long.MaxValue)
+            {
+                return SftpStatus.Failure("offset too large");
+            }
+
+            await RandomAccess.WriteAsync(file.Handle, data, (long)offset, cancellationToken);
+            return SftpStatus.Ok;
+        }
+        finally
         {
-            return SftpStatus.Failure("offset too large");
+            Interlocked.Decrement(ref _concurrentWrites);
         }
-
-        await RandomAccess.WriteAsync(file.Handle, data, (long)offset, cancellationToken);
-        return SftpStatus.Ok;
     }
 
     public async ValueTask<SftpResult<int>> ReadAtAsync(object handle, ulong offset, Memory<byte> buffer, CancellationToken cancellationToken)
@@ -171,7 +197,8 @@ internal sealed class DirectorySftpHandler : ISftpHandler
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             while (batch.Count < 100 && dir.Remaining.TryDequeue(out var name))
             {
-                var full = Path.Combine(dir.FullPath, name);
+                // As in a chroot, ".." of the root is the root: nothing about the parent leaks.
+                var full = name == ".." && dir.FullPath == _root ? _root : Path.Combine(dir.FullPath, name);
                 if (!NativeStat.TryLStat(full, out var st))
                 {
                     continue;
@@ -474,52 +501,10 @@ internal sealed class DirectorySftpHandler : ISftpHandler
         _ => null,
     };
 
-    // ---- ls -l, as OpenSSH's ls_file() prints it ----
+    // ---- ls -l, as OpenSSH's ls_file() prints it (see SftpLongName) ----
 
-    internal static string LongName(string name, NativeStat.Stat st, long now)
-    {
-        var user = Names.User(st.Uid);
-        var group = Names.Group(st.Gid);
-        var mtime = DateTimeOffset.FromUnixTimeSeconds(st.MTime).ToLocalTime();
-        // Within the last six months: time of day; otherwise the year.
-        var recent = now - (365 * 24 * 60 * 60) / 2 < st.MTime && now >= st.MTime;
-        var day = mtime.Day.ToString(CultureInfo.InvariantCulture).PadLeft(2);
-        var month = mtime.ToString("MMM", CultureInfo.InvariantCulture);
-        var when = recent
-            ? $"{month} {day} {mtime:HH:mm}"
-            : $"{month} {day}  {mtime.Year.ToString(CultureInfo.InvariantCulture)}";
-        var ulen = Math.Max(user.Length, 8);
-        var glen = Math.Max(group.Length, 8);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{StrMode(st.Mode)} {st.NLink,3} {user.PadRight(ulen)} {group.PadRight(glen)} {st.Size,8} {when} {name}");
-    }
-
-    /// <summary>BSD strmode(3): type, nine permission characters, and a trailing space.</summary>
-    internal static string StrMode(uint mode)
-    {
-        var sb = new StringBuilder(11);
-        sb.Append((mode & 0xF000) switch
-        {
-            0x4000 => 'd',
-            0xA000 => 'l',
-            0x2000 => 'c',
-            0x6000 => 'b',
-            0x1000 => 'p',
-            0xC000 => 's',
-            _ => '-',
-        });
-        sb.Append((mode & 0x100) != 0 ? 'r' : '-');
-        sb.Append((mode & 0x080) != 0 ? 'w' : '-');
-        sb.Append(((mode & 0x040) != 0, (mode & 0x800) != 0) switch { (true, true) => 's', (false, true) => 'S', (true, false) => 'x', _ => '-' });
-        sb.Append((mode & 0x020) != 0 ? 'r' : '-');
-        sb.Append((mode & 0x010) != 0 ? 'w' : '-');
-        sb.Append(((mode & 0x008) != 0, (mode & 0x400) != 0) switch { (true, true) => 's', (false, true) => 'S', (true, false) => 'x', _ => '-' });
-        sb.Append((mode & 0x004) != 0 ? 'r' : '-');
-        sb.Append((mode & 0x002) != 0 ? 'w' : '-');
-        sb.Append(((mode & 0x001) != 0, (mode & 0x200) != 0) switch { (true, true) => 't', (false, true) => 'T', (true, false) => 'x', _ => '-' });
-        sb.Append(' ');
-        return sb.ToString();
-    }
+    internal static string LongName(string name, NativeStat.Stat st, long now) =>
+        SftpLongName.Format(name, st.ToAttributes(), st.NLink, Names.User(st.Uid), Names.Group(st.Gid), DateTimeOffset.FromUnixTimeSeconds(now));
 
     private sealed class FileHandle(string virtualPath, string fullPath, SafeFileHandle handle, bool writable)
     {

@@ -94,7 +94,13 @@ internal sealed class ManufacturerDrop(
     /// <summary>CLOSE of an upload: keep the raw file, bookkeep its records, record the outcome, tell the client.</summary>
     private async Task<SftpStatus> CommitAsync(UploadBuffer buffer, CancellationToken cancellationToken)
     {
-        var content = buffer.ToArray();
+        var content = buffer.TryComplete(out var incomplete);
+        if (content is null)
+        {
+            logger.LogWarning("Upload of {FileName} discarded at close: {Reason}", buffer.Name, incomplete);
+            return SftpStatus.Failure($"upload incomplete, nothing was kept: {incomplete}");
+        }
+
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DropDbContext>();
 
@@ -310,7 +316,7 @@ internal sealed class ManufacturerDrop(
     };
 
     private SftpFileEntry Entry(string name, SftpAttributes attributes, DateTimeOffset now) =>
-        new(name, SftpLongName.Format(name, attributes, account.SftpUsername, "nms", now), attributes);
+        new(name, SftpLongName.Format(name, attributes, attributes.IsDirectory ? 2UL : 1UL, account.SftpUsername, "nms", now), attributes);
 
     private ValueTask<SftpResult<T>> Refuse<T>(string path, SftpStatus status)
     {

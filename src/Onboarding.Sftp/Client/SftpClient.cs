@@ -20,7 +20,8 @@ public sealed class SftpClient : IAsyncDisposable
     private readonly TaskCompletionSource<VersionPacket> _version = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _shutdown = new();
     private Task? _readLoop;
-    private Exception? _terminal;
+    private volatile Exception? _terminal;
+    private int _disposed;
     private int _nextRequestId;
 
     public SftpClient(Stream channel, SftpClientOptions? options = null)
@@ -356,6 +357,11 @@ public sealed class SftpClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _shutdown.CancelAsync();
         if (_readLoop is not null)
         {
@@ -439,7 +445,7 @@ public sealed class SftpClient : IAsyncDisposable
 
     private async Task ReadLoopAsync(CancellationToken ct)
     {
-        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(leaveOpen: true));
+        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         Exception terminal = new SftpProtocolException(SftpProtocolError.ConnectionClosed, "SFTP channel closed");
         try
         {

@@ -19,7 +19,6 @@ internal static class OpenSshExtensions
     [
         new(PosixRename, "1"),
         new(StatVfs, "2"),
-        new(FStatVfs, "2"),
         new(Fsync, "1"),
         new(Limits, "1"),
     ];

@@ -13,7 +13,7 @@ internal abstract class SftpPacket
     protected abstract void WriteBody(SftpWriter writer);
 
     /// <summary>The framed packet: uint32 length, type byte, data.</summary>
-    public ReadOnlyMemory<byte> ToFrame()
+    public virtual ReadOnlyMemory<byte> ToFrame()
     {
         var writer = new SftpWriter(SizeHint + 9);
         writer.WriteByte(Type);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Onboarding.Sftp.Wire;
 
 namespace Onboarding.Sftp.Packets;
@@ -17,12 +18,32 @@ internal sealed class WritePacket(uint requestId, byte[] handle, ulong offset, R
 
     protected override int SizeHint => Data.Length + Handle.Length + 24;
 
+    /// <summary>Set when <see cref="Data"/> lives in a buffer rented by <see cref="Read"/>; see <see cref="ReturnPooledBuffer"/>.</summary>
+    public byte[]? PooledBuffer { get; private set; }
+
+    /// <summary>
+    /// Decodes the packet, copying the data into a buffer rented from <see cref="ArrayPool{T}.Shared"/>
+    /// (WRITE data of up to 256 KiB would otherwise land on the large object heap for every request).
+    /// </summary>
     public static WritePacket Read(ref SftpReader reader)
     {
         var id = reader.ReadRequestId();
         var handle = SftpHandle.Read(ref reader);
         var offset = reader.ReadUInt64();
-        return new WritePacket(id, handle, offset, reader.ReadBinary());
+        var data = reader.ReadBinarySpan();
+        var buffer = ArrayPool<byte>.Shared.Rent(data.Length);
+        data.CopyTo(buffer);
+        return new WritePacket(id, handle, offset, buffer.AsMemory(0, data.Length)) { PooledBuffer = buffer };
+    }
+
+    /// <summary>Gives the rented data buffer back once nothing reads <see cref="Data"/> any more.</summary>
+    public void ReturnPooledBuffer()
+    {
+        if (PooledBuffer is { } buffer)
+        {
+            PooledBuffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     protected override void WriteBody(SftpWriter writer)

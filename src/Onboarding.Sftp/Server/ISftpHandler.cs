@@ -19,10 +19,16 @@ public interface ISftpHandler
     /// <summary>§6.3 SSH_FXP_OPEN. Returns the handler's own handle object.</summary>
     ValueTask<SftpResult<object>> OpenFileAsync(string path, SftpOpenFlags flags, SftpAttributes attributes, CancellationToken cancellationToken);
 
-    /// <summary>§6.4 SSH_FXP_WRITE. Writes arrive out of order when the client pipelines.</summary>
+    /// <summary>
+    /// §6.4 SSH_FXP_WRITE. Writes arrive out of order when the client pipelines. <paramref name="data"/>
+    /// is a pooled buffer, valid only until the returned task completes: copy what must be kept.
+    /// </summary>
     ValueTask<SftpStatus> WriteAtAsync(object handle, ulong offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
-    /// <summary>§6.4 SSH_FXP_READ. Returns the number of bytes read; 0 means end of file.</summary>
+    /// <summary>
+    /// §6.4 SSH_FXP_READ into <paramref name="buffer"/> (valid only until the returned task completes).
+    /// Returns the number of bytes read; 0 means end of file.
+    /// </summary>
     ValueTask<SftpResult<int>> ReadAtAsync(object handle, ulong offset, Memory<byte> buffer, CancellationToken cancellationToken);
 
     /// <summary>

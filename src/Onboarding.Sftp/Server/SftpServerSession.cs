@@ -25,7 +25,7 @@ internal sealed class SftpServerSession : IDisposable
     private readonly SftpServerOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _inFlight;
-    private readonly Channel<ReadOnlyMemory<byte>> _responses = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Response> _responses = Channel.CreateUnbounded<Response>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<uint, OpenHandle> _handles = new();
     private readonly RequestOrdering _ordering = new();
     private int _nextHandle;
@@ -42,8 +42,8 @@ internal sealed class SftpServerSession : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var writer = WriteLoopAsync();
-        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(leaveOpen: true));
+        var writer = WriteLoopAsync(cts.Token);
+        var reader = PipeReader.Create(_channel, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         try
         {
             await ReadLoopAsync(reader, cts.Token);
@@ -75,7 +75,7 @@ internal sealed class SftpServerSession : IDisposable
             {
                 result = await reader.ReadAsync(ct);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
                 _logger.LogInformation(e, "SFTP channel read failed; ending session");
                 return;
@@ -100,7 +100,8 @@ internal sealed class SftpServerSession : IDisposable
                         // §7: a request we cannot parse is answered, not fatal, when its id is known.
                         _logger.LogWarning("SFTP request {RequestId} malformed: {Reason}", id, e.Message);
                         var code = e.Error == SftpProtocolError.UnknownPacketType ? SftpStatusCode.OpUnsupported : SftpStatusCode.BadMessage;
-                        Send(new StatusPacket(id, code, e.Message));
+                        await _inFlight.WaitAsync(ct);
+                        Send(new StatusPacket(id, code, e.Message), holdsSlot: true);
                         continue;
                     }
 
@@ -117,7 +118,7 @@ internal sealed class SftpServerSession : IDisposable
                             throw new SftpProtocolException(SftpProtocolError.UnsupportedVersion, $"client speaks SFTP version {init.Version}; only 3 is supported");
                         }
 
-                        Send(new VersionPacket(ProtocolVersion, OpenSshExtensions.Advertised));
+                        Send(new VersionPacket(ProtocolVersion, OpenSshExtensions.Advertised), holdsSlot: false);
                         initialised = true;
                         continue;
                     }
@@ -125,7 +126,8 @@ internal sealed class SftpServerSession : IDisposable
                     if (packet is not SftpRequest request || packet is InitPacket or VersionPacket or StatusPacket or HandlePacket or DataPacket or NamePacket or AttrsPacket or ExtendedReplyPacket)
                     {
                         var id = (packet as SftpRequest)?.RequestId ?? 0;
-                        Send(new StatusPacket(id, SftpStatusCode.BadMessage, $"packet type {packet.Type} is not a request"));
+                        await _inFlight.WaitAsync(ct);
+                        Send(new StatusPacket(id, SftpStatusCode.BadMessage, $"packet type {packet.Type} is not a request"), holdsSlot: true);
                         continue;
                     }
 
@@ -213,40 +215,78 @@ internal sealed class SftpServerSession : IDisposable
                 response = new StatusPacket(request.RequestId, SftpStatusCode.Failure, "Failure");
             }
 
-            Send(response);
+            (request as WritePacket)?.ReturnPooledBuffer();
+            done.TrySetResult();
+            Send(response, holdsSlot: true);
         }
-        finally
+        catch
         {
+            // Only reachable if building the response frame itself failed; never leak the slot.
             done.TrySetResult();
             _inFlight.Release();
+            throw;
         }
     }
 
-    private void Send(SftpPacket packet) => _responses.Writer.TryWrite(packet.ToFrame());
+    /// <summary>
+    /// Queues a response. A request's in-flight slot is released only once its response has been
+    /// written, so a client that stops reading cannot make us buffer responses without bound.
+    /// </summary>
+    private void Send(SftpPacket packet, bool holdsSlot)
+    {
+        var pooled = (packet as DataPacket)?.PooledFrame;
+        if (!_responses.Writer.TryWrite(new Response(packet.ToFrame(), holdsSlot, pooled)))
+        {
+            if (holdsSlot)
+            {
+                _inFlight.Release();
+            }
 
-    private async Task WriteLoopAsync()
+            if (pooled is not null)
+            {
+                ArrayPool<byte>.Shared.Return(pooled);
+            }
+        }
+    }
+
+    private readonly record struct Response(ReadOnlyMemory<byte> Frame, bool HoldsSlot, byte[]? PooledFrame);
+
+    private async Task WriteLoopAsync(CancellationToken ct)
     {
         var broken = false;
         var reader = _responses.Reader;
-        while (await reader.WaitToReadAsync())
+        // Not ct: after cancellation we still drain, so every held in-flight slot is released.
+        while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             // Write everything queued, then flush once: pipelined responses share a flush.
-            while (reader.TryRead(out var frame))
+            var written = 0;
+            while (reader.TryRead(out var response))
             {
-                if (broken)
+                if (response.HoldsSlot)
                 {
-                    continue;
+                    written++;
                 }
 
                 try
                 {
-                    await _channel.WriteAsync(frame);
+                    if (!broken)
+                    {
+                        await _channel.WriteAsync(response.Frame, ct);
+                    }
                 }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or OperationCanceledException)
                 {
                     // The peer is gone; keep draining so request tasks never block on us.
                     _logger.LogInformation(e, "SFTP channel write failed");
                     broken = true;
+                }
+                finally
+                {
+                    // Stream.WriteAsync has consumed the bytes once it completes; the frame can be reused.
+                    if (response.PooledFrame is { } pooled)
+                    {
+                        ArrayPool<byte>.Shared.Return(pooled);
+                    }
                 }
             }
 
@@ -254,13 +294,18 @@ internal sealed class SftpServerSession : IDisposable
             {
                 try
                 {
-                    await _channel.FlushAsync();
+                    await _channel.FlushAsync(ct);
                 }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or OperationCanceledException)
                 {
                     _logger.LogInformation(e, "SFTP channel flush failed");
                     broken = true;
                 }
+            }
+
+            if (written > 0)
+            {
+                _inFlight.Release(written);
             }
         }
     }
@@ -310,20 +355,17 @@ internal sealed class SftpServerSession : IDisposable
                     }
 
                     // §6.4: the server may return fewer bytes than asked for; we cap at MaxReadLength.
+                    // The handler reads straight into the pooled frame that will carry the DATA packet.
                     var length = (int)Math.Min(read.Length, (uint)_options.MaxReadLength);
-                    var buffer = new byte[length];
-                    var result = await _handler.ReadAtAsync(h.Value, read.Offset, buffer, ct);
-                    if (!result.IsOk)
+                    var frame = ArrayPool<byte>.Shared.Rent(DataPacket.FrameHeaderLength + length);
+                    var result = await _handler.ReadAtAsync(h.Value, read.Offset, frame.AsMemory(DataPacket.FrameHeaderLength, length), ct);
+                    if (!result.IsOk || result.Value <= 0)
                     {
-                        return Status(id, result.Status);
+                        ArrayPool<byte>.Shared.Return(frame);
+                        return result.IsOk ? new StatusPacket(id, SftpStatusCode.Eof, "End of file") : Status(id, result.Status);
                     }
 
-                    if (result.Value <= 0)
-                    {
-                        return new StatusPacket(id, SftpStatusCode.Eof, "End of file");
-                    }
-
-                    return new DataPacket(id, buffer.AsMemory(0, Math.Min(result.Value, length)));
+                    return DataPacket.FromPooledFrame(id, frame, Math.Min(result.Value, length));
                 }
 
             case WritePacket write:
@@ -483,6 +525,11 @@ internal sealed class SftpServerSession : IDisposable
 
     private byte[] Register(object value, bool directory)
     {
+        if (value is null)
+        {
+            throw new InvalidOperationException("The handler returned success without a handle object.");
+        }
+
         var key = (uint)Interlocked.Increment(ref _nextHandle);
         _handles[key] = new OpenHandle(value, directory);
         var wire = new byte[4];
