@@ -48,7 +48,18 @@ internal abstract class KeyExchangeMethod : IDisposable
 /// <summary>RFC 8731 curve25519-sha256 with BouncyCastle X25519 (RFC 7748).</summary>
 internal sealed class Curve25519Exchange : KeyExchangeMethod
 {
-    private readonly X25519PrivateKeyParameters _private = new(new SecureRandom());
+    private readonly X25519PrivateKeyParameters _private;
+
+    public Curve25519Exchange()
+    {
+        _private = new X25519PrivateKeyParameters(new SecureRandom());
+    }
+
+    /// <summary>For RFC 7748 test vectors only.</summary>
+    internal Curve25519Exchange(byte[] privateKey)
+    {
+        _private = new X25519PrivateKeyParameters(privateKey, 0);
+    }
 
     public override HashAlgorithmName Hash => HashAlgorithmName.SHA256;
 
@@ -61,7 +72,15 @@ internal sealed class Curve25519Exchange : KeyExchangeMethod
         var agreement = new X25519Agreement();
         agreement.Init(_private);
         var secret = new byte[32];
-        agreement.CalculateAgreement(new X25519PublicKeyParameters(peerPublic.ToArray(), 0), secret, 0);
+        try
+        {
+            agreement.CalculateAgreement(new X25519PublicKeyParameters(peerPublic.ToArray(), 0), secret, 0);
+        }
+        catch (InvalidOperationException)
+        {
+            // BouncyCastle refuses a zero result (low-order point) this way.
+            throw Invalid("X25519 shared secret is zero");
+        }
         // RFC 8731 §3: an all-zero shared secret must be refused.
         var zero = 0;
         foreach (var b in secret)
