@@ -256,7 +256,7 @@ public sealed class SshChannel
                 using (var w = new SshWriter(n + 16))
                 {
                     ChannelDataMessage.Write(w, RemoteId, data.Span[..n]);
-                    await _connection.SendAsync(w, cancellationToken).ConfigureAwait(false);
+                    await _connection.SendAsync(w, cancellationToken, bulk: true).ConfigureAwait(false);
                 }
                 data = data[n..];
             }

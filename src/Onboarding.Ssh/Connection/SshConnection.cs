@@ -39,7 +39,7 @@ internal sealed class SshConnection
 
     public void Start() => _ = Task.Run(RunAsync);
 
-    public ValueTask SendAsync(SshWriter message, CancellationToken ct) => _transport.SendAsync(message.WrittenMemory, ct);
+    public ValueTask SendAsync(SshWriter message, CancellationToken ct, bool bulk = false) => _transport.SendAsync(message.WrittenMemory, ct, bulk);
 
     private async Task RunAsync()
     {

@@ -128,6 +128,15 @@ internal sealed class BinaryPacketStream
         await _stream.FlushAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>Seals the next packet with the current write cipher and sequence number (caller serialises).</summary>
+    public byte[] SealNext(ReadOnlySpan<byte> payload)
+    {
+        var packet = BuildPacket(WriteCipher, WriteSequence, payload);
+        WriteSequence = unchecked(WriteSequence + 1);
+        BytesWrittenSinceKex += packet.Length;
+        return packet;
+    }
+
     /// <summary>RFC 4253 §6: at least 4 bytes of random padding, total aligned to the cipher block size.</summary>
     internal static byte[] BuildPacket(IPacketCipher cipher, uint sequence, ReadOnlySpan<byte> payload)
     {
