@@ -80,6 +80,63 @@ public sealed class OpenSshInteropTests
         }
     }
 
+    [Fact]
+    public async Task OpenSsh_client_rekeys_during_a_large_download_from_our_server()
+    {
+        var ssh = Require("ssh");
+        var dir = ProcessRunner.TempDir();
+        using var hostKey = SshHostKey.GenerateEd25519();
+        using var clientKey = SshHostKey.GenerateEd25519();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        const int total = 8 * 1024 * 1024;
+        var options = new SshServerOptions
+        {
+            HostKeys = [hostKey],
+            RekeyBytes = 3 * 1024 * 1024,
+            PublicKeyAuthenticator = (r, _) => ValueTask.FromResult(r.Key.Fingerprint == clientKey.PublicKey.Fingerprint),
+            ChannelRequestHandler = (req, ct) =>
+            {
+                _ = Task.Run(async () =>
+                {
+                    var chunk = new byte[64 * 1024];
+                    Array.Fill(chunk, (byte)'x');
+                    for (var i = 0; i < total / chunk.Length; i++)
+                        await req.Channel.WriteAsync(chunk);
+                    await req.Channel.SendEofAsync();
+                    await req.Channel.SendExitStatusAsync(0);
+                    await req.Channel.CloseAsync();
+                }, CancellationToken.None);
+                return ValueTask.FromResult(true);
+            },
+        };
+        var serverTask = Task.Run(async () =>
+        {
+            var socket = await listener.AcceptSocketAsync();
+            await using var session = await SshServerSession.AcceptAsync(new NetworkStream(socket, true), options);
+            await session.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        });
+        try
+        {
+            var keyPath = Path.Combine(dir, "id");
+            ProcessRunner.WritePrivate(keyPath, clientKey.ToOpenSshPrivateKey());
+            var knownHosts = Path.Combine(dir, "known_hosts");
+            File.WriteAllText(knownHosts, $"[127.0.0.1]:{port} {hostKey.PublicKey.ToAuthorizedKeysLine()}\n");
+            var result = await Task.Run(() => ProcessRunner.Run(ssh, "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                "-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+                "-o", "RekeyLimit=1M", "-i", keyPath, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "u@127.0.0.1", "download"));
+            Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+            Assert.Equal(total, result.Stdout.Length);
+            await serverTask.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            listener.Stop();
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Theory]
     [InlineData(SshAlgorithms.Curve25519Sha256, SshAlgorithms.Ed25519, SshAlgorithms.Aes128Gcm)]
     [InlineData(SshAlgorithms.EcdhNistp256, SshAlgorithms.EcdsaNistp256, SshAlgorithms.ChaCha20Poly1305)]
@@ -107,6 +164,7 @@ public sealed class OpenSshInteropTests
         var port = FreePort();
         config.AppendLine("ListenAddress 127.0.0.1")
             .AppendLine("PidFile none")
+            .AppendLine("RekeyLimit 1M")
             .AppendLine("AuthorizedKeysFile " + Path.Combine(dir, "authorized_keys"))
             .AppendLine("StrictModes no")
             .AppendLine("UsePAM no")
@@ -157,6 +215,14 @@ public sealed class OpenSshInteropTests
             var output = Encoding.UTF8.GetString(await SessionPair.ReadAllAsync(channel).WaitAsync(TimeSpan.FromSeconds(30)));
             Assert.Equal("interop-42\n", output);
             Assert.Equal(5u, await channel.ExitStatus.WaitAsync(TimeSpan.FromSeconds(10)));
+
+            // sshd rekeys every 1 MiB (RekeyLimit); 6 MB through it exercises rekeying in our client role.
+            var download = await client.OpenSessionAsync();
+            Assert.True(await download.ExecAsync("head -c 6000000 /dev/zero"));
+            var bytes = await SessionPair.ReadAllAsync(download).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(6000000, bytes.Length);
+            Assert.Equal(0u, await download.ExitStatus.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.True(client.Transport.KeyExchangeCount > 2, $"{client.Transport.KeyExchangeCount} key exchanges");
         }
         catch (Exception ex)
         {

@@ -195,7 +195,19 @@ public sealed class SshPublicKey
         }
         if (SshKeyAlgorithms.KeyTypeForSignature(algorithm) != KeyType)
             return false;
+        try
+        {
+            return VerifyCore(algorithm, sig, data);
+        }
+        catch (CryptographicException)
+        {
+            // A key the platform refuses (odd RSA parameters) cannot have made a valid signature.
+            return false;
+        }
+    }
 
+    private bool VerifyCore(string algorithm, ReadOnlySpan<byte> sig, ReadOnlySpan<byte> data)
+    {
         switch (KeyType)
         {
             case SshKeyAlgorithms.Ed25519:

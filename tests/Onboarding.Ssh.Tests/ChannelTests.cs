@@ -1,0 +1,123 @@
+using System.Text;
+using Onboarding.Ssh.Connection;
+using Onboarding.Ssh.Keys;
+
+namespace Onboarding.Ssh.Tests;
+
+public class ChannelTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static SshServerOptions Options(Func<SshChannelRequest, CancellationToken, ValueTask<bool>> handler, TimeSpan? rekeyInterval = null) => new()
+    {
+        HostKeys = [SessionPair.HostKeyFor(SshAlgorithms.Ed25519)],
+        PasswordAuthenticator = (_, _) => ValueTask.FromResult(true),
+        ChannelRequestHandler = handler,
+        RekeyInterval = rekeyInterval ?? TimeSpan.FromHours(1),
+    };
+
+    [Fact]
+    public async Task Subsystem_requests_reach_the_handler_and_the_channel_works_as_a_stream()
+    {
+        var options = Options((req, ct) =>
+        {
+            if (req.RequestType != "subsystem" || req.Subsystem != "echo")
+                return ValueTask.FromResult(false);
+            _ = Task.Run(async () =>
+            {
+                await using (var stream = req.Channel.AsStream())
+                {
+                    var buffer = new byte[1024];
+                    int n;
+                    while ((n = await stream.ReadAsync(buffer)) > 0)
+                        await stream.WriteAsync(buffer.AsMemory(0, n));
+                }
+                await req.Channel.CloseAsync();
+            }, CancellationToken.None);
+            return ValueTask.FromResult(true);
+        });
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (client)
+        await using (server)
+        {
+            var refused = await client.OpenSessionAsync();
+            Assert.False(await refused.RequestSubsystemAsync("nope"));
+            Assert.False(await refused.ExecAsync("ls"));
+            await refused.CloseAsync().WaitAsync(Timeout);
+
+            var channel = await client.OpenSessionAsync();
+            Assert.True(await channel.RequestSubsystemAsync("echo"));
+            var stream = channel.AsStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("ping"));
+            var buffer = new byte[4];
+            await stream.ReadExactlyAsync(buffer).AsTask().WaitAsync(Timeout);
+            Assert.Equal("ping", Encoding.ASCII.GetString(buffer));
+            await stream.DisposeAsync(); // EOF
+            Assert.Equal(0, await stream.ReadAsync(buffer).AsTask().WaitAsync(Timeout));
+            await channel.Completion.WaitAsync(Timeout);
+            Assert.Null(await channel.ExitStatus);
+            await Assert.ThrowsAsync<IOException>(() => channel.WriteAsync(new byte[1]));
+        }
+    }
+
+    [Fact]
+    public async Task Closing_the_client_ends_the_server_session_and_its_channels()
+    {
+        SshChannel? serverChannel = null;
+        var options = Options((req, ct) =>
+        {
+            serverChannel = req.Channel;
+            return ValueTask.FromResult(true);
+        });
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (server)
+        {
+            var channel = await client.OpenSessionAsync();
+            Assert.True(await channel.ExecAsync("wait"));
+            await client.DisposeAsync();
+            await server.Completion.WaitAsync(Timeout);
+            await serverChannel!.Completion.WaitAsync(Timeout);
+            Assert.Equal(0, await serverChannel.ReadAsync(new byte[8]).AsTask().WaitAsync(Timeout));
+            await Assert.ThrowsAnyAsync<Exception>(() => client.OpenSessionAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_hostile_peer_does_not_affect_another_session()
+    {
+        var options = SessionPair.ServerOptions(SessionPair.HostKeyFor(SshAlgorithms.Ed25519));
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (client)
+        await using (server)
+        {
+            var (c, s) = await LoopbackPair.CreateAsync();
+            var hostile = SshServerSession.AcceptAsync(s, options);
+            await c.WriteAsync(Encoding.ASCII.GetBytes("SSH-2.0-Evil\r\n"));
+            await c.WriteAsync(new byte[] { 0, 0, 0, 12, 4, 20, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255 });
+            await Assert.ThrowsAsync<SshProtocolException>(() => hostile.WaitAsync(Timeout));
+            await c.DisposeAsync();
+            var (output, status) = await SessionPair.ExecAsync(client, "still", "alive");
+            Assert.Equal("still:alive", output);
+            Assert.Equal(42u, status);
+        }
+    }
+
+    [Fact]
+    public async Task Rekey_happens_after_the_configured_interval()
+    {
+        var options = Options(SessionPair.EchoHandler, TimeSpan.FromMilliseconds(300));
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (client)
+        await using (server)
+        {
+            Assert.Equal(1, client.Transport.KeyExchangeCount);
+            await Task.Delay(500);
+            var (output, _) = await SessionPair.ExecAsync(client, "a", "b");
+            Assert.Equal("a:b", output);
+            await Task.Delay(500);
+            (output, _) = await SessionPair.ExecAsync(client, "c", "d");
+            Assert.Equal("c:d", output);
+            Assert.True(client.Transport.KeyExchangeCount >= 2, $"{client.Transport.KeyExchangeCount} key exchanges");
+        }
+    }
+}
