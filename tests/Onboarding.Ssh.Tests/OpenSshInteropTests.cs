@@ -237,6 +237,67 @@ public sealed class OpenSshInteropTests
         }
     }
 
+    [Fact]
+    public async Task Ssh_audit_finds_no_failures_in_the_default_server_configuration()
+    {
+        var audit = ProcessRunner.Find("ssh-audit") ?? throw new InvalidOperationException("ssh-audit is not installed (apt-get install ssh-audit)");
+        using var ed = SshHostKey.GenerateEd25519();
+        using var rsa = SshHostKey.GenerateRsa(3072);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var options = new SshServerOptions { HostKeys = [ed, rsa], PasswordAuthenticator = (_, _) => ValueTask.FromResult(false) };
+        using var stop = new CancellationTokenSource();
+        var sessions = new List<Task>();
+        var acceptLoop = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await listener.AcceptSocketAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                lock (sessions)
+                {
+                    sessions.Add(Task.Run(async () =>
+                    {
+                        try
+                        {
+                            await using var session = await SshServerSession.AcceptAsync(new NetworkStream(socket, true), options, stop.Token);
+                        }
+                        catch (Exception ex) when (ex is SshProtocolException or SshConnectionLostException or OperationCanceledException)
+                        {
+                            // ssh-audit probes and hangs up; every way it leaves must be a typed error.
+                        }
+                    }));
+                }
+            }
+        });
+        try
+        {
+            var (code, stdout, stderr) = await Task.Run(() => ProcessRunner.Run(audit, "-n", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "127.0.0.1"));
+            Assert.True(stdout.Contains("ssh-ed25519", StringComparison.Ordinal), stdout + stderr);
+            var failures = stdout.Split('\n').Where(l => l.Contains("[fail]", StringComparison.Ordinal) || l.Contains("(fail)", StringComparison.Ordinal)).ToList();
+            Assert.True(failures.Count == 0, string.Join('\n', failures) + "\n---\n" + stdout);
+            _ = code;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            listener.Stop();
+            await acceptLoop;
+            Task[] all;
+            lock (sessions)
+                all = [.. sessions];
+            await Task.WhenAll(all).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
     private static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);

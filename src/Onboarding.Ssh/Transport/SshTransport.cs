@@ -31,6 +31,9 @@ internal sealed class SshTransport : IAsyncDisposable
     private readonly List<string> _preBannerLines = [];
     private Task _writerLoop = Task.CompletedTask;
     private long _pendingBytes;
+    private long _sealedBytes;
+    private long _deferredBytes;
+    private TaskCompletionSource? _readerSpaceWaiter;
     private TaskCompletionSource? _spaceWaiter;
     private bool _inKex;
     private bool _firstKexDone;
@@ -43,6 +46,15 @@ internal sealed class SshTransport : IAsyncDisposable
 
     /// <summary>Bound on sealed-but-unwritten plus deferred bytes before bulk senders wait.</summary>
     public const long MaxPendingBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The reader stops reading while this much is sealed but unwritten: a peer that sends requests
+    /// (each wanting a reply) but never reads our replies gets TCP back-pressure instead of growing our memory.
+    /// </summary>
+    public const long MaxUnwrittenBeforeReaderPauses = 4 * 1024 * 1024;
+
+    /// <summary>Replies held back during one key exchange beyond this end the session (a peer stalling its KEXINIT while flooding).</summary>
+    public const long MaxDeferredBytes = 16 * 1024 * 1024;
 
     public SshTransport(Stream stream, TransportSettings settings)
     {
@@ -108,6 +120,7 @@ internal sealed class SshTransport : IAsyncDisposable
     {
         while (true)
         {
+            await WaitForReaderSpaceAsync(ct).ConfigureAwait(false);
             var p = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
             switch (p[0])
             {
@@ -167,8 +180,11 @@ internal sealed class SshTransport : IAsyncDisposable
             ThrowIfClosed();
             if (_inKex)
             {
+                if (_deferredBytes + payload.Length > MaxDeferredBytes)
+                    throw new SshProtocolException(SshDisconnectReason.ProtocolError, "Too much traffic held back during key exchange");
                 _deferred.Add(payload.ToArray());
                 _pendingBytes += payload.Length;
+                _deferredBytes += payload.Length;
             }
             else
             {
@@ -188,6 +204,7 @@ internal sealed class SshTransport : IAsyncDisposable
     {
         var packet = _packets.SealNext(payload);
         _pendingBytes += packet.Length;
+        _sealedBytes += packet.Length;
         _outbound.Writer.TryWrite(packet);
     }
 
@@ -211,16 +228,41 @@ internal sealed class SshTransport : IAsyncDisposable
     private void Written(int bytes)
     {
         TaskCompletionSource? waiter = null;
+        TaskCompletionSource? readerWaiter = null;
         lock (_sendSync)
         {
             _pendingBytes -= bytes;
+            _sealedBytes -= bytes;
             if (_pendingBytes <= MaxPendingBytes)
             {
                 waiter = _spaceWaiter;
                 _spaceWaiter = null;
             }
+            if (_sealedBytes <= MaxUnwrittenBeforeReaderPauses)
+            {
+                readerWaiter = _readerSpaceWaiter;
+                _readerSpaceWaiter = null;
+            }
         }
         waiter?.TrySetResult();
+        readerWaiter?.TrySetResult();
+    }
+
+    // Only sealed bytes count: deferred ones can drain only after the reader finishes the key exchange.
+    private async ValueTask WaitForReaderSpaceAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_sendSync)
+            {
+                if (_closed || _sealedBytes <= MaxUnwrittenBeforeReaderPauses)
+                    return;
+                _readerSpaceWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _readerSpaceWaiter.Task;
+            }
+            await wait.WaitAsync(ct).ConfigureAwait(false);
+        }
     }
 
     private async Task WriterLoopAsync()
@@ -465,6 +507,7 @@ internal sealed class SshTransport : IAsyncDisposable
                 EnqueueLocked(payload);
             }
             _deferred.Clear();
+            _deferredBytes = 0;
         }
     }
 
@@ -562,6 +605,8 @@ internal sealed class SshTransport : IAsyncDisposable
             _closed = true;
             waiter = _spaceWaiter;
             _spaceWaiter = null;
+            _readerSpaceWaiter?.TrySetResult();
+            _readerSpaceWaiter = null;
             _outbound.Writer.TryComplete();
         }
         waiter?.TrySetResult();
