@@ -87,7 +87,7 @@ public class GoldenTests
             key[i] = (byte)i;
         const uint seq = 7;
         byte[] payload = [94, 0, 0, 0, 1, 0, 0, 0, 3, (byte)'a', (byte)'b', (byte)'c'];
-        using var cipher = new ChaCha20Poly1305Cipher(key);
+        using var cipher = new ChaCha20Poly1305Cipher(key, useNativeKeystream: false);
         var packet = BinaryPacketStream.BuildPacket(cipher, seq, payload);
         var length = packet.Length - 4 - 16;
         Assert.Equal(0, length % 8);
@@ -138,6 +138,35 @@ public class GoldenTests
         Assert.Equal(SshDisconnectReason.MacError, e.Reason);
         reader.Open(seq, packet.AsSpan(0, 4 + length), packet.AsSpan(4 + length));
         Assert.Equal(payload, packet.AsSpan(5, payload.Length).ToArray());
+    }
+
+    [Fact]
+    public void ChaCha20Poly1305_native_keystream_path_equals_the_bouncycastle_path()
+    {
+        var key = RandomNumberGenerator.GetBytes(64);
+        using var managed = new ChaCha20Poly1305Cipher(key, useNativeKeystream: false);
+        using var native = new ChaCha20Poly1305Cipher(key, useNativeKeystream: true);
+        Assert.True(native.UsesNativeKeystream);
+        var random = new Random(8439);
+        foreach (var seq in new uint[] { 0, 1, 2, 77, uint.MaxValue })
+        {
+            var payload = new byte[random.Next(1, 40000)];
+            random.NextBytes(payload);
+            var fromManaged = BinaryPacketStream.BuildPacket(managed, seq, payload);
+            var length = fromManaged.Length - 16;
+            // Same input (including the padding) through the native path must give identical bytes.
+            var plain = fromManaged.ToArray();
+            managed.Open(seq, plain.AsSpan(0, length), plain.AsSpan(length));
+            var again = plain.AsSpan(0, length).ToArray();
+            again.AsSpan(0, 4).Clear();
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(again, (uint)(length - 4));
+            var tag = new byte[16];
+            native.Seal(seq, again, tag);
+            Assert.Equal(fromManaged.AsSpan(0, length).ToArray(), again);
+            Assert.Equal(fromManaged.AsSpan(length).ToArray(), tag);
+            native.Open(seq, again, tag);
+            Assert.Equal(payload, again.AsSpan(5, payload.Length).ToArray());
+        }
     }
 
     /// <summary>RFC 5647 §7: cleartext length as AAD, nonce = fixed(4) || invocation counter(8), incremented per packet.</summary>
