@@ -144,7 +144,7 @@ internal sealed class SshConnection
                 }
                 if (pending is null)
                     throw new SshProtocolException(SshDisconnectReason.ProtocolError, "Unexpected channel open failure");
-                pending.TrySetException(new SshChannelOpenException(m.ReasonCode, m.Description));
+                pending.TrySetException(new Onboarding.Ssh.SshChannelOpenException(m.ReasonCode, m.Description));
                 break;
             }
             case ChannelWindowAdjustMessage.Number:
@@ -295,10 +295,4 @@ internal sealed class SshConnection
         }
         _cts.Dispose();
     }
-}
-
-/// <summary>The peer refused to open a channel (RFC 4254 §5.1).</summary>
-public sealed class SshChannelOpenException(uint reasonCode, string description) : Exception($"Channel open failed ({reasonCode}): {description}")
-{
-    public uint ReasonCode { get; } = reasonCode;
 }
