@@ -141,7 +141,7 @@ public class KeysInteropTests
 {
     private static string KeyGen => ProcessRunner.Find("ssh-keygen") ?? throw new InvalidOperationException("ssh-keygen is not installed");
 
-    [Theory]
+    [RequiresToolTheory("ssh-keygen")]
     [MemberData(nameof(KeysTests.KeyKinds), MemberType = typeof(KeysTests))]
     public void Ssh_keygen_reads_our_private_key_and_agrees_on_fingerprint(string kind)
     {
@@ -165,7 +165,7 @@ public class KeysInteropTests
         }
     }
 
-    [Theory]
+    [RequiresToolTheory("ssh-keygen")]
     [InlineData("ed25519", "")]
     [InlineData("rsa", "3072")]
     [InlineData("ecdsa", "256")]

@@ -13,7 +13,7 @@ public sealed class OpenSshInteropTests
     private static string Require(string tool) =>
         ProcessRunner.Find(tool) ?? throw new InvalidOperationException(tool + " is not installed (apt-get install openssh-client openssh-server)");
 
-    [Theory]
+    [RequiresToolTheory("ssh")]
     [InlineData(SshAlgorithms.ChaCha20Poly1305, SshAlgorithms.HmacSha256Etm, "ed25519")]
     [InlineData(SshAlgorithms.Aes128Gcm, SshAlgorithms.HmacSha256Etm, "ed25519")]
     [InlineData(SshAlgorithms.Aes256Gcm, SshAlgorithms.HmacSha256Etm, "rsa")]
@@ -80,7 +80,7 @@ public sealed class OpenSshInteropTests
         }
     }
 
-    [Fact]
+    [RequiresToolFact("ssh")]
     public async Task OpenSsh_client_rekeys_during_a_large_download_from_our_server()
     {
         var ssh = Require("ssh");
@@ -137,7 +137,7 @@ public sealed class OpenSshInteropTests
         }
     }
 
-    [Theory]
+    [RequiresToolTheory("sshd")]
     [InlineData(SshAlgorithms.Curve25519Sha256, SshAlgorithms.Ed25519, SshAlgorithms.Aes128Gcm)]
     [InlineData(SshAlgorithms.EcdhNistp256, SshAlgorithms.EcdsaNistp256, SshAlgorithms.ChaCha20Poly1305)]
     [InlineData(SshAlgorithms.DhGroup14Sha256, SshAlgorithms.RsaSha512, SshAlgorithms.Aes256Ctr)]
@@ -237,7 +237,7 @@ public sealed class OpenSshInteropTests
         }
     }
 
-    [Fact]
+    [RequiresToolFact("ssh-audit")]
     public async Task Ssh_audit_finds_no_failures_in_the_default_server_configuration()
     {
         var audit = ProcessRunner.Find("ssh-audit") ?? throw new InvalidOperationException("ssh-audit is not installed (apt-get install ssh-audit)");
