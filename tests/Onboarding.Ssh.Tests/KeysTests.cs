@@ -79,6 +79,28 @@ public class KeysTests
     }
 
     [Fact]
+    public void Rsa_signature_without_leading_zero_byte_is_accepted()
+    {
+        using var key = SshHostKey.GenerateRsa(2048);
+        for (var i = 0; i < 2000; i++)
+        {
+            var data = BitConverter.GetBytes(i);
+            var blob = key.Sign("rsa-sha2-256", data);
+            var r = new SshReader(blob);
+            r.ReadAscii();
+            var sig = r.ReadString();
+            if (sig[0] != 0)
+                continue;
+            using var w = new SshWriter();
+            w.WriteString("rsa-sha2-256");
+            w.WriteString(sig[1..]);
+            Assert.True(key.PublicKey.Verify(w.WrittenSpan, data));
+            return;
+        }
+        Assert.Fail("no signature with a leading zero byte in 2000 tries");
+    }
+
+    [Fact]
     public void Small_rsa_keys_are_refused_for_verification()
     {
         using var small = RSA.Create(1024);
@@ -158,6 +180,29 @@ public class KeysInteropTests
             (code, stdout, stderr) = ProcessRunner.Run(KeyGen, "-l", "-f", path);
             Assert.True(code == 0, stderr);
             Assert.Equal(key.PublicKey.Fingerprint, stdout.Split(' ')[1]);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [RequiresToolFact("openssl")]
+    public void Ed25519_certificate_key_converts_like_ssh_keygen()
+    {
+        var dir = ProcessRunner.TempDir();
+        try
+        {
+            var key = Path.Combine(dir, "k.pem");
+            var crt = Path.Combine(dir, "c.pem");
+            var (code, _, err) = ProcessRunner.Run(ProcessRunner.Find("openssl")!, "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key, "-out", crt, "-subj", "/CN=device/serialNumber=ABC123", "-days", "1");
+            Assert.True(code == 0, err);
+            using var cert = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(crt);
+            var pub = SshPublicKey.FromCertificate(cert);
+            Assert.Equal("ssh-ed25519", pub.KeyType);
+            // The private key openssl wrote (PKCS#8) must have the same public key as the certificate.
+            using var ours = SshHostKey.ParseOpenSshPrivateKey(File.ReadAllText(key));
+            Assert.Equal(ours.PublicKey.Fingerprint, pub.Fingerprint);
         }
         finally
         {

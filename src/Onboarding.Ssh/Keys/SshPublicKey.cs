@@ -224,12 +224,16 @@ public sealed class SshPublicKey
             {
                 if (RsaBits < SshKeyAlgorithms.MinRsaVerifyBits)
                     return false;
-                // RFC 8332 §3: the signature is exactly as long as the modulus.
-                if (sig.Length != _rsa.Modulus!.Length)
+                // RFC 8332 §3 wants the signature as long as the modulus; like OpenSSH we accept a shorter
+                // one (an encoder that dropped leading zero bytes) by left-padding it, and refuse a longer one.
+                var modulusLength = _rsa.Modulus!.Length;
+                if (sig.Length > modulusLength || sig.Length == 0)
                     return false;
+                var padded = new byte[modulusLength];
+                sig.CopyTo(padded.AsSpan(modulusLength - sig.Length));
                 using var rsa = RSA.Create(_rsa);
                 var hash = algorithm == SshKeyAlgorithms.RsaSha512 ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
-                return rsa.VerifyData(data, sig, hash, RSASignaturePadding.Pkcs1);
+                return rsa.VerifyData(data, padded, hash, RSASignaturePadding.Pkcs1);
             }
             default:
             {
