@@ -14,8 +14,10 @@ public sealed class SshServerOptions
     public Func<SshPublicKeyRequest, CancellationToken, ValueTask<bool>>? PublicKeyAuthenticator { get; init; }
 
     /// <summary>
-    /// Decides exec / subsystem / shell requests on a session channel. Return promptly: start the work
-    /// (reading and writing <see cref="SshChannelRequest.Channel"/>) on another task, then return true.
+    /// Decides exec / subsystem / shell requests on a session channel. It runs off the connection's read
+    /// loop, but the peer gets its SUCCESS/FAILURE reply only when it returns: start the work (reading and
+    /// writing <see cref="SshChannelRequest.Channel"/>) on another task, then return true. A handler that
+    /// throws counts as a refusal.
     /// </summary>
     public Func<SshChannelRequest, CancellationToken, ValueTask<bool>>? ChannelRequestHandler { get; init; }
 

@@ -61,6 +61,38 @@ public class ChannelTests
     }
 
     [Fact]
+    public async Task A_throwing_or_slow_handler_refuses_or_delays_without_stalling_the_connection()
+    {
+        var options = Options(async (req, ct) =>
+        {
+            if (req.Command == "throw")
+                throw new InvalidOperationException("application bug");
+            // Waiting for channel data inside the handler must not deadlock the read loop.
+            var buffer = new byte[5];
+            await req.Channel.AsStream().ReadExactlyAsync(buffer, ct);
+            _ = Task.Run(async () =>
+            {
+                await req.Channel.WriteAsync(buffer);
+                await req.Channel.SendExitStatusAsync(0);
+                await req.Channel.CloseAsync();
+            }, CancellationToken.None);
+            return true;
+        });
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (client)
+        await using (server)
+        {
+            var bad = await client.OpenSessionAsync();
+            Assert.False(await bad.ExecAsync("throw").WaitAsync(Timeout));
+            var slow = await client.OpenSessionAsync();
+            var exec = slow.ExecAsync("slow");
+            await slow.WriteAsync(Encoding.ASCII.GetBytes("hello"));
+            Assert.True(await exec.WaitAsync(Timeout));
+            Assert.Equal("hello", Encoding.ASCII.GetString(await SessionPair.ReadAllAsync(slow).WaitAsync(Timeout)));
+        }
+    }
+
+    [Fact]
     public async Task Closing_the_client_ends_the_server_session_and_its_channels()
     {
         SshChannel? serverChannel = null;
