@@ -93,6 +93,28 @@ public class ChannelTests
     }
 
     [Fact]
+    public async Task Channel_limit_refuses_extra_channels_with_a_typed_error()
+    {
+        var options = new SshServerOptions
+        {
+            HostKeys = [SessionPair.HostKeyFor(SshAlgorithms.Ed25519)],
+            PasswordAuthenticator = (_, _) => ValueTask.FromResult(true),
+            MaxChannels = 1,
+        };
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (client)
+        await using (server)
+        {
+            var first = await client.OpenSessionAsync();
+            var e = await Assert.ThrowsAsync<SshChannelOpenException>(() => client.OpenSessionAsync());
+            Assert.Equal(4u, e.ReasonCode); // RFC 4254 §5.1 SSH_OPEN_RESOURCE_SHORTAGE
+            await first.CloseAsync().WaitAsync(Timeout);
+            var again = await client.OpenSessionAsync();
+            Assert.False(await again.ExecAsync("no handler"));
+        }
+    }
+
+    [Fact]
     public async Task Closing_the_client_ends_the_server_session_and_its_channels()
     {
         SshChannel? serverChannel = null;
