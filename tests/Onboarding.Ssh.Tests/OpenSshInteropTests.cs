@@ -14,16 +14,16 @@ public sealed class OpenSshInteropTests
         ProcessRunner.Find(tool) ?? throw new InvalidOperationException(tool + " is not installed (apt-get install openssh-client openssh-server)");
 
     [RequiresToolTheory("ssh")]
-    [InlineData(SshAlgorithms.ChaCha20Poly1305, SshAlgorithms.HmacSha256Etm, "ed25519")]
-    [InlineData(SshAlgorithms.Aes128Gcm, SshAlgorithms.HmacSha256Etm, "ed25519")]
-    [InlineData(SshAlgorithms.Aes256Gcm, SshAlgorithms.HmacSha256Etm, "rsa")]
-    [InlineData(SshAlgorithms.Aes128Ctr, SshAlgorithms.HmacSha256Etm, "ecdsa")]
-    [InlineData(SshAlgorithms.Aes256Ctr, SshAlgorithms.HmacSha512Etm, "rsa")]
-    public async Task OpenSsh_client_runs_a_command_on_our_server(string cipher, string mac, string clientKeyKind)
+    [InlineData(SshAlgorithms.ChaCha20Poly1305, SshAlgorithms.HmacSha256Etm, "ed25519", SshAlgorithms.Ed25519, SshAlgorithms.Curve25519Sha256)]
+    [InlineData(SshAlgorithms.Aes128Gcm, SshAlgorithms.HmacSha256Etm, "ed25519", SshAlgorithms.RsaSha512, SshAlgorithms.Curve25519Sha256Libssh)]
+    [InlineData(SshAlgorithms.Aes256Gcm, SshAlgorithms.HmacSha256Etm, "rsa", SshAlgorithms.RsaSha256, SshAlgorithms.Curve25519Sha256)]
+    [InlineData(SshAlgorithms.Aes128Ctr, SshAlgorithms.HmacSha256Etm, "ecdsa", SshAlgorithms.Ed25519, SshAlgorithms.Curve25519Sha256)]
+    [InlineData(SshAlgorithms.Aes256Ctr, SshAlgorithms.HmacSha512Etm, "rsa", SshAlgorithms.RsaSha512, SshAlgorithms.Curve25519Sha256)]
+    public async Task OpenSsh_client_runs_a_command_on_our_server(string cipher, string mac, string clientKeyKind, string hostKeyAlgorithm, string kex)
     {
         var ssh = Require("ssh");
         var dir = ProcessRunner.TempDir();
-        using var hostKey = SshHostKey.GenerateEd25519();
+        using var hostKey = hostKeyAlgorithm == SshAlgorithms.Ed25519 ? SshHostKey.GenerateEd25519() : SshHostKey.GenerateRsa(3072);
         using var clientKey = clientKeyKind switch
         {
             "rsa" => SshHostKey.GenerateRsa(3072),
@@ -44,6 +44,8 @@ public sealed class OpenSshInteropTests
                     return ValueTask.FromResult(false);
                 _ = Task.Run(async () =>
                 {
+                    // Long enough for ServerAliveInterval=1 keepalives (global requests answered with REQUEST_FAILURE).
+                    await Task.Delay(2500);
                     await req.Channel.WriteAsync(Encoding.UTF8.GetBytes("ran:" + req.Command + "\n"));
                     await req.Channel.SendEofAsync();
                     await req.Channel.SendExitStatusAsync(3);
@@ -67,7 +69,8 @@ public sealed class OpenSshInteropTests
             File.WriteAllText(knownHosts, $"[127.0.0.1]:{port} {hostKey.PublicKey.ToAuthorizedKeysLine()}\n");
             var result = await Task.Run(() => ProcessRunner.Run(ssh, "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                 "-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
-                "-o", "Ciphers=" + cipher, "-o", "MACs=" + mac, "-i", keyPath, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "-o", "Ciphers=" + cipher, "-o", "MACs=" + mac, "-o", "HostKeyAlgorithms=" + hostKeyAlgorithm, "-o", "KexAlgorithms=" + kex,
+                "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2", "-i", keyPath, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "device@127.0.0.1", "show version"));
             Assert.True(result.ExitCode == 3, $"exit {result.ExitCode}: {result.Stderr}");
             Assert.Equal("ran:show version\n", result.Stdout);
