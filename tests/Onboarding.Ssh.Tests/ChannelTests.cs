@@ -133,6 +133,7 @@ public class ChannelTests
             await serverChannel!.Completion.WaitAsync(Timeout);
             Assert.Equal(0, await serverChannel.ReadAsync(new byte[8]).AsTask().WaitAsync(Timeout));
             await Assert.ThrowsAnyAsync<Exception>(() => client.OpenSessionAsync());
+            await client.DisposeAsync(); // disposing twice is harmless
         }
     }
 

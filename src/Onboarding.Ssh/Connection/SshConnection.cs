@@ -27,6 +27,7 @@ internal sealed class SshConnection
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationToken _token;
     private uint _nextId;
+    private int _closeStarted;
 
     public SshConnection(SshTransport transport, string userName, Func<SshChannelRequest, CancellationToken, ValueTask<bool>>? requestHandler, int maxChannels)
     {
@@ -308,6 +309,11 @@ internal sealed class SshConnection
 
     public async Task CloseAsync(SshDisconnectReason reason, string description)
     {
+        if (Interlocked.Exchange(ref _closeStarted, 1) == 1)
+        {
+            await _completion.Task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            return;
+        }
         await _transport.CloseAsync(reason, description).ConfigureAwait(false);
         await _cts.CancelAsync().ConfigureAwait(false);
         try
