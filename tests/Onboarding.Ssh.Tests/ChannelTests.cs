@@ -1,6 +1,5 @@
 using System.Text;
 using Onboarding.Ssh.Connection;
-using Onboarding.Ssh.Keys;
 
 namespace Onboarding.Ssh.Tests;
 

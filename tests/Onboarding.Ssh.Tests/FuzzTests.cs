@@ -1,4 +1,3 @@
-using System.Text;
 using Onboarding.Ssh.Auth;
 using Onboarding.Ssh.KeyExchange;
 using Onboarding.Ssh.Transport;

@@ -1,9 +1,4 @@
 using System.Security.Cryptography;
-using Org.BouncyCastle.Crypto.Agreement;
-using Org.BouncyCastle.Crypto.Generators;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Security;
-using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
 
 namespace Onboarding.Ssh.KeyExchange;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Onboarding.Ssh.Wire;
 
 namespace Onboarding.Ssh.Transport;
 
