@@ -38,3 +38,59 @@ public class CipherThroughputTests(ITestOutputHelper output)
         output.WriteLine($"{cipher}: {packets * payload.Length / 1048576.0 / sw.Elapsed.TotalSeconds:F0} MiB/s seal+open");
     }
 }
+
+/// <summary>End-to-end throughput of one channel over loopback TCP (numbers only; the machine may be loaded).</summary>
+[Trait("Category", "Perf")]
+public class SessionThroughputTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(SshAlgorithms.Aes128Gcm)]
+    [InlineData(SshAlgorithms.ChaCha20Poly1305)]
+    public async Task Upload_32_MiB(string cipher)
+    {
+        const int total = 32 * 1024 * 1024;
+        var done = new TaskCompletionSource<long>();
+        var serverOptions = new SshServerOptions
+        {
+            HostKeys = [SessionPair.HostKeyFor(SshAlgorithms.Ed25519)],
+            PasswordAuthenticator = (_, _) => ValueTask.FromResult(true),
+            Ciphers = SshAlgorithms.AllCiphers,
+            ChannelRequestHandler = (req, ct) =>
+            {
+                _ = Task.Run(async () =>
+                {
+                    var buffer = new byte[256 * 1024];
+                    long count = 0;
+                    int n;
+                    while ((n = await req.Channel.ReadAsync(buffer)) > 0)
+                        count += n;
+                    done.SetResult(count);
+                    await req.Channel.CloseAsync();
+                }, CancellationToken.None);
+                return ValueTask.FromResult(true);
+            },
+        };
+        var clientOptions = new SshClientOptions
+        {
+            UserName = "u",
+            Password = "p",
+            HostKeyVerifier = (_, _) => ValueTask.FromResult(true),
+            Ciphers = [cipher],
+        };
+        var (client, server) = await SessionPair.ConnectAsync(serverOptions, clientOptions);
+        await using (client)
+        await using (server)
+        {
+            var channel = await client.OpenSessionAsync();
+            Assert.True(await channel.ExecAsync("sink"));
+            var data = new byte[256 * 1024];
+            var sw = Stopwatch.StartNew();
+            for (var i = 0; i < total / data.Length; i++)
+                await channel.WriteAsync(data);
+            await channel.SendEofAsync();
+            Assert.Equal(total, await done.Task.WaitAsync(TimeSpan.FromSeconds(120)));
+            sw.Stop();
+            output.WriteLine($"{cipher}: {total / 1048576.0 / sw.Elapsed.TotalSeconds:F0} MiB/s end to end");
+        }
+    }
+}
