@@ -308,6 +308,52 @@ public sealed class OpenSshInteropTests
         }
     }
 
+    /// <summary>Paramiko 2.12 has no strict KEX: this exercises the non-strict path against a real peer.</summary>
+    [RequiresPythonModuleFact("paramiko")]
+    public async Task Paramiko_client_runs_a_command_on_our_server_without_strict_kex()
+    {
+        var hostKey = SessionPair.HostKeyFor(SshAlgorithms.Ed25519);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var serverTask = Task.Run(async () =>
+        {
+            var socket = await listener.AcceptSocketAsync();
+            var session = await SshServerSession.AcceptAsync(new NetworkStream(socket, true), SessionPair.ServerOptions(hostKey));
+            await session.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+            await session.DisposeAsync();
+        });
+        const string script = """
+            import sys, paramiko
+            c = paramiko.SSHClient()
+            c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+            c.connect('127.0.0.1', port=int(sys.argv[1]), username='alice', password='secret', look_for_keys=False, allow_agent=False)
+            key = c.get_transport().get_remote_server_key()
+            stdin, stdout, stderr = c.exec_command('hello')
+            stdin.write('world')
+            stdin.channel.shutdown_write()
+            out = stdout.read().decode()
+            print(key.get_name() + ' ' + key.get_base64())
+            print(out)
+            print(stdout.channel.recv_exit_status())
+            c.close()
+            """;
+        try
+        {
+            var (code, stdout, stderr) = await Task.Run(() => ProcessRunner.Run(ProcessRunner.Python!, "-c", script, port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.True(code == 0, stderr);
+            var lines = stdout.Split('\n');
+            Assert.Equal(hostKey.PublicKey.ToAuthorizedKeysLine(), lines[0]);
+            Assert.Equal("hello:world", lines[1]);
+            Assert.Equal("42", lines[2]);
+            await serverTask.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
     private static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);

@@ -22,3 +22,13 @@ public sealed class RequiresToolTheoryAttribute : TheoryAttribute
             Skip = $"{tool} is not installed (apt-get install openssh-client openssh-server ssh-audit)";
     }
 }
+
+/// <summary>An interop fact that needs a Python module (e.g. paramiko from python3-paramiko); skipped with the reason when absent.</summary>
+public sealed class RequiresPythonModuleFactAttribute : FactAttribute
+{
+    public RequiresPythonModuleFactAttribute(string module)
+    {
+        if (OperatingSystem.IsWindows() || !ProcessRunner.HasPythonModule(module))
+            Skip = $"python3 module {module} is not available (apt-get install python3-{module})";
+    }
+}
