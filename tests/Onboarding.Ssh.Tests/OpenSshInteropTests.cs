@@ -354,6 +354,67 @@ public sealed class OpenSshInteropTests
         }
     }
 
+    /// <summary>Our client against a paramiko server (no strict KEX, CTR ciphers only), which also reads our private key file.</summary>
+    [RequiresPythonModuleFact("paramiko")]
+    public async Task Our_client_runs_a_command_on_a_paramiko_server()
+    {
+        var dir = ProcessRunner.TempDir();
+        using var hostKey = SshHostKey.GenerateEd25519();
+        var keyPath = Path.Combine(dir, "host");
+        ProcessRunner.WritePrivate(keyPath, hostKey.ToOpenSshPrivateKey());
+        var port = FreePort();
+        const string script = """
+            import socket, sys, threading, paramiko
+            key = paramiko.Ed25519Key.from_private_key_file(sys.argv[1])
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(('127.0.0.1', int(sys.argv[2]))); s.listen(1)
+            print('ready', flush=True)
+            conn, _ = s.accept()
+            done = threading.Event(); command = []
+            class Srv(paramiko.ServerInterface):
+                def get_allowed_auths(self, u): return 'password'
+                def check_auth_password(self, u, p): return paramiko.AUTH_SUCCESSFUL if (u, p) == ('alice', 'secret') else paramiko.AUTH_FAILED
+                def check_channel_request(self, kind, cid): return paramiko.OPEN_SUCCEEDED if kind == 'session' else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+                def check_channel_exec_request(self, ch, cmd): command.append(cmd); done.set(); return True
+            t = paramiko.Transport(conn); t.add_server_key(key); t.start_server(server=Srv())
+            ch = t.accept(20); done.wait(20)
+            ch.sendall(b'paramiko:' + command[0]); ch.send_exit_status(7); ch.shutdown_write(); ch.close()
+            t.join(5)
+            """;
+        var psi = new System.Diagnostics.ProcessStartInfo(ProcessRunner.Python!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-c", script, keyPath, port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            Assert.Equal("ready", await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+            var socket = await ConnectWithRetryAsync(port);
+            var options = new SshClientOptions
+            {
+                UserName = "alice",
+                Password = "secret",
+                HostKeyVerifier = (k, _) => ValueTask.FromResult(k.Fingerprint == hostKey.PublicKey.Fingerprint),
+            };
+            await using var client = await SshClientSession.ConnectAsync(new NetworkStream(socket, true), options).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.False(client.Transport.StrictKex);
+            var channel = await client.OpenSessionAsync();
+            Assert.True(await channel.ExecAsync("show version"));
+            var output = Encoding.UTF8.GetString(await SessionPair.ReadAllAsync(channel).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("paramiko:show version", output);
+            Assert.Equal(7u, await channel.ExitStatus.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException("paramiko: " + await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(5)), ex);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(true);
+            Directory.Delete(dir, true);
+        }
+    }
+
     private static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
