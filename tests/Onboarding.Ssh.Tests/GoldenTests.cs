@@ -33,6 +33,28 @@ public class GoldenTests
         Assert.Equal(SshDisconnectReason.KeyExchangeFailed, e.Reason);
     }
 
+    [Theory]
+    [InlineData(SshAlgorithms.DhGroup14Sha256)]
+    [InlineData(SshAlgorithms.DhGroup16Sha512)]
+    [InlineData(SshAlgorithms.EcdhNistp256)]
+    public void Invalid_peer_public_values_fail_the_key_exchange(string kex)
+    {
+        using var method = KeyExchangeMethod.Create(kex);
+        byte[] notOnCurve = [0x04, .. new byte[63], 1];
+        byte[] tooLarge = Enumerable.Repeat((byte)0xff, kex == SshAlgorithms.DhGroup14Sha256 ? 256 : 512).ToArray();
+        var invalid = kex == SshAlgorithms.EcdhNistp256
+            ? new List<byte[]> { new byte[65], notOnCurve, new byte[33] }
+            : new List<byte[]> { new byte[] { 1 }, new byte[] { 0 }, tooLarge };
+        foreach (var value in invalid)
+        {
+            var e = Assert.Throws<SshProtocolException>(() => method.Agree(value));
+            Assert.Equal(SshDisconnectReason.KeyExchangeFailed, e.Reason);
+        }
+        // Two honest parties agree.
+        using var peer = KeyExchangeMethod.Create(kex);
+        Assert.Equal(method.Agree(peer.PublicValue), peer.Agree(method.PublicValue));
+    }
+
     [Fact]
     public void Mpint_encoding_follows_rfc4251_examples()
     {
