@@ -154,6 +154,8 @@ public class KeysTests
         using var cert2 = req2.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         var p = rsa.ExportParameters(false);
         Assert.Equal(SshPublicKey.FromRsa(p.Modulus, p.Exponent).Blob, SshPublicKey.FromCertificate(cert2).Blob);
+        Assert.Equal(SshPublicKey.FromRsa(p.Modulus, p.Exponent), SshPublicKey.FromCertificate(cert2));
+        Assert.NotEqual(pub, SshPublicKey.FromCertificate(cert2));
     }
 }
 

@@ -8,7 +8,7 @@ using Org.BouncyCastle.Crypto.Signers;
 namespace Onboarding.Ssh.Keys;
 
 /// <summary>An SSH public key in its RFC 4253 §6.6 blob form, with signature verification.</summary>
-public sealed class SshPublicKey
+public sealed class SshPublicKey : IEquatable<SshPublicKey>
 {
     private readonly byte[] _blob;
 
@@ -353,6 +353,18 @@ public sealed class SshPublicKey
         (int)new BigInteger(magnitude, isUnsigned: true, isBigEndian: true).GetBitLength();
 
     private static SshProtocolException Bad(string message) => new(SshDisconnectReason.KeyExchangeFailed, message);
+
+    /// <summary>Two keys are equal when their blobs are byte-for-byte equal.</summary>
+    public bool Equals(SshPublicKey? other) => other is not null && _blob.AsSpan().SequenceEqual(other._blob);
+
+    public override bool Equals(object? obj) => Equals(obj as SshPublicKey);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.AddBytes(_blob);
+        return hash.ToHashCode();
+    }
 
     public override string ToString() => KeyType + " " + Fingerprint;
 }
