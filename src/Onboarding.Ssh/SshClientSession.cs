@@ -61,6 +61,11 @@ public sealed class SshClientSession : IAsyncDisposable
             await transport.CloseAsync(ex.Reason, ex.Message).ConfigureAwait(false);
             throw;
         }
+        catch (IOException ex)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw new SshConnectionLostException("Connection failed during the handshake", ex);
+        }
         catch
         {
             await transport.DisposeAsync().ConfigureAwait(false);

@@ -25,6 +25,3 @@ public enum SshDisconnectReason : uint
     NoMoreAuthMethodsAvailable = 14,
     IllegalUserName = 15,
 }
-
-/// <summary>Authentication failed: the client ran out of methods, or the server refused after too many attempts.</summary>
-public sealed class SshAuthenticationException(string message) : SshProtocolException(SshDisconnectReason.NoMoreAuthMethodsAvailable, message);

@@ -73,6 +73,11 @@ public sealed class SshServerSession : IAsyncDisposable
             await transport.CloseAsync(SshDisconnectReason.ByApplication, "Authentication timeout").ConfigureAwait(false);
             throw new SshAuthenticationException("Authentication did not complete in time");
         }
+        catch (IOException ex)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw new SshConnectionLostException("Connection failed during the handshake", ex);
+        }
         catch
         {
             await transport.DisposeAsync().ConfigureAwait(false);

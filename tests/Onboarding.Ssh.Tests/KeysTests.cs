@@ -79,6 +79,28 @@ public class KeysTests
     }
 
     [Fact]
+    public void Rsa_signature_without_leading_zero_byte_is_accepted()
+    {
+        using var key = SshHostKey.GenerateRsa(2048);
+        for (var i = 0; i < 2000; i++)
+        {
+            var data = BitConverter.GetBytes(i);
+            var blob = key.Sign("rsa-sha2-256", data);
+            var r = new SshReader(blob);
+            r.ReadAscii();
+            var sig = r.ReadString();
+            if (sig[0] != 0)
+                continue;
+            using var w = new SshWriter();
+            w.WriteString("rsa-sha2-256");
+            w.WriteString(sig[1..]);
+            Assert.True(key.PublicKey.Verify(w.WrittenSpan, data));
+            return;
+        }
+        Assert.Fail("no signature with a leading zero byte in 2000 tries");
+    }
+
+    [Fact]
     public void Small_rsa_keys_are_refused_for_verification()
     {
         using var small = RSA.Create(1024);
@@ -132,6 +154,8 @@ public class KeysTests
         using var cert2 = req2.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         var p = rsa.ExportParameters(false);
         Assert.Equal(SshPublicKey.FromRsa(p.Modulus, p.Exponent).Blob, SshPublicKey.FromCertificate(cert2).Blob);
+        Assert.Equal(SshPublicKey.FromRsa(p.Modulus, p.Exponent), SshPublicKey.FromCertificate(cert2));
+        Assert.NotEqual(pub, SshPublicKey.FromCertificate(cert2));
     }
 }
 
@@ -141,7 +165,7 @@ public class KeysInteropTests
 {
     private static string KeyGen => ProcessRunner.Find("ssh-keygen") ?? throw new InvalidOperationException("ssh-keygen is not installed");
 
-    [Theory]
+    [RequiresToolTheory("ssh-keygen")]
     [MemberData(nameof(KeysTests.KeyKinds), MemberType = typeof(KeysTests))]
     public void Ssh_keygen_reads_our_private_key_and_agrees_on_fingerprint(string kind)
     {
@@ -165,7 +189,30 @@ public class KeysInteropTests
         }
     }
 
-    [Theory]
+    [RequiresToolFact("openssl")]
+    public void Ed25519_certificate_key_converts_like_ssh_keygen()
+    {
+        var dir = ProcessRunner.TempDir();
+        try
+        {
+            var key = Path.Combine(dir, "k.pem");
+            var crt = Path.Combine(dir, "c.pem");
+            var (code, _, err) = ProcessRunner.Run(ProcessRunner.Find("openssl")!, "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key, "-out", crt, "-subj", "/CN=device/serialNumber=ABC123", "-days", "1");
+            Assert.True(code == 0, err);
+            using var cert = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(crt);
+            var pub = SshPublicKey.FromCertificate(cert);
+            Assert.Equal("ssh-ed25519", pub.KeyType);
+            // The private key openssl wrote (PKCS#8) must have the same public key as the certificate.
+            using var ours = SshHostKey.ParseOpenSshPrivateKey(File.ReadAllText(key));
+            Assert.Equal(ours.PublicKey.Fingerprint, pub.Fingerprint);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [RequiresToolTheory("ssh-keygen")]
     [InlineData("ed25519", "")]
     [InlineData("rsa", "3072")]
     [InlineData("ecdsa", "256")]

@@ -18,6 +18,23 @@ internal static class ProcessRunner
         return null;
     }
 
+    /// <summary>The distribution's python3 (apt packages such as python3-paramiko install there).</summary>
+    public static string? Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : Find("python3");
+
+    public static bool HasPythonModule(string module)
+    {
+        if (Python is not { } python)
+            return false;
+        try
+        {
+            return Run(python, "-c", "import " + module).ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     public static (int ExitCode, string Stdout, string Stderr) Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file)

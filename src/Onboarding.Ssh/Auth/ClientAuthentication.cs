@@ -1,4 +1,3 @@
-using Onboarding.Ssh.Auth;
 using Onboarding.Ssh.Keys;
 using Onboarding.Ssh.Transport;
 using Onboarding.Ssh.Wire;

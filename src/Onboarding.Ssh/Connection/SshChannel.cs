@@ -44,6 +44,9 @@ public sealed class SshChannel
     internal uint RemoteId { get; private set; }
     internal int RemoteMaxPacket { get; private set; }
 
+    /// <summary>Replies to the peer's channel requests, chained to keep their order (used by the read loop only).</summary>
+    internal Task ReplyChain { get; set; } = Task.CompletedTask;
+
     /// <summary>The exit status the peer sent (RFC 4254 §6.10), or null if the channel closed without one.</summary>
     public Task<uint?> ExitStatus => _exitStatus.Task;
 
@@ -266,7 +269,7 @@ public sealed class SshChannel
                 using (var w = new SshWriter(n + 16))
                 {
                     ChannelDataMessage.Write(w, RemoteId, data.Span[..n], dataType);
-                    await _connection.SendAsync(w, cancellationToken).ConfigureAwait(false);
+                    await _connection.SendAsync(w, cancellationToken, bulk: true).ConfigureAwait(false);
                 }
                 data = data[n..];
             }

@@ -25,7 +25,9 @@ internal sealed class SshConnection
     private readonly Dictionary<uint, TaskCompletionSource<SshChannel>> _pendingOpens = [];
     private readonly CancellationTokenSource _cts = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationToken _token;
     private uint _nextId;
+    private int _closeStarted;
 
     public SshConnection(SshTransport transport, string userName, Func<SshChannelRequest, CancellationToken, ValueTask<bool>>? requestHandler, int maxChannels)
     {
@@ -33,13 +35,14 @@ internal sealed class SshConnection
         _userName = userName;
         _requestHandler = requestHandler;
         _maxChannels = maxChannels;
+        _token = _cts.Token;
     }
 
     public Task Completion => _completion.Task;
 
     public void Start() => _ = Task.Run(RunAsync);
 
-    public ValueTask SendAsync(SshWriter message, CancellationToken ct) => _transport.SendAsync(message.WrittenMemory, ct);
+    public ValueTask SendAsync(SshWriter message, CancellationToken ct, bool bulk = false) => _transport.SendAsync(message.WrittenMemory, ct, bulk);
 
     private async Task RunAsync()
     {
@@ -48,7 +51,7 @@ internal sealed class SshConnection
         {
             while (true)
             {
-                var p = await _transport.ReceiveAsync(_cts.Token).ConfigureAwait(false);
+                var p = await _transport.ReceiveAsync(_token).ConfigureAwait(false);
                 await DispatchAsync(p).ConfigureAwait(false);
             }
         }
@@ -144,7 +147,7 @@ internal sealed class SshConnection
                 }
                 if (pending is null)
                     throw new SshProtocolException(SshDisconnectReason.ProtocolError, "Unexpected channel open failure");
-                pending.TrySetException(new SshChannelOpenException(m.ReasonCode, m.Description));
+                pending.TrySetException(new Onboarding.Ssh.SshChannelOpenException(m.ReasonCode, m.Description));
                 break;
             }
             case ChannelWindowAdjustMessage.Number:
@@ -242,22 +245,45 @@ internal sealed class SshConnection
         await SendAsync(w, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async ValueTask OnChannelRequestAsync(ChannelRequestMessage m)
+    private ValueTask OnChannelRequestAsync(ChannelRequestMessage m)
     {
         var channel = Channel(m.RecipientChannel);
-        var ok = false;
-        switch (m.RequestType)
+        var isExitStatus = m.RequestType == "exit-status" && !_transport.IsServer && m.ExitStatus is not null;
+        if (isExitStatus)
+            channel.OnExitStatus(m.ExitStatus!.Value);
+        var askApplication = m.RequestType is "exec" or "subsystem" or "shell" && _transport.IsServer && _requestHandler is not null;
+        // Application decisions run off the read loop, so a slow handler cannot stall the connection;
+        // replies still leave in request order per channel (RFC 4254 §5.4).
+        channel.ReplyChain = ReplyInOrderAsync(channel.ReplyChain, channel, m, isExitStatus, askApplication);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task ReplyInOrderAsync(Task previous, SshChannel channel, ChannelRequestMessage m, bool ok, bool askApplication)
+    {
+        await previous.ConfigureAwait(false);
+        if (askApplication)
         {
-            case "exit-status" when !_transport.IsServer && m.ExitStatus is { } status:
-                channel.OnExitStatus(status);
-                ok = true;
-                break;
-            case "exec" or "subsystem" or "shell" when _transport.IsServer && _requestHandler is not null:
-                ok = await _requestHandler(new SshChannelRequest(channel, m.RequestType, m.Command, m.SubsystemName, _userName), _cts.Token).ConfigureAwait(false);
-                break;
+            try
+            {
+                ok = await _requestHandler!(new SshChannelRequest(channel, m.RequestType, m.Command, m.SubsystemName, _userName), _token).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // A failing application handler means "refused"; it must not take down the connection.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                ok = false;
+            }
         }
-        if (m.WantReply)
+        if (!m.WantReply)
+            return;
+        try
+        {
             await SendAsync([ok ? ChannelSignalMessage.Success : ChannelSignalMessage.Failure, .. BigEndian(channel.RemoteId)]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SshConnectionLostException or SshProtocolException or ObjectDisposedException)
+        {
+            // The connection is ending; the read loop reports why.
+        }
     }
 
     /// <summary>Opens a "session" channel (RFC 4254 §6.1).</summary>
@@ -283,6 +309,11 @@ internal sealed class SshConnection
 
     public async Task CloseAsync(SshDisconnectReason reason, string description)
     {
+        if (Interlocked.Exchange(ref _closeStarted, 1) == 1)
+        {
+            await _completion.Task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            return;
+        }
         await _transport.CloseAsync(reason, description).ConfigureAwait(false);
         await _cts.CancelAsync().ConfigureAwait(false);
         try
@@ -295,10 +326,4 @@ internal sealed class SshConnection
         }
         _cts.Dispose();
     }
-}
-
-/// <summary>The peer refused to open a channel (RFC 4254 §5.1).</summary>
-public sealed class SshChannelOpenException(uint reasonCode, string description) : Exception($"Channel open failed ({reasonCode}): {description}")
-{
-    public uint ReasonCode { get; } = reasonCode;
 }

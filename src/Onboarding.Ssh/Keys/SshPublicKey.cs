@@ -8,7 +8,7 @@ using Org.BouncyCastle.Crypto.Signers;
 namespace Onboarding.Ssh.Keys;
 
 /// <summary>An SSH public key in its RFC 4253 §6.6 blob form, with signature verification.</summary>
-public sealed class SshPublicKey
+public sealed class SshPublicKey : IEquatable<SshPublicKey>
 {
     private readonly byte[] _blob;
 
@@ -195,7 +195,19 @@ public sealed class SshPublicKey
         }
         if (SshKeyAlgorithms.KeyTypeForSignature(algorithm) != KeyType)
             return false;
+        try
+        {
+            return VerifyCore(algorithm, sig, data);
+        }
+        catch (CryptographicException)
+        {
+            // A key the platform refuses (odd RSA parameters) cannot have made a valid signature.
+            return false;
+        }
+    }
 
+    private bool VerifyCore(string algorithm, ReadOnlySpan<byte> sig, ReadOnlySpan<byte> data)
+    {
         switch (KeyType)
         {
             case SshKeyAlgorithms.Ed25519:
@@ -212,12 +224,16 @@ public sealed class SshPublicKey
             {
                 if (RsaBits < SshKeyAlgorithms.MinRsaVerifyBits)
                     return false;
-                // RFC 8332 §3: the signature is exactly as long as the modulus.
-                if (sig.Length != _rsa.Modulus!.Length)
+                // RFC 8332 §3 wants the signature as long as the modulus; like OpenSSH we accept a shorter
+                // one (an encoder that dropped leading zero bytes) by left-padding it, and refuse a longer one.
+                var modulusLength = _rsa.Modulus!.Length;
+                if (sig.Length > modulusLength || sig.Length == 0)
                     return false;
+                var padded = new byte[modulusLength];
+                sig.CopyTo(padded.AsSpan(modulusLength - sig.Length));
                 using var rsa = RSA.Create(_rsa);
                 var hash = algorithm == SshKeyAlgorithms.RsaSha512 ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
-                return rsa.VerifyData(data, sig, hash, RSASignaturePadding.Pkcs1);
+                return rsa.VerifyData(data, padded, hash, RSASignaturePadding.Pkcs1);
             }
             default:
             {
@@ -337,6 +353,18 @@ public sealed class SshPublicKey
         (int)new BigInteger(magnitude, isUnsigned: true, isBigEndian: true).GetBitLength();
 
     private static SshProtocolException Bad(string message) => new(SshDisconnectReason.KeyExchangeFailed, message);
+
+    /// <summary>Two keys are equal when their blobs are byte-for-byte equal.</summary>
+    public bool Equals(SshPublicKey? other) => other is not null && _blob.AsSpan().SequenceEqual(other._blob);
+
+    public override bool Equals(object? obj) => Equals(obj as SshPublicKey);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.AddBytes(_blob);
+        return hash.ToHashCode();
+    }
 
     public override string ToString() => KeyType + " " + Fingerprint;
 }

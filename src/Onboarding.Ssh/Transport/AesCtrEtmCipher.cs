@@ -53,9 +53,24 @@ internal sealed class AesCtrEtmCipher : IPacketCipher
             }
         }
         _aes.EncryptEcb(stream, stream, PaddingMode.None);
-        for (var i = 0; i < data.Length; i++)
-            data[i] ^= stream[i];
+        Xor(data, stream);
         CryptographicOperations.ZeroMemory(stream);
+    }
+
+    private static void Xor(Span<byte> data, ReadOnlySpan<byte> keystream)
+    {
+        var i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var width = System.Numerics.Vector<byte>.Count;
+            for (; i + width <= data.Length; i += width)
+            {
+                var v = new System.Numerics.Vector<byte>(data[i..]) ^ new System.Numerics.Vector<byte>(keystream[i..]);
+                v.CopyTo(data[i..]);
+            }
+        }
+        for (; i < data.Length; i++)
+            data[i] ^= keystream[i];
     }
 
     private byte[] Mac(uint sequence, ReadOnlySpan<byte> packet)

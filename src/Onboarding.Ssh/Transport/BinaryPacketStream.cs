@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Onboarding.Ssh.Wire;
 
 namespace Onboarding.Ssh.Transport;
 
@@ -126,6 +125,15 @@ internal sealed class BinaryPacketStream
         BytesWrittenSinceKex += packet.Length;
         await _stream.WriteAsync(packet, ct).ConfigureAwait(false);
         await _stream.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Seals the next packet with the current write cipher and sequence number (caller serialises).</summary>
+    public byte[] SealNext(ReadOnlySpan<byte> payload)
+    {
+        var packet = BuildPacket(WriteCipher, WriteSequence, payload);
+        WriteSequence = unchecked(WriteSequence + 1);
+        BytesWrittenSinceKex += packet.Length;
+        return packet;
     }
 
     /// <summary>RFC 4253 §6: at least 4 bytes of random padding, total aligned to the cipher block size.</summary>

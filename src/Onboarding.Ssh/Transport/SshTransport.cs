@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Onboarding.Ssh.KeyExchange;
 using Onboarding.Ssh.Keys;
 using Onboarding.Ssh.Wire;
@@ -8,7 +9,11 @@ namespace Onboarding.Ssh.Transport;
 /// <summary>
 /// RFC 4253 transport shared by both roles: version exchange, key exchange (strict KEX), rekeying,
 /// and message send/receive. One reader (the session loop) calls <see cref="ReceiveAsync"/>; any
-/// number of writers call <see cref="SendAsync"/>, which holds non-KEX traffic while a key exchange runs.
+/// number of writers call <see cref="SendAsync"/>.
+/// Sending never blocks on I/O while a lock is held: packets are sealed in order under an in-memory lock
+/// and written by one writer task. While a key exchange runs, non-KEX messages are deferred in order
+/// (RFC 4253 §7.1) and sealed with the new keys afterwards, so the reader never waits for the writer.
+/// Bulk senders (channel data) wait while more than <see cref="MaxPendingBytes"/> are queued.
 /// </summary>
 internal sealed class SshTransport : IAsyncDisposable
 {
@@ -20,9 +25,16 @@ internal sealed class SshTransport : IAsyncDisposable
     private readonly Stream _stream;
     private readonly TransportSettings _settings;
     private readonly BinaryPacketStream _packets;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _sendSync = new();
+    private readonly Channel<byte[]> _outbound = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly List<byte[]> _deferred = [];
     private readonly List<string> _preBannerLines = [];
-    private TaskCompletionSource _kexDone = NewGate();
+    private Task _writerLoop = Task.CompletedTask;
+    private long _pendingBytes;
+    private long _sealedBytes;
+    private long _deferredBytes;
+    private TaskCompletionSource? _readerSpaceWaiter;
+    private TaskCompletionSource? _spaceWaiter;
     private bool _inKex;
     private bool _firstKexDone;
     private byte[]? _ourKexInit;
@@ -30,6 +42,19 @@ internal sealed class SshTransport : IAsyncDisposable
     private bool _peerWantsExtInfo;
     private long _lastKexTicks;
     private volatile bool _closed;
+    private bool _disposed;
+
+    /// <summary>Bound on sealed-but-unwritten plus deferred bytes before bulk senders wait.</summary>
+    public const long MaxPendingBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The reader stops reading while this much is sealed but unwritten: a peer that sends requests
+    /// (each wanting a reply) but never reads our replies gets TCP back-pressure instead of growing our memory.
+    /// </summary>
+    public const long MaxUnwrittenBeforeReaderPauses = 4 * 1024 * 1024;
+
+    /// <summary>Replies held back during one key exchange beyond this end the session (a peer stalling its KEXINIT while flooding).</summary>
+    public const long MaxDeferredBytes = 16 * 1024 * 1024;
 
     public SshTransport(Stream stream, TransportSettings settings)
     {
@@ -55,8 +80,6 @@ internal sealed class SshTransport : IAsyncDisposable
 
     internal BinaryPacketStream Packets => _packets;
 
-    private static TaskCompletionSource NewGate() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     private static SshProtocolException Error(SshDisconnectReason reason, string message) => new(reason, message);
 
     /// <summary>Version exchange (RFC 4253 §4.2) and the first key exchange.</summary>
@@ -80,15 +103,9 @@ internal sealed class SshTransport : IAsyncDisposable
                 throw Error(SshDisconnectReason.ProtocolError, "Unexpected lines before the identification string");
             _preBannerLines.Add(line);
         }
-        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await BeginKexLockedAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        _writerLoop = Task.Run(WriterLoopAsync, CancellationToken.None);
+        lock (_sendSync)
+            BeginKexLocked();
         var first = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
         if (first[0] == DisconnectMessage.Number)
             throw PeerDisconnected(first);
@@ -103,6 +120,7 @@ internal sealed class SshTransport : IAsyncDisposable
     {
         while (true)
         {
+            await WaitForReaderSpaceAsync(ct).ConfigureAwait(false);
             var p = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
             switch (p[0])
             {
@@ -123,7 +141,7 @@ internal sealed class SshTransport : IAsyncDisposable
                         throw Error(SshDisconnectReason.ProtocolError, $"Unexpected key exchange message {p[0]}");
                     LastReceivedSequence = unchecked(_packets.ReadSequence - 1);
                     if (NeedsRekey())
-                        await InitiateRekeyAsync().ConfigureAwait(false);
+                        InitiateRekey();
                     return p;
             }
         }
@@ -151,33 +169,122 @@ internal sealed class SshTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a connection/auth-layer message; waits while a key exchange runs (RFC 4253 §7.1).</summary>
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken ct)
+    /// <summary>
+    /// Queues a connection/auth-layer message. During a key exchange it is deferred (RFC 4253 §7.1).
+    /// With <paramref name="bulk"/> the call waits while too much is queued (bounded memory).
+    /// </summary>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken ct, bool bulk = false)
+    {
+        lock (_sendSync)
+        {
+            ThrowIfClosed();
+            if (_inKex)
+            {
+                if (_deferredBytes + payload.Length > MaxDeferredBytes)
+                    throw new SshProtocolException(SshDisconnectReason.ProtocolError, "Too much traffic held back during key exchange");
+                _deferred.Add(payload.ToArray());
+                _pendingBytes += payload.Length;
+                _deferredBytes += payload.Length;
+            }
+            else
+            {
+                EnqueueLocked(payload.Span);
+            }
+            if (NeedsRekey())
+                BeginKexLocked();
+        }
+        if (bulk)
+            await WaitForSpaceAsync(ct).ConfigureAwait(false);
+    }
+
+    public ValueTask SendAsync(SshWriter message, CancellationToken ct, bool bulk = false) => SendAsync(message.WrittenMemory, ct, bulk);
+
+    // Caller holds _sendSync: seal with the current keys and sequence number, then hand to the writer.
+    private void EnqueueLocked(ReadOnlySpan<byte> payload)
+    {
+        var packet = _packets.SealNext(payload);
+        _pendingBytes += packet.Length;
+        _sealedBytes += packet.Length;
+        _outbound.Writer.TryWrite(packet);
+    }
+
+    private async ValueTask WaitForSpaceAsync(CancellationToken ct)
     {
         while (true)
         {
-            ThrowIfClosed();
-            await _kexDone.Task.WaitAsync(ct).ConfigureAwait(false);
-            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
-            try
+            Task wait;
+            lock (_sendSync)
             {
                 ThrowIfClosed();
-                if (_inKex)
-                    continue;
-                // Writes are never cancelled half-way: that would desynchronise the stream.
-                await _packets.WritePacketAsync(payload, CancellationToken.None).ConfigureAwait(false);
-                if (NeedsRekey())
-                    await BeginKexLockedAsync().ConfigureAwait(false);
-                return;
+                if (_pendingBytes <= MaxPendingBytes)
+                    return;
+                _spaceWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _spaceWaiter.Task;
             }
-            finally
-            {
-                _writeLock.Release();
-            }
+            await wait.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 
-    public ValueTask SendAsync(SshWriter message, CancellationToken ct) => SendAsync(message.WrittenMemory, ct);
+    private void Written(int bytes)
+    {
+        TaskCompletionSource? waiter = null;
+        TaskCompletionSource? readerWaiter = null;
+        lock (_sendSync)
+        {
+            _pendingBytes -= bytes;
+            _sealedBytes -= bytes;
+            if (_pendingBytes <= MaxPendingBytes)
+            {
+                waiter = _spaceWaiter;
+                _spaceWaiter = null;
+            }
+            if (_sealedBytes <= MaxUnwrittenBeforeReaderPauses)
+            {
+                readerWaiter = _readerSpaceWaiter;
+                _readerSpaceWaiter = null;
+            }
+        }
+        waiter?.TrySetResult();
+        readerWaiter?.TrySetResult();
+    }
+
+    // Only sealed bytes count: deferred ones can drain only after the reader finishes the key exchange.
+    private async ValueTask WaitForReaderSpaceAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_sendSync)
+            {
+                if (_closed || _sealedBytes <= MaxUnwrittenBeforeReaderPauses)
+                    return;
+                _readerSpaceWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _readerSpaceWaiter.Task;
+            }
+            await wait.WaitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriterLoopAsync()
+    {
+        try
+        {
+            while (await _outbound.Reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (_outbound.Reader.TryRead(out var packet))
+                {
+                    await _stream.WriteAsync(packet).ConfigureAwait(false);
+                    Written(packet.Length);
+                }
+                await _stream.FlushAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or NotSupportedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The stream failed: the reader will see the same and end the session.
+            MarkClosed();
+        }
+    }
 
     private void ThrowIfClosed()
     {
@@ -191,41 +298,30 @@ internal sealed class SshTransport : IAsyncDisposable
          Environment.TickCount64 - _lastKexTicks >= (long)_settings.RekeyInterval.TotalMilliseconds);
 
     /// <summary>Starts a key exchange from our side (RFC 4253 §9); either side may.</summary>
-    public async Task InitiateRekeyAsync()
+    public void InitiateRekey()
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
+        lock (_sendSync)
         {
             ThrowIfClosed();
-            await BeginKexLockedAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
+            BeginKexLocked();
         }
     }
 
-    private async ValueTask SendKexMessageAsync(ReadOnlyMemory<byte> payload)
+    private void SendKexMessage(ReadOnlySpan<byte> payload)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
+        lock (_sendSync)
         {
             ThrowIfClosed();
-            await _packets.WritePacketAsync(payload, CancellationToken.None).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
+            EnqueueLocked(payload);
         }
     }
 
-    // Caller holds the write lock.
-    private async ValueTask BeginKexLockedAsync()
+    // Caller holds _sendSync.
+    private void BeginKexLocked()
     {
         if (_inKex)
             return;
         _inKex = true;
-        _kexDone = NewGate();
         var isServer = _settings.IsServer;
         var hostKeyAlgorithms = isServer ? ServerHostKeyAlgorithms() : _settings.HostKeyAlgorithms;
         var kex = new List<string>(_settings.KeyExchange);
@@ -249,7 +345,7 @@ internal sealed class SshTransport : IAsyncDisposable
         msg.Write(w);
         _ourKexInit = w.ToArray();
         _ourKexInitMessage = msg;
-        await _packets.WritePacketAsync(_ourKexInit, CancellationToken.None).ConfigureAwait(false);
+        EnqueueLocked(_ourKexInit);
     }
 
     private List<string> ServerHostKeyAlgorithms()
@@ -293,18 +389,8 @@ internal sealed class SshTransport : IAsyncDisposable
         var peer = KexInitMessage.Read(ref r);
         if (_firstKexDone && _inKex && _ourKexInit is null)
             throw Error(SshDisconnectReason.ProtocolError, "Key exchange state");
-        if (!_inKex)
-        {
-            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                await BeginKexLockedAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-        }
+        lock (_sendSync)
+            BeginKexLocked();
         var ours = _ourKexInitMessage!;
         var client = isServer ? peer : ours;
         var server = isServer ? ours : peer;
@@ -333,7 +419,7 @@ internal sealed class SshTransport : IAsyncDisposable
             using (var w = new SshWriter())
             {
                 new KexEcdhInitMessage(method.PublicValue).Write(w, method.UsesMpint);
-                await SendKexMessageAsync(w.WrittenMemory).ConfigureAwait(false);
+                SendKexMessage(w.WrittenSpan);
             }
             var replyPayload = await ReadKexPacketAsync(KexEcdhReplyMessage.Number, ct).ConfigureAwait(false);
             var rr = new SshReader(replyPayload);
@@ -369,7 +455,7 @@ internal sealed class SshTransport : IAsyncDisposable
             var signature = hostKey.Sign(negotiated.HostKey, exchangeHash);
             using var w = new SshWriter(1024);
             new KexEcdhReplyMessage(hostKeyBlob, method.PublicValue, signature).Write(w, method.UsesMpint);
-            await SendKexMessageAsync(w.WrittenMemory).ConfigureAwait(false);
+            SendKexMessage(w.WrittenSpan);
         }
         if (first)
             SessionId = exchangeHash;
@@ -379,13 +465,13 @@ internal sealed class SshTransport : IAsyncDisposable
         var (outgoing, incoming) = isServer ? (keys.ServerToClient(), keys.ClientToServer()) : (keys.ClientToServer(), keys.ServerToClient());
 
         // RFC 4253 §7.3: after sending NEWKEYS, all outgoing packets use the new keys.
-        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
-        try
+        lock (_sendSync)
         {
-            await _packets.WritePacketAsync(new byte[] { SshMessageNumbers.NewKeys }, CancellationToken.None).ConfigureAwait(false);
-            var old = _packets.WriteCipher;
+            ThrowIfClosed();
+            EnqueueLocked([SshMessageNumbers.NewKeys]);
+            // The old cipher may still be sealing nothing else: every packet is sealed under this lock.
+            _packets.WriteCipher.Dispose();
             _packets.WriteCipher = outgoing;
-            old.Dispose();
             if (StrictKex)
                 _packets.WriteSequence = 0; // strict KEX: sequence numbers restart at every NEWKEYS
             if (first && _peerWantsExtInfo)
@@ -393,12 +479,8 @@ internal sealed class SshTransport : IAsyncDisposable
                 // RFC 8308 §2.4: the server sends EXT_INFO as the next packet after its first NEWKEYS.
                 using var w = new SshWriter();
                 new ExtInfoMessage(new Dictionary<string, string> { [ExtInfoMessage.ServerSigAlgs] = string.Join(',', _settings.ServerSigAlgs) }).Write(w);
-                await _packets.WritePacketAsync(w.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+                EnqueueLocked(w.WrittenSpan);
             }
-        }
-        finally
-        {
-            _writeLock.Release();
         }
 
         await ReadKexPacketAsync(SshMessageNumbers.NewKeys, ct).ConfigureAwait(false);
@@ -408,8 +490,7 @@ internal sealed class SshTransport : IAsyncDisposable
         if (StrictKex)
             _packets.ReadSequence = 0;
 
-        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
-        try
+        lock (_sendSync)
         {
             Algorithms = negotiated;
             KeyExchangeCount++;
@@ -419,11 +500,14 @@ internal sealed class SshTransport : IAsyncDisposable
             _firstKexDone = true;
             _inKex = false;
             _ourKexInit = null;
-            _kexDone.TrySetResult();
-        }
-        finally
-        {
-            _writeLock.Release();
+            // Messages held back during the exchange go out now, in order, under the new keys.
+            foreach (var payload in _deferred)
+            {
+                _pendingBytes -= payload.Length;
+                EnqueueLocked(payload);
+            }
+            _deferred.Clear();
+            _deferredBytes = 0;
         }
     }
 
@@ -479,42 +563,65 @@ internal sealed class SshTransport : IAsyncDisposable
     /// <summary>Sends SSH_MSG_DISCONNECT (best effort, bounded wait) and closes the stream.</summary>
     public async Task CloseAsync(SshDisconnectReason reason, string description)
     {
-        if (_closed)
-            return;
-        try
+        lock (_sendSync)
         {
-            if (await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+            if (_closed)
+            {
+                _outbound.Writer.TryComplete();
+            }
+            else
             {
                 try
                 {
-                    if (!_closed)
-                    {
-                        using var w = new SshWriter();
-                        new DisconnectMessage(reason, description).Write(w);
-                        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                        await _packets.WritePacketAsync(w.WrittenMemory, timeout.Token).ConfigureAwait(false);
-                    }
+                    using var w = new SshWriter();
+                    new DisconnectMessage(reason, description).Write(w);
+                    EnqueueLocked(w.WrittenSpan);
                 }
-                finally
+                catch (ObjectDisposedException)
                 {
-                    _writeLock.Release();
+                    // Cipher already gone; nothing to send.
                 }
+                _outbound.Writer.TryComplete();
             }
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SshConnectionLostException or NotSupportedException)
+        try
         {
-            // Best effort: the peer may already be gone.
+            await _writerLoop.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The peer stopped reading; close anyway.
         }
         await DisposeAsync().ConfigureAwait(false);
     }
 
+    private bool MarkClosed()
+    {
+        TaskCompletionSource? waiter;
+        lock (_sendSync)
+        {
+            if (_closed)
+                return false;
+            _closed = true;
+            waiter = _spaceWaiter;
+            _spaceWaiter = null;
+            _readerSpaceWaiter?.TrySetResult();
+            _readerSpaceWaiter = null;
+            _outbound.Writer.TryComplete();
+        }
+        waiter?.TrySetResult();
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_closed)
-            return;
-        _closed = true;
-        _kexDone.TrySetException(new SshConnectionLostException("The SSH connection is closed"));
-        _ = _kexDone.Task.Exception; // observed
+        MarkClosed();
+        lock (_sendSync)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+        }
         try
         {
             await _stream.DisposeAsync().ConfigureAwait(false);
@@ -522,7 +629,17 @@ internal sealed class SshTransport : IAsyncDisposable
         catch (IOException)
         {
         }
-        _packets.ReadCipher.Dispose();
-        _packets.WriteCipher.Dispose();
+        try
+        {
+            await _writerLoop.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+        }
+        lock (_sendSync)
+        {
+            _packets.ReadCipher.Dispose();
+            _packets.WriteCipher.Dispose();
+        }
     }
 }

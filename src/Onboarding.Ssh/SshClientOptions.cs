@@ -1,0 +1,25 @@
+using Onboarding.Ssh.Keys;
+
+namespace Onboarding.Ssh;
+
+/// <summary>Client role configuration: credentials and the host key decision.</summary>
+public sealed class SshClientOptions
+{
+    public required string UserName { get; init; }
+    public string? Password { get; init; }
+    public SshHostKey? ClientKey { get; init; }
+
+    /// <summary>Required: decides whether the server's host key is trusted.</summary>
+    public required Func<SshPublicKey, CancellationToken, ValueTask<bool>> HostKeyVerifier { get; init; }
+
+    /// <summary>Lines a server may send before its version string (Juniper outbound-ssh sends DEVICE-CONN-INFO).</summary>
+    public int MaxPreBannerLines { get; init; } = 32;
+
+    public string ClientVersion { get; init; } = "SSH-2.0-Onboarding_1.0";
+    public IReadOnlyList<string> KeyExchangeAlgorithms { get; init; } = SshAlgorithms.ClientKeyExchange;
+    public IReadOnlyList<string> HostKeyAlgorithms { get; init; } = SshAlgorithms.ClientHostKeys;
+    public IReadOnlyList<string> Ciphers { get; init; } = SshAlgorithms.ClientCiphers;
+    public IReadOnlyList<string> Macs { get; init; } = SshAlgorithms.Macs;
+    public long RekeyBytes { get; init; } = 1L << 30;
+    public TimeSpan RekeyInterval { get; init; } = TimeSpan.FromHours(1);
+}
