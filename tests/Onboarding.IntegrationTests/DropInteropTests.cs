@@ -70,6 +70,23 @@ public class DropInteropTests(OnboardingFactory factory) : IClassFixture<Onboard
     }
 
     [Fact]
+    public async Task OpenSSH_sftp_links_and_removals_are_refused()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Sftp Links Telecom");
+        using var device = setup.Ca.IssueDevice("JN-LINK-0001");
+        var record = Path.Combine(Directory.CreateTempSubdirectory("onboarding-rec-").FullName, "l.xml");
+        await File.WriteAllTextAsync(record, DeviceRecordXml.Devices(DeviceRecordXml.Device("JN-LINK-0001", setup.Profile.Name, device)));
+        Assert.Equal(0, (await SftpBatchAsync(setup, $"put {record} /incoming/l.xml\n")).ExitCode);
+
+        // A leading '-' lets the batch go on after a failure, so each refusal is printed.
+        var result = await SftpBatchAsync(setup,
+            "-ln /processed/l.xml.result /incoming/hard\n-ln -s /etc/passwd /incoming/soft\n-rm /processed/l.xml.result\n-rename /processed/l.xml.result /incoming/x\n-mkdir /incoming/dir\n");
+
+        foreach (var expected in new[] { "does not support hardlink", "symlink file \"/etc/passwd\" to \"/incoming/soft\": Permission denied", "delete /processed/l.xml.result: Permission denied", "rename \"/processed/l.xml.result\" to \"/incoming/x\": Permission denied", "mkdir \"/incoming/dir\": Permission denied" })
+            Assert.True(result.Stderr.Contains(expected, StringComparison.Ordinal), $"'{expected}' not in:\n{result.Stderr}");
+    }
+
+    [Fact]
     public async Task OpenSSH_sftp_with_a_wrong_passphrase_is_refused()
     {
         var setup = await ManufacturerSetup.CreateAsync(factory, "Sftp Wrong Telecom");

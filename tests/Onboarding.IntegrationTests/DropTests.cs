@@ -336,3 +336,32 @@ public class DropPublicKeyTests(OnboardingFactory factory) : IClassFixture<Onboa
             await setup.Customer.PutAsJsonAsync($"/api/manufacturers/{setup.Credentials.ManufacturerId}/sftp-public-key", new { publicKey }), "publicKey");
     }
 }
+
+public sealed class SmallQuotaFactory : OnboardingFactory
+{
+    public SmallQuotaFactory() => With("Drop:Quota:MaxFiles", "2");
+}
+
+public class DropQuotaTests(SmallQuotaFactory factory) : IClassFixture<SmallQuotaFactory>
+{
+    [Fact]
+    public async Task Uploads_beyond_the_file_quota_are_refused_and_earlier_ones_are_kept()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Quota Telecom");
+        await using var drop = await setup.ConnectAsync(factory);
+        for (var i = 0; i < 2; i++)
+        {
+            using var device = setup.Ca.IssueDevice($"SN-Q{i}");
+            await drop.UploadAsync($"q{i}.xml", DeviceRecordXml.Devices(DeviceRecordXml.Device($"SN-Q{i}", setup.Profile.Name, device)));
+        }
+
+        using var third = setup.Ca.IssueDevice("SN-Q2");
+        var error = await Assert.ThrowsAsync<SftpStatusException>(() =>
+            drop.UploadAsync("q2.xml", DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-Q2", setup.Profile.Name, third))));
+
+        Assert.Contains("quota exceeded", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await setup.Customer.GetFromJsonAsync<PagedList<DeviceSummary>>("/api/devices"))!.Total);
+        var vfs = await drop.Sftp.StatVfsAsync("/");
+        Assert.Equal(0UL, vfs.FreeFiles);
+    }
+}
