@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Onboarding.Drop.Api;
 using Onboarding.Drop.Data;
 using Onboarding.IntegrationTests.Infrastructure;
+using Onboarding.ServiceDefaults.Http;
 using Onboarding.Inventory.Api;
 using Onboarding.Inventory.Contracts;
 
@@ -65,7 +66,7 @@ public class DropInteropTests(OnboardingFactory factory) : IClassFixture<Onboard
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("record rejected", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("does not match serial-number", (await setup.Customer.GetFromJsonAsync<UploadPage>(
+        Assert.Contains("does not match serial-number", (await setup.Customer.GetFromJsonAsync<PagedList<UploadView>>(
             $"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Items.Single().Report, StringComparison.Ordinal);
     }
 

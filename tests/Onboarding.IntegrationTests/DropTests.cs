@@ -4,6 +4,7 @@ using System.Text;
 using Onboarding.Drop.Api;
 using Onboarding.Drop.Data;
 using Onboarding.IntegrationTests.Infrastructure;
+using Onboarding.ServiceDefaults.Http;
 using Onboarding.Inventory.Api;
 using Onboarding.Inventory.Contracts;
 using Onboarding.Sftp;
@@ -18,7 +19,7 @@ public class DropTests(OnboardingFactory factory) : IClassFixture<OnboardingFact
         await Assert.ThrowsAsync<SftpStatusException>(() => drop.UploadAsync(name, content));
 
     private static async Task<UploadView> LatestUploadAsync(ManufacturerSetup setup) =>
-        (await setup.Customer.GetFromJsonAsync<UploadPage>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Items[0];
+        (await setup.Customer.GetFromJsonAsync<PagedList<UploadView>>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Items[0];
 
     [Fact]
     public async Task A_list_of_records_is_bookkept_with_a_timeline_per_device()
@@ -174,7 +175,7 @@ public class DropTests(OnboardingFactory factory) : IClassFixture<OnboardingFact
         var error = await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.UploadAsync("/incoming/huge.xml", new MemoryStream(new byte[5 * 1024 * 1024])));
         Assert.Contains("maximum file size", error.Message, StringComparison.Ordinal);
         // The client still closed the handle; the truncated file must not have been kept or bookkept.
-        Assert.Equal(0, (await setup.Customer.GetFromJsonAsync<UploadPage>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Total);
+        Assert.Equal(0, (await setup.Customer.GetFromJsonAsync<PagedList<UploadView>>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Total);
     }
 
     [Fact]
@@ -190,7 +191,7 @@ public class DropTests(OnboardingFactory factory) : IClassFixture<OnboardingFact
         var error = await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.CloseAsync(handle));
 
         Assert.Contains("never written", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0, (await setup.Customer.GetFromJsonAsync<UploadPage>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Total);
+        Assert.Equal(0, (await setup.Customer.GetFromJsonAsync<PagedList<UploadView>>($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Total);
     }
 
     [Fact]
@@ -266,6 +267,8 @@ public class DropTests(OnboardingFactory factory) : IClassFixture<OnboardingFact
         var (client, _) = await factory.SignUpAsync("Filter Telecom");
         await Problem.AssertValidationAsync(await client.GetAsync("/api/devices?state=Exploded"), "state");
         await Problem.AssertValidationAsync(await client.GetAsync("/api/devices?pageSize=0"), "pageSize");
+        await Problem.AssertValidationAsync(await client.GetAsync("/api/devices?page=2147483647&pageSize=500"), "page");
+        await Problem.AssertAsync(await client.GetAsync("/api/devices?page=abc"), HttpStatusCode.BadRequest);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/devices?state=bookkept&page=2&pageSize=10")).StatusCode);
     }
 }

@@ -6,12 +6,11 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Drop.Data;
+using Onboarding.ServiceDefaults.Http;
 
 namespace Onboarding.Drop.Api;
 
 public sealed record UploadView(Guid Id, string FileName, long Size, string Sha256, DateTimeOffset ReceivedAt, UploadOutcome Outcome, string Summary, string Report);
-
-public sealed record UploadPage(IReadOnlyList<UploadView> Items, int Page, int PageSize, int Total);
 
 internal static class UploadsApi
 {
@@ -26,21 +25,23 @@ internal static class UploadsApi
             .WithSummary("The raw bytes of one upload, exactly as received (accepted or rejected).");
     }
 
-    private static async Task<Results<Ok<UploadPage>, ValidationProblem, ProblemHttpResult>> List(
+    private static async Task<Results<Ok<PagedList<UploadView>>, ValidationProblem, ProblemHttpResult>> List(
         Guid id, ClaimsPrincipal user, IManufacturerAccounts accounts, DropDbContext db, CancellationToken cancellationToken,
         int page = 1, int pageSize = 50)
     {
-        if (page < 1 || pageSize is < 1 or > 500)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["pageSize"] = ["page ≥ 1 and 1 ≤ pageSize ≤ 500."] });
+        var errors = new Dictionary<string, string[]>();
+        var skip = Paging.Validate(page, pageSize, errors);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
         if (!await accounts.IsOwnedByAsync(id, user.GetCustomerId(), cancellationToken))
             return NotFound();
 
         var query = db.Uploads.AsNoTracking().Where(u => u.ManufacturerId == id);
         var total = await query.CountAsync(cancellationToken);
-        var items = await query.OrderByDescending(u => u.ReceivedAt).Skip((page - 1) * pageSize).Take(pageSize)
+        var items = await query.OrderByDescending(u => u.ReceivedAt).Skip(skip).Take(pageSize)
             .Select(u => new UploadView(u.Id, u.FileName, u.Size, u.Sha256, u.ReceivedAt, u.Outcome, u.Summary, u.Report))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new UploadPage(items, page, pageSize, total));
+        return TypedResults.Ok(new PagedList<UploadView>(items, page, pageSize, total));
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Content(

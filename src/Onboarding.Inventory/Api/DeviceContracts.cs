@@ -27,5 +27,3 @@ public sealed record DeviceDetails(
     IReadOnlyList<TimelineEntry> Timeline);
 
 public sealed record TimelineEntry(DateTimeOffset At, DeviceState State, string Source, string Detail);
-
-public sealed record PagedList<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);

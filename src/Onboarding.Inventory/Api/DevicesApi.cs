@@ -8,13 +8,12 @@ using Microsoft.EntityFrameworkCore;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Inventory.Contracts;
 using Onboarding.Inventory.Data;
+using Onboarding.ServiceDefaults.Http;
 
 namespace Onboarding.Inventory.Api;
 
 internal static class DevicesApi
 {
-    private const int MaxPageSize = 500;
-
     public static void MapDevicesApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/devices").WithTags("Devices").RequireAuthorization();
@@ -40,10 +39,7 @@ internal static class DevicesApi
                 errors["state"] = [$"Must be one of {string.Join(", ", Enum.GetNames<DeviceState>())}."];
         }
 
-        if (page < 1)
-            errors["page"] = ["Must be 1 or more."];
-        if (pageSize is < 1 or > MaxPageSize)
-            errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
+        var skip = Paging.Validate(page, pageSize, errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 
@@ -56,7 +52,7 @@ internal static class DevicesApi
 
         var total = await query.CountAsync(cancellationToken);
         var items = await query.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.SerialNumber)
-            .Skip((page - 1) * pageSize).Take(pageSize)
+            .Skip(skip).Take(pageSize)
             .Select(d => new DeviceSummary(d.SerialNumber, d.ManufacturerId, d.Model, d.State, d.CreatedAt, d.UpdatedAt))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<DeviceSummary>(items, page, pageSize, total));
