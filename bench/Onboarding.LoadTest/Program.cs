@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Onboarding.LoadTest;
+using Onboarding.Ssh;
+
+// End-to-end load tools. Each subcommand runs ours and a baseline in the same run, prints one
+// table, and exits on its own after bounded counts or time. See bench/README.md.
+var root = new RootCommand("Onboarding end-to-end load tests (ours vs baseline, same run)");
+
+var clients = new Option<int>("--clients") { Description = "concurrent clients (1 or 8)", DefaultValueFactory = _ => 1 };
+var seconds = new Option<int>("--seconds") { Description = "measurement time per server", DefaultValueFactory = _ => 10 };
+var handshakes = new Command("ssh-handshakes", "handshake + auth + exec \"true\" + close per second: our server vs sshd, our client") { clients, seconds };
+handshakes.SetAction((r, ct) => SshHandshakeTest.RunAsync(r.GetValue(clients), r.GetValue(seconds), ct));
+root.Subcommands.Add(handshakes);
+
+var megabytes = new Option<int>("--megabytes") { Description = "MiB to transfer per run", DefaultValueFactory = _ => 1024 };
+var cipher = new Option<string[]>("--cipher")
+{
+    Description = "cipher(s); repeat for several",
+    DefaultValueFactory = _ => [SshAlgorithms.ChaCha20Poly1305, SshAlgorithms.Aes128Gcm, SshAlgorithms.Aes256Ctr],
+    AllowMultipleArgumentsPerToken = true,
+};
+var openSsh = new Option<bool>("--openssh-client") { Description = "also run OpenSSH's ssh/sftp client against both servers", DefaultValueFactory = _ => true };
+var throughput = new Command("ssh-throughput", "bulk channel MiB/s per cipher: our server vs sshd, our client") { megabytes, cipher, openSsh };
+throughput.SetAction((r, ct) => SshThroughputTest.RunAsync(r.GetValue(megabytes), r.GetValue(cipher)!, r.GetValue(openSsh), ct));
+root.Subcommands.Add(throughput);
+
+var sftpMegabytes = new Option<int>("--megabytes") { Description = "MiB in the one upload", DefaultValueFactory = _ => 256 };
+var sftpCipher = new Option<string>("--cipher") { Description = "cipher for both clients", DefaultValueFactory = _ => SshAlgorithms.Aes128Gcm };
+var sftpOpenSsh = new Option<bool>("--openssh-client") { Description = "also run OpenSSH's sftp client against both servers", DefaultValueFactory = _ => true };
+var sftpThroughput = new Command("sftp-throughput", "one SFTP upload MiB/s: our SshServerSession+SftpServer vs sshd internal-sftp") { sftpMegabytes, sftpCipher, sftpOpenSsh };
+sftpThroughput.SetAction((r, ct) => SftpThroughputTest.RunAsync(r.GetValue(sftpMegabytes), r.GetValue(sftpCipher)!, r.GetValue(sftpOpenSsh), ct));
+root.Subcommands.Add(sftpThroughput);
+
+var records = new Option<int>("--records") { Description = "device records per layout", DefaultValueFactory = _ => 10_000 };
+var url = new Option<Uri>("--url") { Description = "the running host's HTTP base address", DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080") };
+var sftpPort = new Option<int>("--sftp-port") { Description = "the running host's SFTP drop port", DefaultValueFactory = _ => 2222 };
+var perFile = new Option<int[]>("--records-per-file")
+{
+    Description = "layouts to run, as records per file (100 → 100 files × 100 records)",
+    DefaultValueFactory = _ => [100, 1],
+    AllowMultipleArgumentsPerToken = true,
+};
+var parallel = new Option<int>("--parallel") { Description = "files in flight on the one SFTP session", DefaultValueFactory = _ => 8 };
+var sftpRecords = new Command("sftp-records", "records bookkept per second through a running host's SFTP drop vs raw sftp-server") { records, url, sftpPort, perFile, parallel };
+sftpRecords.SetAction((r, ct) => SftpRecordsTest.RunAsync(r.GetValue(url)!, r.GetValue(sftpPort), r.GetValue(records), r.GetValue(perFile)!, r.GetValue(parallel), ct));
+root.Subcommands.Add(sftpRecords);
+
+return await root.Parse(args).InvokeAsync();
