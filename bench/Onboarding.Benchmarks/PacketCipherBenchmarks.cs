@@ -16,7 +16,9 @@ namespace Onboarding.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(iterationCount: 5, warmupCount: 2)]
+#pragma warning disable CA1001 // BenchmarkDotNet owns the lifetime: [GlobalCleanup] disposes what [GlobalSetup] created.
 public class PacketCipherBenchmarks
+#pragma warning restore CA1001
 {
     private const int PacketBytes = 32 * 1024;
     private const int PacketsPerInvoke = 64;
