@@ -33,7 +33,7 @@ internal sealed class FactoryAuthority : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         var serialNumber = RandomNumberGenerator.GetBytes(12);
         serialNumber[0] &= 0x7F;
-        using var certificate = request.Create(Certificate, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(5), serialNumber);
+        using var certificate = request.Create(Certificate, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(4), serialNumber);
         return certificate.ExportCertificatePem();
     }
 

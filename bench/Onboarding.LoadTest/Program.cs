@@ -32,7 +32,7 @@ sftpThroughput.SetAction((r, ct) => SftpThroughputTest.RunAsync(r.GetValue(sftpM
 root.Subcommands.Add(sftpThroughput);
 
 var records = new Option<int>("--records") { Description = "device records per layout", DefaultValueFactory = _ => 10_000 };
-var url = new Option<Uri>("--url") { Description = "the running host's HTTP base address", DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080") };
+var url = new Option<string>("--url") { Description = "the running host's HTTP base address", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
 var sftpPort = new Option<int>("--sftp-port") { Description = "the running host's SFTP drop port", DefaultValueFactory = _ => 2222 };
 var perFile = new Option<int[]>("--records-per-file")
 {
@@ -42,7 +42,7 @@ var perFile = new Option<int[]>("--records-per-file")
 };
 var parallel = new Option<int>("--parallel") { Description = "files in flight on the one SFTP session", DefaultValueFactory = _ => 8 };
 var sftpRecords = new Command("sftp-records", "records bookkept per second through a running host's SFTP drop vs raw sftp-server") { records, url, sftpPort, perFile, parallel };
-sftpRecords.SetAction((r, ct) => SftpRecordsTest.RunAsync(r.GetValue(url)!, r.GetValue(sftpPort), r.GetValue(records), r.GetValue(perFile)!, r.GetValue(parallel), ct));
+sftpRecords.SetAction((r, ct) => SftpRecordsTest.RunAsync(new Uri(r.GetValue(url)!), r.GetValue(sftpPort), r.GetValue(records), r.GetValue(perFile)!, r.GetValue(parallel), ct));
 root.Subcommands.Add(sftpRecords);
 
 return await root.Parse(args).InvokeAsync();

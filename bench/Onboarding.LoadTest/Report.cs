@@ -12,6 +12,8 @@ internal static class Report
 
     public static void Header(string title)
     {
+        // Wide enough that the table stays one line per row when the output goes to a file.
+        AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200);
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]{0}[/]  {1:u}  cores={2}  loadavg(1/5/15)={3}",
             Markup.Escape(title), DateTimeOffset.UtcNow, Environment.ProcessorCount, LoadAverage());
     }

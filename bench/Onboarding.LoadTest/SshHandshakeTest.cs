@@ -89,8 +89,11 @@ internal static class SshHandshakeTest
 
     private static async Task OneAsync(int port, SshClientOptions options, CancellationToken cancellationToken)
     {
+        var start = Stopwatch.GetTimestamp();
         var stream = await Loopback.ConnectAsync(port, cancellationToken);
         await using var client = await SshClientSession.ConnectAsync(stream, options, cancellationToken);
+        if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1")
+            Console.Error.WriteLine($"handshake+auth {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0.0} ms");
         var channel = await client.OpenSessionAsync(cancellationToken);
         if (!await channel.ExecAsync("true", cancellationToken))
             throw new InvalidOperationException("exec refused");
@@ -99,5 +102,7 @@ internal static class SshHandshakeTest
         if (status != 0)
             throw new InvalidOperationException($"exit status {status}");
         await channel.Completion;
+        if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1")
+            Console.Error.WriteLine($"  + exec/close {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0.0} ms");
     }
 }
