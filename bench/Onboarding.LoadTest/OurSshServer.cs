@@ -51,11 +51,11 @@ internal sealed class OurSshServer : IAsyncDisposable
             await _onSession(session);
         }
 #pragma warning disable CA1031 // A failed connection is counted and reported, never allowed to stop the benchmark server.
-        catch (Exception)
+        catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (!_stop.IsCancellationRequested)
-                Interlocked.Increment(ref _failures);
+            if (!_stop.IsCancellationRequested && Interlocked.Increment(ref _failures) == 1)
+                await Console.Error.WriteLineAsync("our server, first failed session: " + ex);
         }
     }
 

@@ -20,8 +20,9 @@ var cipher = new Option<string[]>("--cipher")
     AllowMultipleArgumentsPerToken = true,
 };
 var openSsh = new Option<bool>("--openssh-client") { Description = "also run OpenSSH's ssh/sftp client against both servers", DefaultValueFactory = _ => true };
-var throughput = new Command("ssh-throughput", "bulk channel MiB/s per cipher: our server vs sshd, our client") { megabytes, cipher, openSsh };
-throughput.SetAction((r, ct) => SshThroughputTest.RunAsync(r.GetValue(megabytes), r.GetValue(cipher)!, r.GetValue(openSsh), ct));
+var rekey = new Option<int>("--rekey-megabytes") { Description = "RekeyBytes for our client and server (library default 1024)", DefaultValueFactory = _ => 1024 };
+var throughput = new Command("ssh-throughput", "bulk channel MiB/s per cipher: our server vs sshd, our client") { megabytes, cipher, openSsh, rekey };
+throughput.SetAction((r, ct) => SshThroughputTest.RunAsync(r.GetValue(megabytes), r.GetValue(cipher)!, r.GetValue(openSsh), r.GetValue(rekey), ct));
 root.Subcommands.Add(throughput);
 
 var sftpMegabytes = new Option<int>("--megabytes") { Description = "MiB in the one upload", DefaultValueFactory = _ => 256 };

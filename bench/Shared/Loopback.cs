@@ -50,7 +50,7 @@ public static class Loopback
     /// Server options for the benchmarks: one ed25519 host key, curve25519, every cipher (so the
     /// client's single choice decides), public-key auth for exactly <paramref name="clientKey"/>.
     /// </summary>
-    public static SshServerOptions ServerOptions(SshHostKey hostKey, SshHostKey clientKey, Func<SshChannelRequest, CancellationToken, ValueTask<bool>> channelHandler)
+    public static SshServerOptions ServerOptions(SshHostKey hostKey, SshHostKey clientKey, Func<SshChannelRequest, CancellationToken, ValueTask<bool>> channelHandler, long rekeyBytes = 1L << 30)
     {
         var fingerprint = clientKey.PublicKey.Fingerprint;
         return new SshServerOptions
@@ -61,10 +61,11 @@ public static class Loopback
             PublicKeyAuthenticator = (r, _) => ValueTask.FromResult(r.Key.Fingerprint == fingerprint),
             ChannelRequestHandler = channelHandler,
             MaxChannels = 4,
+            RekeyBytes = rekeyBytes,
         };
     }
 
-    public static SshClientOptions ClientOptions(SshHostKey clientKey, string userName, string hostKeyFingerprint, string cipher = SshAlgorithms.Aes128Gcm) => new()
+    public static SshClientOptions ClientOptions(SshHostKey clientKey, string userName, string hostKeyFingerprint, string cipher = SshAlgorithms.Aes128Gcm, long rekeyBytes = 1L << 30) => new()
     {
         UserName = userName,
         ClientKey = clientKey,
@@ -72,6 +73,7 @@ public static class Loopback
         KeyExchangeAlgorithms = [SshAlgorithms.Curve25519Sha256],
         HostKeyAlgorithms = [SshAlgorithms.Ed25519],
         Ciphers = [cipher],
+        RekeyBytes = rekeyBytes,
     };
 
     /// <summary>exec of any command: reads stdin to EOF, counting bytes, then exit-status 0 and close (like `cat &gt; /dev/null`).</summary>
