@@ -27,7 +27,7 @@ internal static class Report
         foreach (var row in rows)
         {
             var baseline = rows.FirstOrDefault(r => r.Scenario == row.Scenario && isBaseline(r));
-            var ratio = baseline is null || baseline.Value == 0 ? "" : (row.Value / baseline.Value).ToString("0.00×", CultureInfo.InvariantCulture);
+            var ratio = baseline is null || baseline.Value == 0 ? "" : (row.Value / baseline.Value).ToString(row.Value / baseline.Value < 0.1 ? "0.0000×" : "0.00×", CultureInfo.InvariantCulture);
             if (baseline is not null && ReferenceEquals(baseline, row))
                 ratio = "baseline";
             table.AddRow(Markup.Escape(row.Scenario), Markup.Escape(row.Server), Markup.Escape(row.Client),
