@@ -46,4 +46,11 @@ var sftpRecords = new Command("sftp-records", "records bookkept per second throu
 sftpRecords.SetAction((r, ct) => SftpRecordsTest.RunAsync(new Uri(r.GetValue(url)!), r.GetValue(sftpPort), r.GetValue(records), r.GetValue(perFile)!, r.GetValue(parallel), ct));
 root.Subcommands.Add(sftpRecords);
 
+var files = new Option<int>("--files") { Description = "files to upload", DefaultValueFactory = _ => 200 };
+var closeDelay = new Option<int>("--close-delay-ms") { Description = "time each CLOSE takes on the server", DefaultValueFactory = _ => 10 };
+var parallels = new Option<int[]>("--parallel") { Description = "files in flight; first value is the baseline", DefaultValueFactory = _ => [1, 8], AllowMultipleArgumentsPerToken = true };
+var sftpFiles = new Command("sftp-files", "small files over one session with a slow CLOSE: do CLOSEs of different files overlap?") { files, closeDelay, parallels };
+sftpFiles.SetAction((r, ct) => SftpFilesTest.RunAsync(r.GetValue(files), r.GetValue(closeDelay), r.GetValue(parallels)!, ct));
+root.Subcommands.Add(sftpFiles);
+
 return await root.Parse(args).InvokeAsync();

@@ -33,10 +33,15 @@ public sealed class DrainSftpHandler : ISftpHandler
     public ValueTask<SftpResult<int>> ReadAtAsync(object handle, ulong offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
         ValueTask.FromResult<SftpResult<int>>(0);
 
-    public ValueTask<SftpStatus> CloseAsync(object handle, CancellationToken cancellationToken)
+    /// <summary>Simulated commit latency on CLOSE (the drop commits to Postgres there).</summary>
+    public TimeSpan CloseDelay { get; init; }
+
+    public async ValueTask<SftpStatus> CloseAsync(object handle, CancellationToken cancellationToken)
     {
+        if (CloseDelay > TimeSpan.Zero)
+            await Task.Delay(CloseDelay, cancellationToken);
         Interlocked.Increment(ref _closed);
-        return ValueTask.FromResult(SftpStatus.Ok);
+        return SftpStatus.Ok;
     }
 
     public ValueTask AbortAsync(object handle) => ValueTask.CompletedTask;
