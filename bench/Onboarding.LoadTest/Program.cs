@@ -8,8 +8,9 @@ var root = new RootCommand("Onboarding end-to-end load tests (ours vs baseline, 
 
 var clients = new Option<int>("--clients") { Description = "concurrent clients (1 or 8)", DefaultValueFactory = _ => 1 };
 var seconds = new Option<int>("--seconds") { Description = "measurement time per server", DefaultValueFactory = _ => 10 };
-var handshakes = new Command("ssh-handshakes", "handshake + auth + exec \"true\" + close per second: our server vs sshd, our client") { clients, seconds };
-handshakes.SetAction((r, ct) => SshHandshakeTest.RunAsync(r.GetValue(clients), r.GetValue(seconds), ct));
+var exec = new Option<bool>("--exec") { Description = "open a session and exec \"true\" after auth (false: disconnect right after auth)", DefaultValueFactory = _ => true };
+var handshakes = new Command("ssh-handshakes", "handshake + auth + exec \"true\" + close per second: our server vs sshd, our client") { clients, seconds, exec };
+handshakes.SetAction((r, ct) => SshHandshakeTest.RunAsync(r.GetValue(clients), r.GetValue(seconds), r.GetValue(exec), ct));
 root.Subcommands.Add(handshakes);
 
 var megabytes = new Option<int>("--megabytes") { Description = "MiB to transfer per run", DefaultValueFactory = _ => 1024 };

@@ -13,25 +13,25 @@ namespace Onboarding.LoadTest;
 /// </summary>
 internal static class SshHandshakeTest
 {
-    public static async Task<int> RunAsync(int clients, int seconds, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(int clients, int seconds, bool exec, CancellationToken cancellationToken)
     {
-        Report.Header($"ssh-handshakes clients={clients} seconds={seconds}");
+        Report.Header($"ssh-handshakes clients={clients} seconds={seconds} exec={exec}");
         using var hostKey = SshHostKey.GenerateEd25519();
         using var clientKey = SshHostKey.GenerateEd25519();
         var rows = new List<Measurement>();
-        var scenario = $"{clients} client(s), {seconds}s";
+        var scenario = $"{clients} client(s), {seconds}s, " + (exec ? "handshake+auth+exec true+close" : "handshake+auth+disconnect");
 
         var options = Loopback.ServerOptions(hostKey, clientKey, ExecTrue);
         await using (var ours = new OurSshServer(options))
         {
-            var (rate, p50, p99, errors) = await DriveAsync(ours.Port, Environment.UserName, clients, seconds, hostKey, clientKey, cancellationToken);
+            var (rate, p50, p99, errors) = await DriveAsync(ours.Port, Environment.UserName, clients, seconds, exec, hostKey, clientKey, cancellationToken);
             rows.Add(new Measurement(scenario, "ours (SshServerSession, in-process)", "ours", rate, "conn/s", $"p50 {p50:0.0} ms, p99 {p99:0.0} ms, errors {errors + ours.Failures}"));
         }
 
         await using (var sshd = await OpenSshServer.StartAsync(hostKey, clientKey))
         {
-            var (rate, p50, p99, errors) = await DriveAsync(sshd.Port, Environment.UserName, clients, seconds, hostKey, clientKey, cancellationToken);
-            rows.Add(new Measurement(scenario, "OpenSSH sshd (forks, runs `true` via shell)", "ours", rate, "conn/s", $"p50 {p50:0.0} ms, p99 {p99:0.0} ms, errors {errors}"));
+            var (rate, p50, p99, errors) = await DriveAsync(sshd.Port, Environment.UserName, clients, seconds, exec, hostKey, clientKey, cancellationToken);
+            rows.Add(new Measurement(scenario, exec ? "OpenSSH sshd (forks, runs `true` via shell)" : "OpenSSH sshd (forks per connection)", "ours", rate, "conn/s", $"p50 {p50:0.0} ms, p99 {p99:0.0} ms, errors {errors}"));
         }
 
         Report.Print("ssh-handshakes", rows, r => r.Server.StartsWith("OpenSSH", StringComparison.Ordinal), "ours ≥ 1.5× sshd");
@@ -51,11 +51,11 @@ internal static class SshHandshakeTest
     }
 
     private static async Task<(double Rate, double P50, double P99, long Errors)> DriveAsync(
-        int port, string user, int clients, int seconds, SshHostKey hostKey, SshHostKey clientKey, CancellationToken cancellationToken)
+        int port, string user, int clients, int seconds, bool exec, SshHostKey hostKey, SshHostKey clientKey, CancellationToken cancellationToken)
     {
         var clientOptions = Loopback.ClientOptions(clientKey, user, hostKey.PublicKey.Fingerprint);
         // One warm-up connection so JIT and the first sshd fork do not count.
-        await OneAsync(port, clientOptions, cancellationToken);
+        await OneAsync(port, clientOptions, exec, cancellationToken);
         var latencies = new List<double>[clients];
         long errors = 0;
         var deadline = Stopwatch.StartNew();
@@ -68,7 +68,7 @@ internal static class SshHandshakeTest
                 var start = Stopwatch.GetTimestamp();
                 try
                 {
-                    await OneAsync(port, clientOptions, cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+                    await OneAsync(port, clientOptions, exec, cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
                     mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -87,13 +87,15 @@ internal static class SshHandshakeTest
         return (all.Length / elapsed, all[all.Length / 2], all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))], errors);
     }
 
-    private static async Task OneAsync(int port, SshClientOptions options, CancellationToken cancellationToken)
+    private static async Task OneAsync(int port, SshClientOptions options, bool exec, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         var stream = await Loopback.ConnectAsync(port, cancellationToken);
         await using var client = await SshClientSession.ConnectAsync(stream, options, cancellationToken);
         if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1")
             Console.Error.WriteLine($"handshake+auth {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0.0} ms");
+        if (!exec)
+            return;
         var channel = await client.OpenSessionAsync(cancellationToken);
         if (!await channel.ExecAsync("true", cancellationToken))
             throw new InvalidOperationException("exec refused");
