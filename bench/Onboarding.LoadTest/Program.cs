@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Onboarding.LoadTest;
+using Onboarding.Ssh;
+
+// End-to-end load tools. Each subcommand runs ours and a baseline in the same run, prints one
+// table, and exits on its own after bounded counts or time. See bench/README.md.
+var root = new RootCommand("Onboarding end-to-end load tests (ours vs baseline, same run)");
+
+var clients = new Option<int>("--clients") { Description = "concurrent clients (1 or 8)", DefaultValueFactory = _ => 1 };
+var seconds = new Option<int>("--seconds") { Description = "measurement time per server", DefaultValueFactory = _ => 10 };
+var exec = new Option<bool>("--exec") { Description = "open a session and exec \"true\" after auth (false: disconnect right after auth)", DefaultValueFactory = _ => true };
+var handshakes = new Command("ssh-handshakes", "handshake + auth + exec \"true\" + close per second: our server vs sshd, our client") { clients, seconds, exec };
+handshakes.SetAction((r, ct) => SshHandshakeTest.RunAsync(r.GetValue(clients), r.GetValue(seconds), r.GetValue(exec), ct));
+root.Subcommands.Add(handshakes);
+
+var megabytes = new Option<int>("--megabytes") { Description = "MiB to transfer per run", DefaultValueFactory = _ => 1024 };
+var cipher = new Option<string[]>("--cipher")
+{
+    Description = "cipher(s); repeat for several",
+    DefaultValueFactory = _ => [SshAlgorithms.ChaCha20Poly1305, SshAlgorithms.Aes128Gcm, SshAlgorithms.Aes256Ctr],
+    AllowMultipleArgumentsPerToken = true,
+};
+var openSsh = new Option<bool>("--openssh-client") { Description = "also run OpenSSH's ssh/sftp client against both servers", DefaultValueFactory = _ => true };
+var rekey = new Option<int>("--rekey-megabytes") { Description = "RekeyBytes for our client and server (library default 1024)", DefaultValueFactory = _ => 1024 };
+var throughput = new Command("ssh-throughput", "bulk channel MiB/s per cipher: our server vs sshd, our client") { megabytes, cipher, openSsh, rekey };
+throughput.SetAction((r, ct) => SshThroughputTest.RunAsync(r.GetValue(megabytes), r.GetValue(cipher)!, r.GetValue(openSsh), r.GetValue(rekey), ct));
+root.Subcommands.Add(throughput);
+
+var sftpMegabytes = new Option<int>("--megabytes") { Description = "MiB in the one upload", DefaultValueFactory = _ => 256 };
+var sftpCipher = new Option<string>("--cipher") { Description = "cipher for both clients", DefaultValueFactory = _ => SshAlgorithms.Aes128Gcm };
+var sftpOpenSsh = new Option<bool>("--openssh-client") { Description = "also run OpenSSH's sftp client against both servers", DefaultValueFactory = _ => true };
+var sftpThroughput = new Command("sftp-throughput", "one SFTP upload MiB/s: our SshServerSession+SftpServer vs sshd internal-sftp") { sftpMegabytes, sftpCipher, sftpOpenSsh };
+sftpThroughput.SetAction((r, ct) => SftpThroughputTest.RunAsync(r.GetValue(sftpMegabytes), r.GetValue(sftpCipher)!, r.GetValue(sftpOpenSsh), ct));
+root.Subcommands.Add(sftpThroughput);
+
+var records = new Option<int>("--records") { Description = "device records per layout", DefaultValueFactory = _ => 10_000 };
+var url = new Option<string>("--url") { Description = "the running host's HTTP base address", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+var sftpPort = new Option<int>("--sftp-port") { Description = "the running host's SFTP drop port", DefaultValueFactory = _ => 2222 };
+var perFile = new Option<int[]>("--records-per-file")
+{
+    Description = "layouts to run, as records per file (100 → 100 files × 100 records)",
+    DefaultValueFactory = _ => [100, 1],
+    AllowMultipleArgumentsPerToken = true,
+};
+var parallel = new Option<int>("--parallel") { Description = "files in flight on the one SFTP session", DefaultValueFactory = _ => 8 };
+var sftpRecords = new Command("sftp-records", "records bookkept per second through a running host's SFTP drop vs raw sftp-server") { records, url, sftpPort, perFile, parallel };
+sftpRecords.SetAction((r, ct) => SftpRecordsTest.RunAsync(new Uri(r.GetValue(url)!), r.GetValue(sftpPort), r.GetValue(records), r.GetValue(perFile)!, r.GetValue(parallel), ct));
+root.Subcommands.Add(sftpRecords);
+
+var files = new Option<int>("--files") { Description = "files to upload", DefaultValueFactory = _ => 200 };
+var closeDelay = new Option<int>("--close-delay-ms") { Description = "time each CLOSE takes on the server", DefaultValueFactory = _ => 10 };
+var parallels = new Option<int[]>("--parallel") { Description = "files in flight; first value is the baseline", DefaultValueFactory = _ => [1, 8], AllowMultipleArgumentsPerToken = true };
+var sftpFiles = new Command("sftp-files", "small files over one session with a slow CLOSE: do CLOSEs of different files overlap?") { files, closeDelay, parallels };
+sftpFiles.SetAction((r, ct) => SftpFilesTest.RunAsync(r.GetValue(files), r.GetValue(closeDelay), r.GetValue(parallels)!, ct));
+root.Subcommands.Add(sftpFiles);
+
+return await root.Parse(args).InvokeAsync();
