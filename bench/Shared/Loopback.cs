@@ -83,6 +83,7 @@ public static class Loopback
             return ValueTask.FromResult(false);
         _ = Task.Run(async () =>
         {
+            await request.ReplySent;
             var channel = request.Channel;
             var buffer = new byte[64 * 1024];
             int n;

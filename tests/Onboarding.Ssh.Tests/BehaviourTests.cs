@@ -62,6 +62,7 @@ public class BehaviourTests
             {
                 _ = Task.Run(async () =>
                 {
+                    await req.ReplySent;
                     using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                     var buffer = new byte[64 * 1024];
                     long count = 0;
@@ -334,6 +335,7 @@ public class BehaviourTests
             {
                 _ = Task.Run(async () =>
                 {
+                    await req.ReplySent;
                     var chunk = new byte[64 * 1024];
                     for (var i = 0; i < 256; i++)
                     {

@@ -16,6 +16,35 @@ public class ChannelTests
     };
 
     [Fact]
+    public async Task Work_that_awaits_ReplySent_never_closes_the_channel_before_the_reply()
+    {
+        // The handler takes its time deciding, while the work it started finishes at once: without the
+        // ReplySent gate, exit-status and CLOSE would overtake SSH_MSG_CHANNEL_SUCCESS and ExecAsync would read "refused".
+        var options = Options(async (req, ct) =>
+        {
+            _ = Task.Run(async () =>
+            {
+                await req.ReplySent;
+                await req.Channel.SendExitStatusAsync(0);
+                await req.Channel.CloseAsync();
+            }, CancellationToken.None);
+            await Task.Delay(200, ct);
+            return true;
+        });
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (client)
+        await using (server)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var channel = await client.OpenSessionAsync();
+                Assert.True(await channel.ExecAsync("true").WaitAsync(Timeout));
+                Assert.Equal(0u, await channel.ExitStatus.WaitAsync(Timeout));
+            }
+        }
+    }
+
+    [Fact]
     public async Task Subsystem_requests_reach_the_handler_and_the_channel_works_as_a_stream()
     {
         var options = Options((req, ct) =>
@@ -24,6 +53,7 @@ public class ChannelTests
                 return ValueTask.FromResult(false);
             _ = Task.Run(async () =>
             {
+                await req.ReplySent;
                 await using (var stream = req.Channel.AsStream())
                 {
                     var buffer = new byte[1024];
@@ -71,6 +101,7 @@ public class ChannelTests
             await req.Channel.AsStream().ReadExactlyAsync(buffer, ct);
             _ = Task.Run(async () =>
             {
+                await req.ReplySent;
                 await req.Channel.WriteAsync(buffer);
                 await req.Channel.SendExitStatusAsync(0);
                 await req.Channel.CloseAsync();

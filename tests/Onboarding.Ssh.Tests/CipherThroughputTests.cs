@@ -59,6 +59,7 @@ public class SessionThroughputTests(ITestOutputHelper output)
             {
                 _ = Task.Run(async () =>
                 {
+                    await req.ReplySent;
                     var buffer = new byte[256 * 1024];
                     long count = 0;
                     int n;

@@ -44,6 +44,7 @@ public sealed class OpenSshInteropTests
                     return ValueTask.FromResult(false);
                 _ = Task.Run(async () =>
                 {
+                    await req.ReplySent;
                     // Long enough for ServerAliveInterval=1 keepalives (global requests answered with REQUEST_FAILURE).
                     await Task.Delay(2500);
                     await req.Channel.WriteAsync(Encoding.UTF8.GetBytes("ran:" + req.Command + "\n"));
@@ -103,6 +104,7 @@ public sealed class OpenSshInteropTests
             {
                 _ = Task.Run(async () =>
                 {
+                    await req.ReplySent;
                     var chunk = new byte[64 * 1024];
                     Array.Fill(chunk, (byte)'x');
                     for (var i = 0; i < total / chunk.Length; i++)

@@ -43,6 +43,7 @@ internal static class SessionPair
             return ValueTask.FromResult(false);
         _ = Task.Run(async () =>
         {
+            await request.ReplySent;
             var channel = request.Channel;
             var input = await ReadAllAsync(channel);
             await channel.WriteAsync(Encoding.UTF8.GetBytes(request.Command + ":" + Encoding.UTF8.GetString(input)));

@@ -102,7 +102,7 @@ internal sealed class SftpDropListener(
                 }
 
                 lock (sftpSessions)
-                    sftpSessions.Add(RunSftpAsync(request.Channel, account, connectionId, stoppingToken));
+                    sftpSessions.Add(RunSftpAsync(request, account, connectionId, stoppingToken));
                 return ValueTask.FromResult(true);
             },
         };
@@ -187,8 +187,10 @@ internal sealed class SftpDropListener(
         return account;
     }
 
-    private async Task RunSftpAsync(Ssh.Connection.SshChannel channel, ManufacturerAccount account, string connectionId, CancellationToken stoppingToken)
+    private async Task RunSftpAsync(SshChannelRequest request, ManufacturerAccount account, string connectionId, CancellationToken stoppingToken)
     {
+        var channel = request.Channel;
+        await request.ReplySent;
         var logger = loggers.CreateLogger<ManufacturerDrop>();
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {

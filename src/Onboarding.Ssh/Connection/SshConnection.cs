@@ -261,28 +261,35 @@ internal sealed class SshConnection
     private async Task ReplyInOrderAsync(Task previous, SshChannel channel, ChannelRequestMessage m, bool ok, bool askApplication)
     {
         await previous.ConfigureAwait(false);
-        if (askApplication)
-        {
-            try
-            {
-                ok = await _requestHandler!(new SshChannelRequest(channel, m.RequestType, m.Command, m.SubsystemName, _userName), _token).ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // A failing application handler means "refused"; it must not take down the connection.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                ok = false;
-            }
-        }
-        if (!m.WantReply)
-            return;
+        var replySent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
+            if (askApplication)
+            {
+                try
+                {
+                    ok = await _requestHandler!(new SshChannelRequest(channel, m.RequestType, m.Command, m.SubsystemName, _userName, replySent.Task), _token)
+                        .ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A failing application handler means "refused"; it must not take down the connection.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                    ok = false;
+                }
+            }
+            if (!m.WantReply)
+                return;
             await SendAsync([ok ? ChannelSignalMessage.Success : ChannelSignalMessage.Failure, .. BigEndian(channel.RemoteId)]).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SshConnectionLostException or SshProtocolException or ObjectDisposedException)
         {
             // The connection is ending; the read loop reports why.
+        }
+        finally
+        {
+            // Released whatever happened, so work waiting on it fails on its own write rather than hanging.
+            replySent.TrySetResult();
         }
     }
 
