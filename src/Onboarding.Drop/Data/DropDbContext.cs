@@ -7,6 +7,8 @@ internal sealed class DropDbContext(DbContextOptions<DropDbContext> options) : D
 {
     public DbSet<Upload> Uploads => Set<Upload>();
 
+    public DbSet<ManufacturerUsage> Usage => Set<ManufacturerUsage>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema("drop");
@@ -18,6 +20,12 @@ internal sealed class DropDbContext(DbContextOptions<DropDbContext> options) : D
             upload.Property(u => u.Sha256).HasMaxLength(64);
             upload.Property(u => u.Outcome).HasConversion<string>().HasMaxLength(16);
             upload.HasIndex(u => new { u.ManufacturerId, u.ReceivedAt });
+        });
+        modelBuilder.Entity<ManufacturerUsage>(usage =>
+        {
+            usage.ToTable("ManufacturerUsage");
+            usage.HasKey(u => u.ManufacturerId);
+            usage.Property(u => u.ManufacturerId).ValueGeneratedNever();
         });
         modelBuilder.UseSnakeCaseNames();
     }

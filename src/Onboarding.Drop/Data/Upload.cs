@@ -29,6 +29,16 @@ internal sealed class Upload
     public required string Report { get; set; }
 }
 
+/// <summary>The running total of one manufacturer's stored uploads, for its quota.</summary>
+internal sealed class ManufacturerUsage
+{
+    public Guid ManufacturerId { get; set; }
+
+    public int Files { get; set; }
+
+    public long Bytes { get; set; }
+}
+
 [JsonConverter(typeof(JsonStringEnumConverter<UploadOutcome>))]
 public enum UploadOutcome
 {

@@ -103,16 +103,6 @@ internal sealed class ManufacturerDrop(
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DropDbContext>();
-
-        var usage = await db.Uploads.Where(u => u.ManufacturerId == account.ManufacturerId)
-            .GroupBy(_ => 1).Select(g => new { Files = g.Count(), Bytes = g.Sum(u => u.Size) })
-            .SingleOrDefaultAsync(cancellationToken);
-        if (usage is not null && (usage.Files >= quota.MaxFiles || usage.Bytes + content.Length > quota.MaxTotalBytes))
-        {
-            logger.LogWarning("Upload of {FileName} refused: quota of {MaxFiles} files / {MaxTotalBytes} bytes reached", buffer.Name, quota.MaxFiles, quota.MaxTotalBytes);
-            return SftpStatus.Failure($"quota exceeded: at most {quota.MaxFiles} files and {quota.MaxTotalBytes} bytes per manufacturer; ask the customer to raise it");
-        }
-
         var upload = new Upload
         {
             Id = Guid.CreateVersion7(),
@@ -127,8 +117,20 @@ internal sealed class ManufacturerDrop(
             Summary = "received, not yet bookkept",
             Report = "",
         };
-        db.Uploads.Add(upload);
-        await db.SaveChangesAsync(cancellationToken);
+
+        // Reserve quota and keep the raw file in one transaction: either both happen or neither does.
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            if (!await ReserveQuotaAsync(db, content.Length, cancellationToken))
+            {
+                logger.LogWarning("Upload of {FileName} refused: quota of {MaxFiles} files / {MaxTotalBytes} bytes reached", buffer.Name, quota.MaxFiles, quota.MaxTotalBytes);
+                return SftpStatus.Failure($"quota exceeded: at most {quota.MaxFiles} files and {quota.MaxTotalBytes} bytes per manufacturer; ask the customer to raise it");
+            }
+
+            db.Uploads.Add(upload);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
 
         BookkeepingOutcome outcome;
         try
@@ -142,10 +144,10 @@ internal sealed class ManufacturerDrop(
             return SftpStatus.Failure($"the upload was kept (id {upload.Id}) but could not be processed because of an NMS error; try again later");
         }
 
-        upload.Outcome = outcome.Accepted ? UploadOutcome.Accepted : UploadOutcome.Rejected;
-        upload.Summary = outcome.Summary;
-        upload.Report = Report(upload, outcome);
-        await db.SaveChangesAsync(CancellationToken.None);
+        var report = Report(upload, outcome);
+        var result = outcome.Accepted ? UploadOutcome.Accepted : UploadOutcome.Rejected;
+        await db.Uploads.Where(u => u.Id == upload.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(x => x.Outcome, result).SetProperty(x => x.Summary, outcome.Summary).SetProperty(x => x.Report, report), CancellationToken.None);
 
         if (outcome.Accepted)
         {
@@ -157,6 +159,20 @@ internal sealed class ManufacturerDrop(
         var message = $"record rejected: {buffer.Name}: {outcome.Summary} (details in /rejected/{buffer.Name}{ResultSuffix})";
         await tellUser(message);
         return SftpStatus.Failure(message);
+    }
+
+    /// <summary>Adds one file of <paramref name="bytes"/> to the manufacturer's usage if it stays within quota; false if not.</summary>
+    private async Task<bool> ReserveQuotaAsync(DropDbContext db, long bytes, CancellationToken cancellationToken)
+    {
+        if (bytes > quota.MaxTotalBytes || quota.MaxFiles < 1)
+            return false;
+        var reserved = await db.Database.SqlQuery<int>($"""
+            INSERT INTO drop.manufacturer_usage AS u (manufacturer_id, files, bytes) VALUES ({account.ManufacturerId}, 1, {bytes})
+            ON CONFLICT (manufacturer_id) DO UPDATE SET files = u.files + 1, bytes = u.bytes + excluded.bytes
+            WHERE u.files + 1 <= {quota.MaxFiles} AND u.bytes + excluded.bytes <= {quota.MaxTotalBytes}
+            RETURNING files AS "Value"
+            """).ToListAsync(cancellationToken);
+        return reserved.Count == 1;
     }
 
     private static string Report(Upload upload, BookkeepingOutcome outcome)
@@ -262,8 +278,9 @@ internal sealed class ManufacturerDrop(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DropDbContext>();
-        var files = await db.Uploads.CountAsync(u => u.ManufacturerId == account.ManufacturerId, cancellationToken);
-        var bytes = await db.Uploads.Where(u => u.ManufacturerId == account.ManufacturerId).SumAsync(u => (long?)u.Size, cancellationToken) ?? 0;
+        var usage = await db.Usage.AsNoTracking().SingleOrDefaultAsync(u => u.ManufacturerId == account.ManufacturerId, cancellationToken);
+        var files = usage?.Files ?? 0;
+        var bytes = usage?.Bytes ?? 0;
         const ulong block = 4096;
         var totalBlocks = (ulong)quota.MaxTotalBytes / block;
         var freeBlocks = (ulong)Math.Max(0, quota.MaxTotalBytes - bytes) / block;
