@@ -43,7 +43,10 @@ start_local_postgres() {
     log "initialising PostgreSQL cluster in $dir"
     "${run[@]}" "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
   fi
-  if ! "${run[@]}" "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+  if "${run[@]}" "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    # Already running (perhaps started with another port): use the port it actually listens on.
+    port=$(sed -n 4p "$dir/postmaster.pid")
+  else
     log "starting PostgreSQL on 127.0.0.1:$port"
     "${run[@]}" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
