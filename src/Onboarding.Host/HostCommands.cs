@@ -4,7 +4,8 @@ namespace Onboarding.Host;
 
 /// <summary>
 /// <c>Onboarding.Host</c> runs the service; <c>Onboarding.Host migrate</c> applies pending migrations and exits,
-/// for deployments that migrate as a separate step (set Database:MigrateOnStartup=false on the hosts).
+/// for deployments that migrate as a separate step (set Database:MigrateOnStartup=false on the hosts);
+/// <c>Onboarding.Host broker-config &lt;dir&gt;</c> writes the Mosquitto configuration for telemetry (device CA, listeners, ACLs).
 /// </summary>
 internal static class HostCommands
 {
@@ -14,6 +15,19 @@ internal static class HostCommands
         {
             var applied = await app.Services.GetRequiredService<MigrationRunner>().MigrateAsync(CancellationToken.None);
             app.Logger.LogInformation("Database is up to date ({Applied} migrations applied)", applied);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "broker-config")
+        {
+            if (args.Length < 2)
+            {
+                app.Logger.LogError("Usage: Onboarding.Host broker-config <directory>");
+                return 2;
+            }
+
+            var config = Onboarding.Telemetry.TelemetryModule.WriteBrokerConfiguration(app.Services, args[1]);
+            app.Logger.LogInformation("Mosquitto configuration written; start the broker with: mosquitto -c {Config}", config);
             return 0;
         }
 

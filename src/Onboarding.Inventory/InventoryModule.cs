@@ -18,6 +18,7 @@ public static class InventoryModule
         builder.Services.AddModuleMigrations("inventory", typeof(InventoryModule).Assembly);
         builder.Services.AddDbContext<InventoryDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddScoped<IDeviceBookkeeping, DeviceBookkeeping>();
+        builder.Services.AddScoped<IDeviceDirectory, DeviceDirectory>();
         return builder;
     }
 
