@@ -1,0 +1,203 @@
+using System.Net;
+using System.Net.Http.Json;
+using Onboarding.IntegrationTests.Infrastructure;
+using Onboarding.Telemetry.Api;
+
+namespace Onboarding.IntegrationTests;
+
+/// <summary>
+/// Telemetry end to end: credentials issued by the admin API, a real mosquitto configured by the host's own
+/// generator, mosquitto_pub as the device, and the ingester writing to PostgreSQL.
+/// </summary>
+[Trait("Category", "Interop")]
+public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryFactory>
+{
+    private static string Reading(string serial, long deviceName, DateTimeOffset at, double battery = 87.5, string extra = "") =>
+        $$"""{"device_id":"{{serial}}","device_name":{{deviceName}},"latitude":48.1372,"longitude":11.5756,"battery_level":{{battery.ToString(System.Globalization.CultureInfo.InvariantCulture)}},"signal_date":"{{at.UtcDateTime:O}}"{{extra}}}""";
+
+    /// <summary>A customer with bookkept devices (uploaded through the SFTP drop, as in production).</summary>
+    private async Task<ManufacturerSetup> BookkeepAsync(string customer, params string[] serials)
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, customer);
+        var records = new List<string>();
+        foreach (var serial in serials)
+        {
+            using var certificate = setup.Ca.IssueDevice(serial);
+            records.Add(DeviceRecordXml.Device(serial, setup.Profile.Name, certificate));
+        }
+
+        await using var drop = await setup.ConnectAsync(factory);
+        await drop.UploadAsync("devices.xml", DeviceRecordXml.Devices([.. records]));
+        return setup;
+    }
+
+    private static async Task<TelemetryPage> ReadingsAsync(HttpClient customer, string serial) =>
+        (await customer.GetFromJsonAsync<TelemetryPage>($"/api/devices/{serial}/telemetry"))!;
+
+    [Fact]
+    public async Task A_device_publishing_with_its_issued_certificate_lands_in_the_database()
+    {
+        var setup = await BookkeepAsync("Telemetry Telecom", "TLM-OK-1");
+        var device = await factory.IssueAsync("TLM-OK-1");
+        Assert.True(device.Credential.DeviceName >= 1_000_001);
+        Assert.Equal("TLM-OK-1", device.Credential.DeviceId);
+        Assert.Equal("telemetry", device.Credential.DeviceFunction);
+        Assert.Equal(factory.DevicePort, device.Credential.Broker.Port);
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+        var published = await factory.PublishAsync(device, "devices/TLM-OK-1/telemetry",
+            Reading("TLM-OK-1", device.Credential.DeviceName, at, extra: ",\"temperature\":21.5"));
+
+        Assert.True(published.ExitCode == 0, published.Stderr);
+        await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(setup.Customer, "TLM-OK-1")).Total == 1, "the reading");
+        var reading = (await ReadingsAsync(setup.Customer, "TLM-OK-1")).Items[0];
+        Assert.Equal(87.5, reading.BatteryLevel);
+        Assert.Equal(21.5, reading.Metrics["temperature"]);
+        Assert.Equal(device.Credential.DeviceName, reading.DeviceName);
+
+        var latest = (await setup.Customer.GetFromJsonAsync<TelemetryReading>("/api/devices/TLM-OK-1/telemetry/latest"))!;
+        Assert.Equal(at.ToUnixTimeMilliseconds(), latest.SignalDate.ToUnixTimeMilliseconds());
+        var hourly = (await setup.Customer.GetFromJsonAsync<List<HourlyAggregate>>("/api/devices/TLM-OK-1/telemetry/hourly"))!;
+        Assert.Contains(hourly, h => h.Metric == "temperature" && h.Avg == 21.5 && h.Count == 1);
+        var csv = await setup.Customer.GetStringAsync("/api/devices/TLM-OK-1/telemetry.csv");
+        Assert.StartsWith("device_id,device_name,signal_date", csv, StringComparison.Ordinal);
+        Assert.Contains("TLM-OK-1," + device.Credential.DeviceName, csv, StringComparison.Ordinal);
+
+        // Another customer sees nothing of it.
+        var (other, _) = await factory.SignUpAsync("Nosy Telecom");
+        Assert.Equal(0, (await ReadingsAsync(other, "TLM-OK-1")).Total);
+    }
+
+    [Fact]
+    public async Task Duplicate_delivery_of_a_message_is_stored_once()
+    {
+        var setup = await BookkeepAsync("Duplicate Telecom", "TLM-DUP-1");
+        var device = await factory.IssueAsync("TLM-DUP-1");
+        var payload = Reading("TLM-DUP-1", device.Credential.DeviceName, DateTimeOffset.UtcNow.AddSeconds(-30));
+
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-DUP-1/telemetry", payload)).ExitCode);
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-DUP-1/telemetry", payload)).ExitCode);
+        var marker = Reading("TLM-DUP-1", device.Credential.DeviceName, DateTimeOffset.UtcNow);
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-DUP-1/telemetry", marker)).ExitCode);
+
+        await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(setup.Customer, "TLM-DUP-1")).Total >= 2, "both readings");
+        await Task.Delay(300);
+        Assert.Equal(2, (await ReadingsAsync(setup.Customer, "TLM-DUP-1")).Total);
+    }
+
+    [Fact]
+    public async Task A_device_cannot_report_for_another_device()
+    {
+        var setup = await BookkeepAsync("Impostor Telecom", "TLM-A", "TLM-B");
+        var a = await factory.IssueAsync("TLM-A");
+        var b = await factory.IssueAsync("TLM-B");
+
+        // The broker's pattern ACL keeps A out of B's topics: the message never reaches the ingester.
+        await factory.PublishAsync(a, "devices/TLM-B/telemetry", Reading("TLM-B", b.Credential.DeviceName, DateTimeOffset.UtcNow.AddSeconds(-5)));
+        // On its own topic, A cannot claim to be B either: the ingester dead-letters it.
+        await factory.PublishAsync(a, "devices/TLM-A/telemetry", Reading("TLM-B", b.Credential.DeviceName, DateTimeOffset.UtcNow.AddSeconds(-4)));
+        // Nor use another device_name than the one issued to it.
+        await factory.PublishAsync(a, "devices/TLM-A/telemetry", Reading("TLM-A", b.Credential.DeviceName, DateTimeOffset.UtcNow.AddSeconds(-3)));
+        Assert.Equal(0, (await factory.PublishAsync(a, "devices/TLM-A/telemetry", Reading("TLM-A", a.Credential.DeviceName, DateTimeOffset.UtcNow))).ExitCode);
+
+        await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(setup.Customer, "TLM-A")).Total == 1, "A's own reading");
+        await TelemetryFactory.EventuallyAsync(async () => await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-A/telemetry'") == 2, "two dead letters");
+        Assert.Equal(0, (await ReadingsAsync(setup.Customer, "TLM-B")).Total);
+        Assert.Equal(1, await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-A/telemetry' AND reason LIKE '%is not the serial in the topic%'"));
+        Assert.Equal(0, await factory.CountAsync("SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-B/telemetry'"));
+    }
+
+    [Fact]
+    public async Task A_malformed_payload_is_dead_lettered_with_its_reason_and_raw_bytes()
+    {
+        await BookkeepAsync("Malformed Telecom", "TLM-BAD-1");
+        var device = await factory.IssueAsync("TLM-BAD-1");
+
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-BAD-1/telemetry", "{not json")).ExitCode);
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-BAD-1/telemetry",
+            """{"device_id":"TLM-BAD-1","device_name":1,"latitude":1,"longitude":2,"signal_date":"2026-01-01T00:00:00Z"}""")).ExitCode);
+
+        await TelemetryFactory.EventuallyAsync(async () => await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-BAD-1/telemetry'") == 2, "two dead letters");
+        Assert.Equal(1, await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-BAD-1/telemetry' AND reason LIKE 'not JSON%' AND payload = convert_to('{not json', 'UTF8')"));
+        Assert.Equal(1, await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-BAD-1/telemetry' AND reason = 'missing battery_level'"));
+    }
+
+    [Fact]
+    public async Task A_revoked_device_is_refused_by_the_broker()
+    {
+        var setup = await BookkeepAsync("Revoked Telecom", "TLM-REV-1");
+        var device = await factory.IssueAsync("TLM-REV-1");
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-REV-1/telemetry",
+            Reading("TLM-REV-1", device.Credential.DeviceName, DateTimeOffset.UtcNow.AddSeconds(-10)))).ExitCode);
+        await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(setup.Customer, "TLM-REV-1")).Total == 1, "the first reading");
+
+        using var admin = factory.CreateAdminClient();
+        var revoke = await admin.PostAsync("/api/devices/TLM-REV-1/telemetry-credential/revoke", null);
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        Assert.Equal(1, (await revoke.Content.ReadFromJsonAsync<CredentialRevocation>())!.RevokedCertificates);
+        await factory.ReloadBrokerAsync();
+
+        var refused = await factory.PublishAsync(device, "devices/TLM-REV-1/telemetry",
+            Reading("TLM-REV-1", device.Credential.DeviceName, DateTimeOffset.UtcNow));
+        Assert.NotEqual(0, refused.ExitCode);
+        await Task.Delay(500);
+        Assert.Equal(1, (await ReadingsAsync(setup.Customer, "TLM-REV-1")).Total);
+    }
+
+    [Fact]
+    public async Task Credentials_are_numbered_and_every_issuance_is_in_the_history()
+    {
+        await BookkeepAsync("History Telecom", "TLM-H-1", "TLM-H-2");
+        var first = await factory.IssueAsync("TLM-H-1");
+        var second = await factory.IssueAsync("TLM-H-2");
+        var again = await factory.IssueAsync("TLM-H-1");
+
+        Assert.True(second.Credential.DeviceName > first.Credential.DeviceName);
+        Assert.Equal(first.Credential.DeviceName, again.Credential.DeviceName);
+        Assert.NotEqual(first.Credential.CertificatePem, again.Credential.CertificatePem);
+
+        using var admin = factory.CreateAdminClient();
+        var csv = await admin.GetStringAsync("/api/telemetry/credentials/history.csv");
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("device_id,device_name,credential_creation_date", lines[0]);
+        Assert.Equal(2, lines.Count(l => l.StartsWith($"TLM-H-1,{first.Credential.DeviceName},", StringComparison.Ordinal)));
+        Assert.Single(lines, l => l.StartsWith($"TLM-H-2,{second.Credential.DeviceName},", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Credentials_for_an_unknown_serial_are_not_found()
+    {
+        using var admin = factory.CreateAdminClient();
+        await Problem.AssertAsync(await admin.PostAsync("/api/devices/NO-SUCH-SERIAL/telemetry-credential", null), HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("POST", "/api/devices/TLM-ANY/telemetry-credential")]
+    [InlineData("POST", "/api/devices/TLM-ANY/telemetry-credential/revoke")]
+    [InlineData("GET", "/api/telemetry/credentials/history.csv")]
+    public async Task Admin_endpoints_refuse_customers_and_anonymous_callers(string method, string path)
+    {
+        var (customer, _) = await factory.SignUpAsync("Curious Telecom");
+        await Problem.AssertAsync(await customer.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)), HttpStatusCode.Forbidden);
+
+        using var anonymous = factory.CreateClient();
+        await Problem.AssertAsync(await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)), HttpStatusCode.Unauthorized);
+
+        using var wrongKey = factory.CreateClient();
+        wrongKey.DefaultRequestHeaders.Add(AdminKey.HeaderName, "not-the-admin-key");
+        await Problem.AssertAsync(await wrongKey.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task The_admin_key_is_never_logged()
+    {
+        using var admin = factory.CreateAdminClient();
+        await admin.GetStringAsync("/api/telemetry/credentials/history.csv");
+        Assert.DoesNotContain(factory.Logs.RenderedMessages, m => m.Contains(TelemetryFactory.AdminApiKey, StringComparison.Ordinal));
+    }
+}
