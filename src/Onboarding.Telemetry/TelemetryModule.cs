@@ -26,6 +26,7 @@ public static class TelemetryModule
         builder.Services.AddSingleton(provider => DeviceCertificateAuthority.LoadOrCreate(
             CaDirectory(provider.GetRequiredService<IOptions<TelemetryOptions>>().Value, provider.GetRequiredService<IHostEnvironment>())));
         builder.Services.AddSingleton<AdminKey>();
+        builder.Services.AddSingleton<RevocationList>();
         builder.Services.AddSingleton<TelemetryBatchWriter>();
         builder.Services.AddHostedService<TelemetryIngester>();
         return builder;

@@ -200,4 +200,37 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         await admin.GetStringAsync("/api/telemetry/credentials/history.csv");
         Assert.DoesNotContain(factory.Logs.RenderedMessages, m => m.Contains(TelemetryFactory.AdminApiKey, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_database_outage_mid_run_loses_no_message()
+    {
+        var setup = await BookkeepAsync("Outage Telecom", "TLM-OUT-1");
+        var device = await factory.IssueAsync("TLM-OUT-1");
+        var start = DateTimeOffset.UtcNow.AddHours(-1);
+        var payloads = Enumerable.Range(0, 200)
+            .Select(i => Reading("TLM-OUT-1", device.Credential.DeviceName, start.AddSeconds(i), battery: 100 - (i / 10))).ToList();
+
+        // The readings table disappears while the device streams, and every server process of the database is
+        // terminated: each write fails part-way. The ingester must retry, and ack only what committed.
+        await factory.ExecuteAsync("ALTER TABLE telemetry.readings RENAME TO readings_offline");
+        try
+        {
+            var published = await factory.PublishLinesAsync(device, "devices/TLM-OUT-1/telemetry", payloads);
+            Assert.True(published.ExitCode == 0, published.Stderr);
+            await TelemetryFactory.EventuallyAsync(() => Task.FromResult(
+                factory.Logs.RenderedMessages.Any(m => m.Contains("not written; retrying", StringComparison.Ordinal))), "a failed write");
+            await factory.ExecuteAsync(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+            Npgsql.NpgsqlConnection.ClearAllPools(); // the test's own pooled connections were terminated too
+        }
+        finally
+        {
+            await factory.ExecuteAsync("ALTER TABLE telemetry.readings_offline RENAME TO readings");
+        }
+
+        await TelemetryFactory.EventuallyAsync(async () => await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.readings WHERE serial_number = 'TLM-OUT-1'") == 200, "all 200 readings", TimeSpan.FromSeconds(60));
+        Assert.Equal(200, (await ReadingsAsync(setup.Customer, "TLM-OUT-1")).Total);
+        Assert.Equal(0, await factory.CountAsync("SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-OUT-1/telemetry'"));
+    }
 }

@@ -87,7 +87,7 @@ internal static class CredentialsApi
     }
 
     private static async Task<Results<Ok<CredentialRevocation>, ProblemHttpResult>> Revoke(
-        string serial, TelemetryDbContext db, DeviceCertificateAuthority ca, TimeProvider clock, CancellationToken cancellationToken)
+        string serial, TelemetryDbContext db, RevocationList revocationList, TimeProvider clock, CancellationToken cancellationToken)
     {
         var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
         if (device is null)
@@ -100,10 +100,7 @@ internal static class CredentialsApi
         device.RevokedAt = now;
         await db.SaveChangesAsync(cancellationToken);
 
-        // The CRL is rebuilt from the database, so hosts sharing the CA directory never drop each other's entries.
-        var revoked = await db.CredentialIssuances.AsNoTracking().Where(i => i.RevokedAt != null)
-            .Select(i => new { i.CertificateSerial, i.RevokedAt }).ToListAsync(cancellationToken);
-        ca.PublishCrl(revoked.Select(r => (r.CertificateSerial, r.RevokedAt!.Value)));
+        await revocationList.PublishAsync(cancellationToken);
         return TypedResults.Ok(new CredentialRevocation(serial, active.Count, now));
     }
 

@@ -1,7 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Onboarding.Mqtt;
 using Onboarding.Telemetry.Pki;
 
@@ -14,7 +14,7 @@ namespace Onboarding.Telemetry.Ingestion;
 /// readings' (serial, signal_date) key. A failed write is retried, never acked, so a database outage loses nothing.
 /// </summary>
 internal sealed class TelemetryIngester(
-    IOptions<TelemetryOptions> options, DeviceCertificateAuthority ca, TelemetryBatchWriter writer,
+    IOptions<TelemetryOptions> options, IServiceProvider services, TelemetryBatchWriter writer,
     ILoggerFactory loggerFactory, ILogger<TelemetryIngester> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -22,6 +22,17 @@ internal sealed class TelemetryIngester(
         var settings = options.Value;
         if (!settings.Enabled)
             return;
+
+        // Resolved only now, so a host with telemetry off never creates a device CA.
+        var ca = services.GetRequiredService<DeviceCertificateAuthority>();
+        try
+        {
+            await services.GetRequiredService<RevocationList>().PublishAsync(stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Could not republish the device CRL at start-up; the previous one stays in place");
+        }
 
         await using var client = new MqttClient(new MqttClientOptions
         {
@@ -118,7 +129,8 @@ internal sealed class TelemetryIngester(
                 await writer.WriteAsync(batch, stoppingToken);
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            // Anything but shutdown is retried: an exception escaping a BackgroundService would stop the host.
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "Telemetry batch of {Count} messages not written; retrying in {Delay} (nothing is acked until it commits)",
                     batch.Count, delay);

@@ -93,6 +93,16 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
             "-t", topic, "-m", payload,
         ], timeout: TimeSpan.FromSeconds(30));
 
+    /// <summary>Publishes one message per line over a single connection (mosquitto_pub -l), as a device streaming readings.</summary>
+    public Task<ExternalTool.Result> PublishLinesAsync(DeviceCredentialFiles device, string topic, IEnumerable<string> payloads) =>
+        ExternalTool.RunAsync("mosquitto_pub",
+        [
+            "-h", "localhost", "-p", DevicePort.ToString(CultureInfo.InvariantCulture), "-V", "mqttv5", "-q", "1",
+            "-i", device.Credential.DeviceId + "-" + Guid.NewGuid().ToString("N")[..6],
+            "--cafile", CaCertificatePath, "--cert", device.CertificatePath, "--key", device.KeyPath,
+            "-t", topic, "-l",
+        ], stdin: string.Join('\n', payloads) + "\n", timeout: TimeSpan.FromSeconds(60));
+
     /// <summary>Asks mosquitto to reload its TLS files (certificates and CRL) without dropping sessions.</summary>
     public async Task ReloadBrokerAsync()
     {
@@ -116,6 +126,14 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         foreach (var parameter in parameters)
             command.Parameters.Add(new NpgsqlParameter { Value = parameter });
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds (the ingester flushes every 100 ms).</summary>
