@@ -27,6 +27,7 @@ public static class TelemetryModule
             CaDirectory(provider.GetRequiredService<IOptions<TelemetryOptions>>().Value, provider.GetRequiredService<IHostEnvironment>())));
         builder.Services.AddSingleton<AdminKey>();
         builder.Services.AddSingleton<RevocationList>();
+        builder.Services.AddSingleton<DeviceConfigPublisher>();
         builder.Services.AddSingleton<TelemetryBatchWriter>();
         builder.Services.AddHostedService<TelemetryIngester>();
         return builder;

@@ -233,4 +233,34 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         Assert.Equal(200, (await ReadingsAsync(setup.Customer, "TLM-OUT-1")).Total);
         Assert.Equal(0, await factory.CountAsync("SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-OUT-1/telemetry'"));
     }
+
+    [Fact]
+    public async Task A_function_change_is_published_retained_and_the_twin_shows_when_the_device_applied_it()
+    {
+        var setup = await BookkeepAsync("Twin Telecom", "TLM-TWIN-1", "TLM-TWIN-2");
+        var device = await factory.IssueAsync("TLM-TWIN-1");
+        var other = await factory.IssueAsync("TLM-TWIN-2");
+        using var admin = factory.CreateAdminClient();
+
+        var change = await admin.PutAsJsonAsync("/api/devices/TLM-TWIN-1/telemetry-function", new DeviceFunctionChange("gateway"));
+        Assert.Equal(HttpStatusCode.OK, change.StatusCode);
+        Assert.Equal(1, (await change.Content.ReadFromJsonAsync<DeviceTwin>())!.DesiredVersion);
+
+        // Retained: the device gets it when it subscribes later. Another device may not read it.
+        var config = await factory.ReceiveOneAsync(device, "devices/TLM-TWIN-1/config");
+        Assert.True(config.ExitCode == 0, config.Stderr);
+        Assert.Contains("\"version\":1", config.Stdout, StringComparison.Ordinal);
+        Assert.Contains("\"device_function\":\"gateway\"", config.Stdout, StringComparison.Ordinal);
+        var snooped = await factory.ReceiveOneAsync(other, "devices/TLM-TWIN-1/config", waitSeconds: 2);
+        Assert.DoesNotContain("gateway", snooped.Stdout, StringComparison.Ordinal);
+
+        var before = (await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-TWIN-1/twin"))!;
+        Assert.Equal(("gateway", 1, false), (before.DeviceFunction, before.DesiredVersion, before.InSync));
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-TWIN-1/state", "{\"applied_version\":1}")).ExitCode);
+        await TelemetryFactory.EventuallyAsync(async () =>
+            (await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-TWIN-1/twin"))!.InSync, "the twin in sync");
+
+        var (stranger, _) = await factory.SignUpAsync("Stranger Telecom");
+        await Problem.AssertAsync(await stranger.GetAsync("/api/devices/TLM-TWIN-1/twin"), HttpStatusCode.NotFound);
+    }
 }

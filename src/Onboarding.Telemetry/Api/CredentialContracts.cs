@@ -43,3 +43,14 @@ public sealed record HourlyAggregate(
     [property: JsonPropertyName("avg")] double Avg,
     [property: JsonPropertyName("min")] double Min,
     [property: JsonPropertyName("max")] double Max);
+
+public sealed record DeviceFunctionChange([property: JsonPropertyName("device_function")] string DeviceFunction);
+
+/// <summary>Desired (what the NMS published, retained, on devices/&lt;serial&gt;/config) against reported (devices/&lt;serial&gt;/state).</summary>
+public sealed record DeviceTwin(
+    [property: JsonPropertyName("device_id")] string DeviceId,
+    [property: JsonPropertyName("device_function")] string DeviceFunction,
+    [property: JsonPropertyName("desired_version")] int DesiredVersion,
+    [property: JsonPropertyName("reported_version")] int? ReportedVersion,
+    [property: JsonPropertyName("reported_at")] DateTimeOffset? ReportedAt,
+    [property: JsonPropertyName("in_sync")] bool InSync);

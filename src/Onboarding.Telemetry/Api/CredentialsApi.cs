@@ -9,6 +9,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.Inventory.Contracts;
+using Onboarding.Mqtt;
+using Onboarding.Telemetry.Broker;
 using Onboarding.Telemetry.Data;
 using Onboarding.Telemetry.Pki;
 
@@ -28,6 +30,10 @@ internal static class CredentialsApi
             .WithName("RevokeTelemetryCredential")
             .WithSummary("Admin: revokes every certificate issued to the device and republishes the broker's CRL.");
 
+        devices.MapPut("/{serial}/telemetry-function", ChangeFunction)
+            .WithName("ChangeDeviceFunction")
+            .WithSummary("Admin: sets the device's function and publishes it, versioned and retained, on devices/<serial>/config.");
+
         endpoints.MapGroup("/api/telemetry/credentials").WithTags("Telemetry credentials").AllowAnonymous()
             .AddEndpointFilter(AdminKey.RequireAdmin)
             .MapGet("/history.csv", History)
@@ -46,6 +52,12 @@ internal static class CredentialsApi
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Serial number is ambiguous",
                 detail: "Several customers bookkept this serial number; the broker identifies devices by serial alone.");
+        }
+
+        if (serial.AsSpan().IndexOfAny('/', '+', '#') >= 0)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Serial number unusable as an MQTT identity",
+                detail: "A serial number containing '/', '+' or '#' cannot be a broker user name in devices/<serial>/ topics.");
         }
 
         if (deviceFunction is { Length: 0 or > 100 })
@@ -102,6 +114,32 @@ internal static class CredentialsApi
 
         await revocationList.PublishAsync(cancellationToken);
         return TypedResults.Ok(new CredentialRevocation(serial, active.Count, now));
+    }
+
+    private static async Task<Results<Ok<DeviceTwin>, ProblemHttpResult>> ChangeFunction(
+        string serial, DeviceFunctionChange change, TelemetryDbContext db, DeviceConfigPublisher publisher, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(change.DeviceFunction) || change.DeviceFunction.Length > 100)
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "device_function must be 1 to 100 characters.");
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
+        if (device is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No credentials", detail: "No telemetry credentials were issued for that serial number.");
+
+        device.DeviceFunction = change.DeviceFunction;
+        device.DesiredVersion++;
+        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await publisher.PublishAsync(serial, device.DesiredVersion, change.DeviceFunction, cancellationToken);
+        }
+        catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Broker unavailable",
+                detail: $"Version {device.DesiredVersion} is saved but could not be published; repeat the request when the broker is up.");
+        }
+
+        return TypedResults.Ok(new DeviceTwin(serial, change.DeviceFunction, device.DesiredVersion, device.ReportedVersion, device.ReportedAt,
+            device.ReportedVersion == device.DesiredVersion));
     }
 
     private static async Task<FileContentHttpResult> History(TelemetryDbContext db, CancellationToken cancellationToken)

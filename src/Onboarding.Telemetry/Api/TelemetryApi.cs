@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Telemetry.Data;
@@ -33,6 +34,10 @@ internal static class TelemetryApi
         devices.MapGet("/{serial}/telemetry.csv", ExportCsv)
             .WithName("ExportTelemetryCsv")
             .WithSummary("One device's readings between from and to as CSV, oldest first.");
+
+        devices.MapGet("/{serial}/twin", Twin)
+            .WithName("GetDeviceTwin")
+            .WithSummary("The device's desired configuration version and function against the version it reported applying.");
 
         endpoints.MapGroup("/api/telemetry").WithTags("Telemetry").RequireAuthorization()
             .MapGet("/latest", LatestPerDevice)
@@ -85,6 +90,17 @@ internal static class TelemetryApi
             WHERE customer_id = {customerId} ORDER BY serial_number, signal_date DESC
             """).AsNoTracking().ToListAsync(cancellationToken);
         return TypedResults.Ok(rows.Select(ToView).ToList());
+    }
+
+    private static async Task<Results<Ok<DeviceTwin>, ProblemHttpResult>> Twin(
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, IOptions<TelemetryOptions> options, CancellationToken cancellationToken)
+    {
+        var customerId = user.GetCustomerId();
+        var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.SerialNumber == serial && d.CustomerId == customerId, cancellationToken);
+        if (device is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry device", detail: "You have no device with telemetry credentials and that serial number.");
+        return TypedResults.Ok(new DeviceTwin(serial, device.DeviceFunction ?? options.Value.DefaultDeviceFunction, device.DesiredVersion,
+            device.ReportedVersion, device.ReportedAt, device.ReportedVersion == device.DesiredVersion));
     }
 
     private static async Task<Ok<List<HourlyAggregate>>> Hourly(

@@ -17,6 +17,14 @@ internal sealed class TelemetryDevice
 
     /// <summary>Set when the device's credentials were revoked; cleared by a new issuance.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The version of the configuration the NMS wants the device to run (retained on devices/&lt;serial&gt;/config).</summary>
+    public int DesiredVersion { get; set; }
+
+    /// <summary>The configuration version the device last reported on devices/&lt;serial&gt;/state.</summary>
+    public int? ReportedVersion { get; set; }
+
+    public DateTimeOffset? ReportedAt { get; set; }
 }
 
 /// <summary>One issued client certificate: the audit trail behind the credentials history.</summary>

@@ -23,8 +23,19 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
 
         var readings = new List<(TelemetryMessage Message, KnownDevice Device)>(batch.Count);
         var deadLetters = new List<(string Topic, string Reason, byte[] Payload)>();
+        var states = new List<(string Serial, int Version)>();
         foreach (var message in batch)
         {
+            if (TelemetryMessage.SerialFromTopic(message.Topic, "state") is { } stateSerial)
+            {
+                var applied = TelemetryMessage.ParseAppliedVersion(message.Payload.Span, out var stateReason);
+                if (applied is null || !devices.ContainsKey(stateSerial))
+                    deadLetters.Add((message.Topic, stateReason ?? "no telemetry credentials were issued for this serial", message.Payload.ToArray()));
+                else
+                    states.Add((stateSerial, applied.Value));
+                continue;
+            }
+
             var reason = Check(message, devices, out var parsed, out var device);
             if (reason is null)
                 readings.Add((parsed!, device!));
@@ -63,6 +74,18 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
             await using var insert = new NpgsqlCommand(
                 "INSERT INTO telemetry.readings SELECT * FROM readings_staging ON CONFLICT (serial_number, signal_date) DO NOTHING", connection, transaction);
             await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        foreach (var (serial, version) in states)
+        {
+            // Reports can arrive out of order after a redelivery: keep the highest version.
+            await using var update = new NpgsqlCommand(
+                "UPDATE telemetry.devices SET reported_version = @version, reported_at = @at WHERE serial_number = @serial "
+                + "AND (reported_version IS NULL OR reported_version <= @version)", connection, transaction);
+            update.Parameters.AddWithValue("version", version);
+            update.Parameters.AddWithValue("at", now);
+            update.Parameters.AddWithValue("serial", serial);
+            await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
         if (deadLetters.Count > 0)
@@ -114,7 +137,7 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
     private static async Task<Dictionary<string, KnownDevice>> LoadDevicesAsync(NpgsqlConnection connection,
         IReadOnlyList<MqttApplicationMessage> batch, CancellationToken cancellationToken)
     {
-        var serials = batch.Select(m => TelemetryMessage.SerialFromTopic(m.Topic)).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        var serials = batch.Select(m => TelemetryMessage.SerialFromTopic(m.Topic) ?? TelemetryMessage.SerialFromTopic(m.Topic, "state")).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
         var devices = new Dictionary<string, KnownDevice>(StringComparer.Ordinal);
         if (serials.Length == 0)
             return devices;

@@ -80,7 +80,9 @@ internal sealed class TelemetryIngester(
 
         var filter = $"$share/{settings.Ingestion.SharedSubscriptionGroup}/devices/+/telemetry";
         await client.SubscribeAsync(filter, MqttQualityOfService.AtLeastOnce, stoppingToken);
-        logger.LogInformation("Telemetry ingester subscribed to {Filter} at {Host}:{Port}", filter, settings.Broker.InternalHost, settings.Broker.InternalPort);
+        // Device twin: devices report the configuration version they applied.
+        await client.SubscribeAsync($"$share/{settings.Ingestion.SharedSubscriptionGroup}/devices/+/state", MqttQualityOfService.AtLeastOnce, stoppingToken);
+        logger.LogInformation("Telemetry ingester subscribed to {Filter} (and state) at {Host}:{Port}", filter, settings.Broker.InternalHost, settings.Broker.InternalPort);
     }
 
     private async Task ConsumeAsync(MqttClient client, IngestionOptions settings, CancellationToken stoppingToken)

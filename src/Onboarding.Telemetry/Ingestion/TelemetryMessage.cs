@@ -10,10 +10,37 @@ internal sealed record TelemetryMessage(
     private static readonly string[] Required = ["device_id", "device_name", "latitude", "longitude", "battery_level", "signal_date"];
 
     /// <summary>The serial in <c>devices/&lt;serial&gt;/telemetry</c>, or null for any other topic.</summary>
-    public static string? SerialFromTopic(string topic)
+    public static string? SerialFromTopic(string topic) => SerialFromTopic(topic, "telemetry");
+
+    /// <summary>The serial in <c>devices/&lt;serial&gt;/&lt;leaf&gt;</c>, or null for any other topic.</summary>
+    public static string? SerialFromTopic(string topic, string leaf)
     {
         var parts = topic.Split('/');
-        return parts is ["devices", { Length: > 0 } serial, "telemetry"] ? serial : null;
+        return parts.Length == 3 && parts[0] == "devices" && parts[1].Length > 0 && parts[2] == leaf ? parts[1] : null;
+    }
+
+    /// <summary>A device's state report, <c>{"applied_version": n}</c>; null (with a reason) if it is anything else.</summary>
+    public static int? ParseAppliedVersion(ReadOnlySpan<byte> payload, out string? reason)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 4 });
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("applied_version", out var version)
+                && version.ValueKind == JsonValueKind.Number && version.TryGetInt32(out var applied) && applied >= 0)
+            {
+                reason = null;
+                return applied;
+            }
+
+            reason = "a state report must be {\"applied_version\": <non-negative integer>}";
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            reason = $"not JSON: {ex.Message}";
+            return null;
+        }
     }
 
     public static TelemetryMessage? Parse(ReadOnlySpan<byte> payload, out string? reason)

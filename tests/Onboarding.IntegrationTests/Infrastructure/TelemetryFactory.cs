@@ -93,6 +93,16 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
             "-t", topic, "-m", payload,
         ], timeout: TimeSpan.FromSeconds(30));
 
+    /// <summary>Subscribes as a device and returns the first message (e.g. a retained config), or fails after <paramref name="waitSeconds"/>.</summary>
+    public Task<ExternalTool.Result> ReceiveOneAsync(DeviceCredentialFiles device, string topic, int waitSeconds = 10) =>
+        ExternalTool.RunAsync("mosquitto_sub",
+        [
+            "-h", "localhost", "-p", DevicePort.ToString(CultureInfo.InvariantCulture), "-V", "mqttv5", "-q", "1",
+            "-i", device.Credential.DeviceId + "-" + Guid.NewGuid().ToString("N")[..6],
+            "--cafile", CaCertificatePath, "--cert", device.CertificatePath, "--key", device.KeyPath,
+            "-t", topic, "-C", "1", "-W", waitSeconds.ToString(CultureInfo.InvariantCulture),
+        ], timeout: TimeSpan.FromSeconds(30));
+
     /// <summary>Publishes one message per line over a single connection (mosquitto_pub -l), as a device streaming readings.</summary>
     public Task<ExternalTool.Result> PublishLinesAsync(DeviceCredentialFiles device, string topic, IEnumerable<string> payloads) =>
         ExternalTool.RunAsync("mosquitto_pub",
