@@ -263,4 +263,29 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         var (stranger, _) = await factory.SignUpAsync("Stranger Telecom");
         await Problem.AssertAsync(await stranger.GetAsync("/api/devices/TLM-TWIN-1/twin"), HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task The_device_simulator_streams_readings_with_a_battery_that_drops_every_ten_messages()
+    {
+        var setup = await BookkeepAsync("Simulated Telecom", "TLM-SIM-1", "TLM-SIM-2");
+        var files = new List<string>();
+        foreach (var serial in new[] { "TLM-SIM-1", "TLM-SIM-2" })
+        {
+            var device = await factory.IssueAsync(serial);
+            var file = Path.Combine(Path.GetDirectoryName(device.CertificatePath)!, "credential.json");
+            await File.WriteAllTextAsync(file, System.Text.Json.JsonSerializer.Serialize(device.Credential));
+            files.Add(file);
+        }
+
+        var sent = await Onboarding.DeviceSim.Telemetry.TelemetrySimulation.RunAsync(
+            new Onboarding.DeviceSim.Telemetry.SimulationSettings(files, 25, TimeSpan.Zero, "localhost", null), TextWriter.Null, CancellationToken.None);
+
+        Assert.Equal(50, sent);
+        await TelemetryFactory.EventuallyAsync(async () => await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.readings WHERE serial_number LIKE 'TLM-SIM-%'") == 50, "50 readings");
+        var page = await ReadingsAsync(setup.Customer, "TLM-SIM-2");
+        Assert.Equal([100.0, 99.0, 98.0], page.Items.Select(r => r.BatteryLevel).Distinct().Order().Reverse());
+        Assert.Equal(10, page.Items.Count(r => r.BatteryLevel == 99));
+        Assert.All(page.Items, r => Assert.True(r.Metrics.ContainsKey("temperature")));
+    }
 }
