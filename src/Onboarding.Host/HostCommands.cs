@@ -9,6 +9,18 @@ namespace Onboarding.Host;
 /// </summary>
 internal static class HostCommands
 {
+    /// <summary>
+    /// The arguments for configuration: without the command and its operands, so that an absolute path such as
+    /// <c>broker-config /etc/mosquitto/onboarding</c> is not read as a "/key value" configuration switch.
+    /// </summary>
+    public static string[] ConfigurationArguments(string[] args) => args switch
+    {
+        ["migrate", .. var rest] => rest,
+        ["broker-config", var directory, .. var rest] when !directory.StartsWith("--", StringComparison.Ordinal) => rest,
+        ["broker-config", .. var rest] => rest,
+        _ => args,
+    };
+
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
         if (args.Length > 0 && args[0] == "migrate")

@@ -6,7 +6,7 @@ using Onboarding.Inventory;
 using Onboarding.ServiceDefaults;
 using Onboarding.Telemetry;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(HostCommands.ConfigurationArguments(args));
 
 builder.AddServiceDefaults();
 builder.AddHostKeys();

@@ -42,6 +42,7 @@ internal static class MosquittoConfiguration
         config.AppendLine("per_listener_settings true");
         config.AppendLine("persistence true");
         config.AppendLine(CultureInfo.InvariantCulture, $"persistence_location {File("data")}/");
+        config.AppendLine(CultureInfo.InvariantCulture, $"pid_file {File("mosquitto.pid")}");
         config.AppendLine(CultureInfo.InvariantCulture, $"log_dest file {File("mosquitto.log")}");
         config.AppendLine("log_type error");
         config.AppendLine("log_type warning");
