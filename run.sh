@@ -27,6 +27,8 @@ if [ "${ONBOARDING_TELEMETRY:-1}" = "1" ] && [ $# -eq 0 ]; then
   export Telemetry__CaDirectory="${Telemetry__CaDirectory:-$PWD/.data/telemetry-ca}"
   # mosquitto would otherwise switch to the `mosquitto` user, which cannot read our 0600 key files.
   export Telemetry__Broker__RunAsUser="${Telemetry__Broker__RunAsUser:-$(id -un)}"
+  # After a revocation the host sends this mosquitto SIGHUP, so it rereads the CRL.
+  export Telemetry__Broker__PidFile="$PWD/.data/broker/mosquitto.pid"
   if [ -z "${Telemetry__AdminApiKey:-}" ]; then
     mkdir -p .data
     [ -s .data/telemetry-admin-key ] || (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=' > .data/telemetry-admin-key)

@@ -41,6 +41,12 @@ public sealed class BrokerOptions
     /// <summary>The broker's user name for the ingester; its password is generated into the CA directory.</summary>
     public string IngesterUserName { get; set; } = "nms-ingester";
 
+    /// <summary>
+    /// Mosquitto's pid file. When set, the host sends the broker SIGHUP after each revocation so it rereads the CRL
+    /// (only when the broker runs on this machine; otherwise reload it from the broker's side).
+    /// </summary>
+    public string? PidFile { get; set; }
+
     /// <summary>Written as mosquitto's <c>user</c> setting when set (e.g. <c>root</c> in tests); mosquitto otherwise drops to <c>mosquitto</c>.</summary>
     public string? RunAsUser { get; set; }
 }

@@ -113,6 +113,7 @@ internal static class CredentialsApi
         await db.SaveChangesAsync(cancellationToken);
 
         await revocationList.PublishAsync(cancellationToken);
+        await revocationList.ReloadBrokerAsync(cancellationToken);
         return TypedResults.Ok(new CredentialRevocation(serial, active.Count, now));
     }
 

@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Onboarding.Accounts.Contracts;
+using Onboarding.Inventory.Contracts;
 using Onboarding.Telemetry.Data;
 
 namespace Onboarding.Telemetry.Api;
@@ -55,8 +56,14 @@ internal static class TelemetryApi
         return query;
     }
 
-    private static async Task<Results<Ok<TelemetryPage>, ValidationProblem>> List(
-        string serial, ClaimsPrincipal user, TelemetryDbContext db, CancellationToken cancellationToken,
+    private static ProblemHttpResult NoSuchDevice() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Device not found", detail: "You have no device with that serial number.");
+
+    private static async Task<bool> OwnsAsync(IDeviceDirectory directory, ClaimsPrincipal user, string serial, CancellationToken cancellationToken) =>
+        await directory.FindAsync(user.GetCustomerId(), serial, cancellationToken) is not null;
+
+    private static async Task<Results<Ok<TelemetryPage>, ValidationProblem, ProblemHttpResult>> List(
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 100)
     {
         var errors = new Dictionary<string, string[]>();
@@ -66,6 +73,8 @@ internal static class TelemetryApi
             errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
+        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+            return NoSuchDevice();
 
         var query = Range(db, user.GetCustomerId(), serial, from, to);
         var total = await query.CountAsync(cancellationToken);
@@ -103,10 +112,13 @@ internal static class TelemetryApi
             device.ReportedVersion, device.ReportedAt, device.ReportedVersion == device.DesiredVersion));
     }
 
-    private static async Task<Ok<List<HourlyAggregate>>> Hourly(
-        string serial, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken,
+    private static async Task<Results<Ok<List<HourlyAggregate>>, ProblemHttpResult>> Hourly(
+        string serial, ClaimsPrincipal user, NpgsqlDataSource dataSource, IDeviceDirectory directory, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
+        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+            return NoSuchDevice();
+
         await using var command = dataSource.CreateCommand("""
             SELECT date_trunc('hour', r.signal_date) AS hour, m.key, count(*), avg(m.value), min(m.value), max(m.value)
             FROM telemetry.readings r
@@ -134,10 +146,13 @@ internal static class TelemetryApi
         return TypedResults.Ok(result);
     }
 
-    private static async Task<FileContentHttpResult> ExportCsv(
-        string serial, ClaimsPrincipal user, TelemetryDbContext db, CancellationToken cancellationToken,
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportCsv(
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
+        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+            return NoSuchDevice();
+
         var rows = await Range(db, user.GetCustomerId(), serial, from, to).OrderBy(r => r.SignalDate).Take(1_000_000).ToListAsync(cancellationToken);
         var csv = new StringBuilder("device_id,device_name,signal_date,latitude,longitude,battery_level,metrics\n");
         foreach (var row in rows)

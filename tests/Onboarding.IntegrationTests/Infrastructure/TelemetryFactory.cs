@@ -51,6 +51,7 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         With("Telemetry:Broker:PublicHost", "localhost");
         With("Telemetry:Broker:DevicePort", DevicePort.ToString(CultureInfo.InvariantCulture));
         With("Telemetry:Broker:InternalPort", InternalPort.ToString(CultureInfo.InvariantCulture));
+        With("Telemetry:Broker:PidFile", Path.Combine(BrokerDirectory, "mosquitto.pid"));
         With("Telemetry:Ingestion:FlushInterval", "00:00:00.100");
         With("Telemetry:Ingestion:ClientId", "ingester-" + Guid.NewGuid().ToString("N"));
 
@@ -112,21 +113,6 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
             "--cafile", CaCertificatePath, "--cert", device.CertificatePath, "--key", device.KeyPath,
             "-t", topic, "-l",
         ], stdin: string.Join('\n', payloads) + "\n", timeout: TimeSpan.FromSeconds(60));
-
-    /// <summary>Asks mosquitto to reload its TLS files (certificates and CRL) without dropping sessions.</summary>
-    public async Task ReloadBrokerAsync()
-    {
-        await ExternalTool.RunAsync("kill", ["-HUP", _broker!.Id.ToString(CultureInfo.InvariantCulture)]);
-        await Task.Delay(500);
-    }
-
-    public async Task RestartBrokerAsync()
-    {
-        _broker!.Kill();
-        await _broker.WaitForExitAsync();
-        _broker.Dispose();
-        await StartBrokerAsync();
-    }
 
     public async Task<long> CountAsync(string sql, params object[] parameters)
     {
