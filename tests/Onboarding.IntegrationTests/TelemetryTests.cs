@@ -292,4 +292,25 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         Assert.Equal(10, page.Items.Count(r => r.BatteryLevel == 99));
         Assert.All(page.Items, r => Assert.True(r.Metrics.ContainsKey("temperature")));
     }
+
+    [Fact]
+    public async Task The_ingester_reconnects_and_resumes_after_a_broker_restart()
+    {
+        var setup = await BookkeepAsync("Restart Telecom", "TLM-RST-1");
+        var device = await factory.IssueAsync("TLM-RST-1");
+        int Connections() => factory.Logs.RenderedMessages.Count(m => m.StartsWith("MQTT \"ingester-", StringComparison.Ordinal)
+            && m.Contains(" established ", StringComparison.Ordinal));
+        var before = Connections();
+
+        await factory.RestartBrokerAsync();
+
+        // mosquitto 2.0.11 does not queue for a persisted session's subscriptions until that client reconnects
+        // (README, Telemetry): the ingester reconnects, renews its subscription, and ingestion resumes.
+        await TelemetryFactory.EventuallyAsync(() => Task.FromResult(Connections() > before), "the ingester to reconnect");
+        await Task.Delay(300);
+        var published = await factory.PublishAsync(device, "devices/TLM-RST-1/telemetry",
+            Reading("TLM-RST-1", device.Credential.DeviceName, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)));
+        Assert.True(published.ExitCode == 0, published.Stderr);
+        await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(setup.Customer, "TLM-RST-1")).Total == 1, "the reading");
+    }
 }

@@ -114,6 +114,15 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
             "-t", topic, "-l",
         ], stdin: string.Join('\n', payloads) + "\n", timeout: TimeSpan.FromSeconds(60));
 
+    /// <summary>Stops mosquitto gracefully (SIGTERM, so it saves its persistent state) and starts it again.</summary>
+    public async Task RestartBrokerAsync()
+    {
+        await ExternalTool.RunAsync("kill", ["-TERM", _broker!.Id.ToString(CultureInfo.InvariantCulture)]);
+        await _broker.WaitForExitAsync();
+        _broker.Dispose();
+        await StartBrokerAsync();
+    }
+
     public async Task<long> CountAsync(string sql, params object[] parameters)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
