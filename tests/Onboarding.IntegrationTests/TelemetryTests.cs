@@ -184,17 +184,21 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [InlineData("POST", "/api/devices/TLM-ANY/telemetry-credential")]
     [InlineData("POST", "/api/devices/TLM-ANY/telemetry-credential/revoke")]
     [InlineData("GET", "/api/telemetry/credentials/history.csv")]
+    [InlineData("PUT", "/api/devices/TLM-ANY/telemetry-function")]
+    [InlineData("PUT", "/api/telemetry/customers/01a1fcb6-c6d7-78a9-b1e1-621c877feb29/device-function")]
     public async Task Admin_endpoints_refuse_customers_and_anonymous_callers(string method, string path)
     {
+        // A well-formed body, so the refusal comes from the admin check and not from model binding.
+        HttpRequestMessage Request() => new(new HttpMethod(method), path) { Content = JsonContent.Create(new DeviceFunctionChange("x")) };
         var (customer, _) = await factory.SignUpAsync("Curious Telecom");
-        await Problem.AssertAsync(await customer.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await customer.SendAsync(Request()), HttpStatusCode.Forbidden);
 
         using var anonymous = factory.CreateClient();
-        await Problem.AssertAsync(await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)), HttpStatusCode.Unauthorized);
+        await Problem.AssertAsync(await anonymous.SendAsync(Request()), HttpStatusCode.Unauthorized);
 
         using var wrongKey = factory.CreateClient();
         wrongKey.DefaultRequestHeaders.Add(AdminKey.HeaderName, "not-the-admin-key");
-        await Problem.AssertAsync(await wrongKey.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)), HttpStatusCode.Unauthorized);
+        await Problem.AssertAsync(await wrongKey.SendAsync(Request()), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -266,6 +270,15 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
 
         var (stranger, _) = await factory.SignUpAsync("Stranger Telecom");
         await Problem.AssertAsync(await stranger.GetAsync("/api/devices/TLM-TWIN-1/twin"), HttpStatusCode.NotFound);
+
+        // A change for the customer's whole fleet gives every device its next version.
+        var group = await admin.PutAsJsonAsync($"/api/telemetry/customers/{setup.Profile.Id}/device-function", new DeviceFunctionChange("sensor"));
+        Assert.Equal(HttpStatusCode.OK, group.StatusCode);
+        var twins = (await group.Content.ReadFromJsonAsync<List<DeviceTwin>>())!;
+        Assert.Equal([("TLM-TWIN-1", 2), ("TLM-TWIN-2", 1)], twins.Select(t => (t.DeviceId, t.DesiredVersion)));
+        var fleetConfig = await factory.ReceiveOneAsync(other, "devices/TLM-TWIN-2/config");
+        Assert.Contains("\"device_function\":\"sensor\"", fleetConfig.Stdout, StringComparison.Ordinal);
+        Assert.False((await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-TWIN-1/twin"))!.InSync);
     }
 
     [Fact]

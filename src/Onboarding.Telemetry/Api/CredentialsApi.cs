@@ -34,6 +34,12 @@ internal static class CredentialsApi
             .WithName("ChangeDeviceFunction")
             .WithSummary("Admin: sets the device's function and publishes it, versioned and retained, on devices/<serial>/config.");
 
+        endpoints.MapGroup("/api/telemetry/customers").WithTags("Telemetry credentials").AllowAnonymous()
+            .AddEndpointFilter(AdminKey.RequireAdmin)
+            .MapPut("/{customerId:guid}/device-function", ChangeGroupFunction)
+            .WithName("ChangeCustomerDeviceFunction")
+            .WithSummary("Admin: sets the function of every telemetry device of one customer, publishing each its next config version.");
+
         endpoints.MapGroup("/api/telemetry/credentials").WithTags("Telemetry credentials").AllowAnonymous()
             .AddEndpointFilter(AdminKey.RequireAdmin)
             .MapGet("/history.csv", History)
@@ -141,6 +147,37 @@ internal static class CredentialsApi
 
         return TypedResults.Ok(new DeviceTwin(serial, change.DeviceFunction, device.DesiredVersion, device.ReportedVersion, device.ReportedAt,
             device.ReportedVersion == device.DesiredVersion));
+    }
+
+    private static async Task<Results<Ok<List<DeviceTwin>>, ProblemHttpResult>> ChangeGroupFunction(
+        Guid customerId, DeviceFunctionChange change, TelemetryDbContext db, DeviceConfigPublisher publisher, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(change.DeviceFunction) || change.DeviceFunction.Length > 100)
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "device_function must be 1 to 100 characters.");
+        var devices = await db.Devices.Where(d => d.CustomerId == customerId).OrderBy(d => d.SerialNumber).ToListAsync(cancellationToken);
+        if (devices.Count == 0)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry devices", detail: "That customer has no devices with telemetry credentials.");
+
+        foreach (var device in devices)
+        {
+            device.DeviceFunction = change.DeviceFunction;
+            device.DesiredVersion++;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            foreach (var device in devices)
+                await publisher.PublishAsync(device.SerialNumber, device.DesiredVersion, change.DeviceFunction, cancellationToken);
+        }
+        catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Broker unavailable",
+                detail: "The new versions are saved but not all could be published; repeat the request when the broker is up.");
+        }
+
+        return TypedResults.Ok(devices.Select(d => new DeviceTwin(d.SerialNumber, change.DeviceFunction, d.DesiredVersion, d.ReportedVersion,
+            d.ReportedAt, d.ReportedVersion == d.DesiredVersion)).ToList());
     }
 
     private static async Task<FileContentHttpResult> History(TelemetryDbContext db, CancellationToken cancellationToken)
