@@ -2,6 +2,8 @@
 # Runs the Onboarding service: http://localhost:8080, Swagger UI at http://localhost:8080/swagger.
 # Installs PostgreSQL if missing and starts a local cluster under .data/ unless ONBOARDING_DB is set.
 # Extra arguments go to the host, e.g. `./run.sh migrate` applies migrations and exits.
+# Telemetry: installs mosquitto, writes its configuration with `Onboarding.Host broker-config .data/broker` and starts it
+# (devices on TLS port 8883, the ingester on 127.0.0.1:1884); ONBOARDING_TELEMETRY=0 skips this.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
@@ -17,6 +19,29 @@ export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
 
 log "building"
 dotnet build src/Onboarding.Host -c Release -v quiet -nologo
-log "Onboarding on http://localhost:8080  (Swagger UI: http://localhost:8080/swagger)"
 out="$PWD/src/Onboarding.Host/bin/Release/net10.0"
+
+if [ "${ONBOARDING_TELEMETRY:-1}" = "1" ] && [ $# -eq 0 ]; then
+  ensure_packages mosquitto
+  export Telemetry__Enabled=true
+  export Telemetry__CaDirectory="${Telemetry__CaDirectory:-$PWD/.data/telemetry-ca}"
+  # mosquitto would otherwise switch to the `mosquitto` user, which cannot read our 0600 key files.
+  export Telemetry__Broker__RunAsUser="${Telemetry__Broker__RunAsUser:-$(id -un)}"
+  # After a revocation the host sends this mosquitto SIGHUP, so it rereads the CRL.
+  export Telemetry__Broker__PidFile="$PWD/.data/broker/mosquitto.pid"
+  if [ -z "${Telemetry__AdminApiKey:-}" ]; then
+    mkdir -p .data
+    [ -s .data/telemetry-admin-key ] || (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=' > .data/telemetry-admin-key)
+    export Telemetry__AdminApiKey="$(cat .data/telemetry-admin-key)"
+    log "telemetry admin key (X-Admin-Key) is in .data/telemetry-admin-key"
+  fi
+  pid_file=.data/broker/mosquitto.pid
+  if ! { [ -s "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }; then
+    dotnet "$out/Onboarding.Host.dll" broker-config "$PWD/.data/broker" --contentRoot "$out" >/dev/null
+    mosquitto -d -c "$PWD/.data/broker/mosquitto.conf"
+    log "mosquitto started (devices: TLS 8883; log: .data/broker/mosquitto.log)"
+  fi
+fi
+
+log "Onboarding on http://localhost:8080  (Swagger UI: http://localhost:8080/swagger)"
 exec dotnet "$out/Onboarding.Host.dll" --contentRoot "$out" "$@"

@@ -4,14 +4,16 @@ using Onboarding.Host;
 using Onboarding.HostKeys;
 using Onboarding.Inventory;
 using Onboarding.ServiceDefaults;
+using Onboarding.Telemetry;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(HostCommands.ConfigurationArguments(args));
 
 builder.AddServiceDefaults();
 builder.AddHostKeys();
 builder.AddAccounts();
 builder.AddInventory();
 builder.AddDrop();
+builder.AddTelemetry();
 
 var app = builder.Build();
 
@@ -21,6 +23,7 @@ app.MapHostKeys();
 app.MapAccounts();
 app.MapInventory();
 app.MapDrop();
+app.MapTelemetry();
 
 return await HostCommands.RunAsync(app, args);
 

@@ -15,6 +15,7 @@ public static class InventoryModule
     {
         builder.Services.AddModuleDatabase<InventoryDbContext>("inventory");
         builder.Services.AddScoped<IDeviceBookkeeping, DeviceBookkeeping>();
+        builder.Services.AddScoped<IDeviceDirectory, DeviceDirectory>();
         return builder;
     }
 

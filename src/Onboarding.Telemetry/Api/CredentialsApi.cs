@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Onboarding.Inventory.Contracts;
+using Onboarding.Mqtt;
+using Onboarding.Telemetry.Broker;
+using Onboarding.Telemetry.Data;
+using Onboarding.Telemetry.Pki;
+
+namespace Onboarding.Telemetry.Api;
+
+/// <summary>Admin-only: issuing and revoking devices' broker credentials, and the issuance history.</summary>
+internal static class CredentialsApi
+{
+    public static void MapCredentialsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var devices = endpoints.MapGroup("/api/devices").WithTags("Telemetry credentials").AllowAnonymous()
+            .AddEndpointFilter(AdminKey.RequireAdmin);
+        devices.MapPost("/{serial}/telemetry-credential", Issue)
+            .WithName("IssueTelemetryCredential")
+            .WithSummary("Admin: issues a broker client certificate (CN = serial) for a bookkept device, with its NMS device name.");
+        devices.MapPost("/{serial}/telemetry-credential/revoke", Revoke)
+            .WithName("RevokeTelemetryCredential")
+            .WithSummary("Admin: revokes every certificate issued to the device and republishes the broker's CRL.");
+
+        devices.MapPut("/{serial}/telemetry-function", ChangeFunction)
+            .WithName("ChangeDeviceFunction")
+            .WithSummary("Admin: sets the device's function and publishes it, versioned and retained, on devices/<serial>/config.");
+
+        endpoints.MapGroup("/api/telemetry/customers").WithTags("Telemetry credentials").AllowAnonymous()
+            .AddEndpointFilter(AdminKey.RequireAdmin)
+            .MapPut("/{customerId:guid}/device-function", ChangeGroupFunction)
+            .WithName("ChangeCustomerDeviceFunction")
+            .WithSummary("Admin: sets the function of every telemetry device of one customer, publishing each its next config version.");
+
+        endpoints.MapGroup("/api/telemetry/credentials").WithTags("Telemetry credentials").AllowAnonymous()
+            .AddEndpointFilter(AdminKey.RequireAdmin)
+            .MapGet("/history.csv", History)
+            .WithName("TelemetryCredentialHistory")
+            .WithSummary("Admin: every credential issuance as CSV (device_id, device_name, credential_creation_date).");
+    }
+
+    private static async Task<Results<Ok<TelemetryCredential>, ProblemHttpResult>> Issue(
+        string serial, IDeviceDirectory directory, TelemetryDbContext db, DeviceCertificateAuthority ca, IOptions<TelemetryOptions> options,
+        TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken, string? deviceFunction = null)
+    {
+        var matches = await directory.FindBySerialAsync(serial, cancellationToken);
+        if (matches.Count == 0)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Device not found", detail: "No customer has bookkept a device with that serial number.");
+        if (matches.Count > 1)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Serial number is ambiguous",
+                detail: "Several customers bookkept this serial number; the broker identifies devices by serial alone.");
+        }
+
+        if (serial.AsSpan().IndexOfAny('/', '+', '#') >= 0)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Serial number unusable as an MQTT identity",
+                detail: "A serial number containing '/', '+' or '#' cannot be a broker user name in devices/<serial>/ topics.");
+        }
+
+        if (deviceFunction is { Length: 0 or > 100 })
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "deviceFunction must be 1 to 100 characters.");
+
+        var settings = options.Value;
+        var now = clock.GetUtcNow();
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
+        if (device is null)
+        {
+            var name = await db.Database.SqlQuery<long>($"SELECT nextval('telemetry.device_name_seq') AS \"Value\"").SingleAsync(cancellationToken);
+            device = new TelemetryDevice { SerialNumber = serial, CustomerId = matches[0].CustomerId, DeviceName = name, CreatedAt = now };
+            db.Devices.Add(device);
+        }
+
+        device.CustomerId = matches[0].CustomerId;
+        device.RevokedAt = null;
+        if (deviceFunction is not null)
+            device.DeviceFunction = deviceFunction;
+
+        using var certificate = ca.IssueDeviceCertificate(serial, settings.CertificateLifetime);
+        db.CredentialIssuances.Add(new CredentialIssuance
+        {
+            SerialNumber = serial,
+            DeviceName = device.DeviceName,
+            CertificateSerial = certificate.SerialNumber,
+            CertificateSha256 = Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)),
+            CreatedAt = now,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        loggers.CreateLogger(typeof(CredentialsApi)).LogInformation(
+            "Issued telemetry certificate {CertificateSerial} to device {Serial} ({DeviceName})", certificate.SerialNumber, serial, device.DeviceName);
+
+        return TypedResults.Ok(new TelemetryCredential(
+            serial, device.DeviceName, now, device.DeviceFunction ?? settings.DefaultDeviceFunction,
+            new BrokerEndpoint(settings.Broker.PublicHost, settings.Broker.DevicePort, true),
+            $"devices/{serial}/telemetry",
+            certificate.ExportCertificatePem(), DeviceCertificateAuthority.PrivateKeyPem(certificate), ca.CertificatePem));
+    }
+
+    private static async Task<Results<Ok<CredentialRevocation>, ProblemHttpResult>> Revoke(
+        string serial, TelemetryDbContext db, RevocationList revocationList, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
+        if (device is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No credentials", detail: "No telemetry credentials were issued for that serial number.");
+
+        var now = clock.GetUtcNow();
+        var active = await db.CredentialIssuances.Where(i => i.SerialNumber == serial && i.RevokedAt == null).ToListAsync(cancellationToken);
+        foreach (var issuance in active)
+            issuance.RevokedAt = now;
+        device.RevokedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+
+        await revocationList.PublishAsync(cancellationToken);
+        await revocationList.ReloadBrokerAsync(cancellationToken);
+        return TypedResults.Ok(new CredentialRevocation(serial, active.Count, now));
+    }
+
+    private static async Task<Results<Ok<DeviceTwin>, ProblemHttpResult>> ChangeFunction(
+        string serial, DeviceFunctionChange change, TelemetryDbContext db, DeviceConfigPublisher publisher, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(change.DeviceFunction) || change.DeviceFunction.Length > 100)
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "device_function must be 1 to 100 characters.");
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
+        if (device is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No credentials", detail: "No telemetry credentials were issued for that serial number.");
+
+        device.DeviceFunction = change.DeviceFunction;
+        device.DesiredVersion++;
+        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await publisher.PublishAsync(serial, device.DesiredVersion, change.DeviceFunction, cancellationToken);
+        }
+        catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Broker unavailable",
+                detail: $"Version {device.DesiredVersion} is saved but could not be published; repeat the request when the broker is up.");
+        }
+
+        return TypedResults.Ok(new DeviceTwin(serial, change.DeviceFunction, device.DesiredVersion, device.ReportedVersion, device.ReportedAt,
+            device.ReportedVersion == device.DesiredVersion));
+    }
+
+    private static async Task<Results<Ok<List<DeviceTwin>>, ProblemHttpResult>> ChangeGroupFunction(
+        Guid customerId, DeviceFunctionChange change, TelemetryDbContext db, DeviceConfigPublisher publisher, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(change.DeviceFunction) || change.DeviceFunction.Length > 100)
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "device_function must be 1 to 100 characters.");
+        var devices = await db.Devices.Where(d => d.CustomerId == customerId).OrderBy(d => d.SerialNumber).ToListAsync(cancellationToken);
+        if (devices.Count == 0)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry devices", detail: "That customer has no devices with telemetry credentials.");
+
+        foreach (var device in devices)
+        {
+            device.DeviceFunction = change.DeviceFunction;
+            device.DesiredVersion++;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            foreach (var device in devices)
+                await publisher.PublishAsync(device.SerialNumber, device.DesiredVersion, change.DeviceFunction, cancellationToken);
+        }
+        catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Broker unavailable",
+                detail: "The new versions are saved but not all could be published; repeat the request when the broker is up.");
+        }
+
+        return TypedResults.Ok(devices.Select(d => new DeviceTwin(d.SerialNumber, change.DeviceFunction, d.DesiredVersion, d.ReportedVersion,
+            d.ReportedAt, d.ReportedVersion == d.DesiredVersion)).ToList());
+    }
+
+    private static async Task<FileContentHttpResult> History(TelemetryDbContext db, CancellationToken cancellationToken)
+    {
+        var rows = await db.CredentialIssuances.AsNoTracking().OrderBy(i => i.Id)
+            .Select(i => new { i.SerialNumber, i.DeviceName, i.CreatedAt }).ToListAsync(cancellationToken);
+        var csv = new StringBuilder("device_id,device_name,credential_creation_date\n");
+        foreach (var row in rows)
+        {
+            csv.Append(Csv.Field(row.SerialNumber)).Append(',')
+                .Append(row.DeviceName.ToString(CultureInfo.InvariantCulture)).Append(',')
+                .Append(row.CreatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        return TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", "telemetry-credentials.csv");
+    }
+}
+
+internal static class Csv
+{
+    /// <summary>RFC 4180 quoting, and a leading quote for values a spreadsheet would run as a formula.</summary>
+    public static string Field(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@')
+            value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+}

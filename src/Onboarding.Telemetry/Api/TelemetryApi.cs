@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Onboarding.Accounts.Contracts;
+using Onboarding.Inventory.Contracts;
+using Onboarding.Telemetry.Data;
+
+namespace Onboarding.Telemetry.Api;
+
+/// <summary>A customer's telemetry: raw readings (paged or CSV), the latest reading per device and hourly aggregates.</summary>
+internal static class TelemetryApi
+{
+    private const int MaxPageSize = 1000;
+
+    public static void MapTelemetryApi(this IEndpointRouteBuilder endpoints)
+    {
+        var devices = endpoints.MapGroup("/api/devices").WithTags("Telemetry").RequireAuthorization();
+        devices.MapGet("/{serial}/telemetry", List)
+            .WithName("ListTelemetry")
+            .WithSummary("One device's readings between from and to (signal_date), newest first; paginated.");
+        devices.MapGet("/{serial}/telemetry/latest", Latest)
+            .WithName("LatestTelemetry")
+            .WithSummary("One device's most recent reading.");
+        devices.MapGet("/{serial}/telemetry/hourly", Hourly)
+            .WithName("HourlyTelemetry")
+            .WithSummary("Hourly count/avg/min/max of battery_level, latitude, longitude and every extra metric.");
+        devices.MapGet("/{serial}/telemetry.csv", ExportCsv)
+            .WithName("ExportTelemetryCsv")
+            .WithSummary("One device's readings between from and to as CSV, oldest first.");
+
+        devices.MapGet("/{serial}/twin", Twin)
+            .WithName("GetDeviceTwin")
+            .WithSummary("The device's desired configuration version and function against the version it reported applying.");
+
+        endpoints.MapGroup("/api/telemetry").WithTags("Telemetry").RequireAuthorization()
+            .MapGet("/latest", LatestPerDevice)
+            .WithName("LatestTelemetryPerDevice")
+            .WithSummary("The most recent reading of each of the caller's devices.");
+    }
+
+    private static IQueryable<Reading> Range(TelemetryDbContext db, Guid customerId, string serial, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var query = db.Readings.AsNoTracking().Where(r => r.CustomerId == customerId && r.SerialNumber == serial);
+        if (from is { } f)
+            query = query.Where(r => r.SignalDate >= f.ToUniversalTime());
+        if (to is { } t)
+            query = query.Where(r => r.SignalDate < t.ToUniversalTime());
+        return query;
+    }
+
+    private static ProblemHttpResult NoSuchDevice() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Device not found", detail: "You have no device with that serial number.");
+
+    private static async Task<bool> OwnsAsync(IDeviceDirectory directory, ClaimsPrincipal user, string serial, CancellationToken cancellationToken) =>
+        await directory.FindAsync(user.GetCustomerId(), serial, cancellationToken) is not null;
+
+    private static async Task<Results<Ok<TelemetryPage>, ValidationProblem, ProblemHttpResult>> List(
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken,
+        DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 100)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page < 1)
+            errors["page"] = ["Must be 1 or more."];
+        if (pageSize is < 1 or > MaxPageSize)
+            errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+            return NoSuchDevice();
+
+        var query = Range(db, user.GetCustomerId(), serial, from, to);
+        var total = await query.CountAsync(cancellationToken);
+        var rows = await query.OrderByDescending(r => r.SignalDate).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new TelemetryPage([.. rows.Select(ToView)], page, pageSize, total));
+    }
+
+    private static async Task<Results<Ok<TelemetryReading>, ProblemHttpResult>> Latest(
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, CancellationToken cancellationToken)
+    {
+        var row = await Range(db, user.GetCustomerId(), serial, null, null).OrderByDescending(r => r.SignalDate).FirstOrDefaultAsync(cancellationToken);
+        return row is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry", detail: "You have no telemetry from a device with that serial number.")
+            : TypedResults.Ok(ToView(row));
+    }
+
+    private static async Task<Ok<List<TelemetryReading>>> LatestPerDevice(ClaimsPrincipal user, TelemetryDbContext db, CancellationToken cancellationToken)
+    {
+        var customerId = user.GetCustomerId();
+        var rows = await db.Readings.FromSqlInterpolated($"""
+            SELECT DISTINCT ON (serial_number) * FROM telemetry.readings
+            WHERE customer_id = {customerId} ORDER BY serial_number, signal_date DESC
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(ToView).ToList());
+    }
+
+    private static async Task<Results<Ok<DeviceTwin>, ProblemHttpResult>> Twin(
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, IOptions<TelemetryOptions> options, CancellationToken cancellationToken)
+    {
+        var customerId = user.GetCustomerId();
+        var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.SerialNumber == serial && d.CustomerId == customerId, cancellationToken);
+        if (device is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry device", detail: "You have no device with telemetry credentials and that serial number.");
+        return TypedResults.Ok(new DeviceTwin(serial, device.DeviceFunction ?? options.Value.DefaultDeviceFunction, device.DesiredVersion,
+            device.ReportedVersion, device.ReportedAt, device.ReportedVersion == device.DesiredVersion));
+    }
+
+    private static async Task<Results<Ok<List<HourlyAggregate>>, ProblemHttpResult>> Hourly(
+        string serial, ClaimsPrincipal user, NpgsqlDataSource dataSource, IDeviceDirectory directory, CancellationToken cancellationToken,
+        DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+            return NoSuchDevice();
+
+        await using var command = dataSource.CreateCommand("""
+            SELECT date_trunc('hour', r.signal_date) AS hour, m.key, count(*), avg(m.value), min(m.value), max(m.value)
+            FROM telemetry.readings r
+            CROSS JOIN LATERAL (
+                SELECT 'battery_level' AS key, r.battery_level AS value
+                UNION ALL SELECT 'latitude', r.latitude
+                UNION ALL SELECT 'longitude', r.longitude
+                UNION ALL SELECT e.key, (e.value #>> '{}')::double precision FROM jsonb_each(r.metrics) e) m
+            WHERE r.customer_id = $1 AND r.serial_number = $2
+              AND ($3::timestamptz IS NULL OR r.signal_date >= $3) AND ($4::timestamptz IS NULL OR r.signal_date < $4)
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = user.GetCustomerId() });
+        command.Parameters.Add(new NpgsqlParameter { Value = serial });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)from?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)to?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        var result = new List<HourlyAggregate>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new HourlyAggregate(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt64(2),
+                reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5)));
+        }
+
+        return TypedResults.Ok(result);
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportCsv(
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken,
+        DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+            return NoSuchDevice();
+
+        var rows = await Range(db, user.GetCustomerId(), serial, from, to).OrderBy(r => r.SignalDate).Take(1_000_000).ToListAsync(cancellationToken);
+        var csv = new StringBuilder("device_id,device_name,signal_date,latitude,longitude,battery_level,metrics\n");
+        foreach (var row in rows)
+        {
+            csv.Append(Csv.Field(row.SerialNumber)).Append(',')
+                .Append(row.DeviceName.ToString(CultureInfo.InvariantCulture)).Append(',')
+                .Append(row.SignalDate.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)).Append(',')
+                .Append(row.Latitude.ToString("R", CultureInfo.InvariantCulture)).Append(',')
+                .Append(row.Longitude.ToString("R", CultureInfo.InvariantCulture)).Append(',')
+                .Append(row.BatteryLevel.ToString("R", CultureInfo.InvariantCulture)).Append(',')
+                .Append(Csv.Field(row.Metrics)).Append('\n');
+        }
+
+        return TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", $"telemetry-{serial}.csv");
+    }
+
+    private static TelemetryReading ToView(Reading r) => new(
+        r.SerialNumber, r.DeviceName, r.SignalDate, r.Latitude, r.Longitude, r.BatteryLevel,
+        JsonSerializer.Deserialize<Dictionary<string, double>>(r.Metrics) ?? [], r.ReceivedAt);
+}

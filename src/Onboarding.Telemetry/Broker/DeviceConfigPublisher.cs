@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Onboarding.Mqtt;
+using Onboarding.Telemetry.Pki;
+
+namespace Onboarding.Telemetry.Broker;
+
+/// <summary>
+/// Publishes a device's desired configuration as a retained message on <c>devices/&lt;serial&gt;/config</c>, so the
+/// device receives the latest version whenever it (re)subscribes. Connects to the internal listener on first use.
+/// </summary>
+internal sealed class DeviceConfigPublisher(IOptions<TelemetryOptions> options, IServiceProvider services, ILoggerFactory loggers)
+    : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private MqttClient? _client;
+
+    public async Task PublishAsync(string serial, int version, string deviceFunction, CancellationToken cancellationToken)
+    {
+        var client = await ConnectedAsync(cancellationToken);
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["version"] = version, ["device_function"] = deviceFunction });
+        await client.PublishAsync($"devices/{serial}/config", payload, MqttQualityOfService.AtLeastOnce, retain: true, cancellationToken);
+    }
+
+    private async Task<MqttClient> ConnectedAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_client is not null)
+                return _client;
+            var settings = options.Value;
+            var client = new MqttClient(new MqttClientOptions
+            {
+                Host = settings.Broker.InternalHost,
+                Port = settings.Broker.InternalPort,
+                ClientId = $"nms-config-{Guid.NewGuid():N}",
+                UserName = settings.Broker.IngesterUserName,
+                Password = services.GetRequiredService<DeviceCertificateAuthority>().IngesterSecret,
+                CleanStart = true,
+                SessionExpiryInterval = 0,
+            }, loggers.CreateLogger<MqttClient>());
+            try
+            {
+                await client.ConnectAsync(cancellationToken);
+            }
+            catch
+            {
+                await client.DisposeAsync();
+                throw;
+            }
+
+            return _client = client;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+            await _client.DisposeAsync();
+        _gate.Dispose();
+    }
+}

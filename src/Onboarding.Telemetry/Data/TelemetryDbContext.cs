@@ -1,0 +1,61 @@
+using Microsoft.EntityFrameworkCore;
+using Onboarding.ServiceDefaults.Database;
+
+namespace Onboarding.Telemetry.Data;
+
+internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> options) : DbContext(options)
+{
+    public DbSet<TelemetryDevice> Devices => Set<TelemetryDevice>();
+
+    public DbSet<CredentialIssuance> CredentialIssuances => Set<CredentialIssuance>();
+
+    public DbSet<Reading> Readings => Set<Reading>();
+
+    public DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema("telemetry");
+
+        modelBuilder.Entity<TelemetryDevice>(device =>
+        {
+            device.ToTable("Devices");
+            device.HasKey(d => d.SerialNumber);
+            device.Property(d => d.SerialNumber).HasMaxLength(64);
+            device.Property(d => d.DeviceFunction).HasMaxLength(100);
+            device.HasIndex(d => d.DeviceName).IsUnique();
+            device.HasIndex(d => d.CustomerId);
+        });
+
+        modelBuilder.Entity<CredentialIssuance>(issuance =>
+        {
+            issuance.ToTable("CredentialIssuances");
+            issuance.Property(i => i.Id).UseIdentityByDefaultColumn();
+            issuance.Property(i => i.SerialNumber).HasMaxLength(64);
+            issuance.Property(i => i.CertificateSerial).HasMaxLength(64);
+            issuance.Property(i => i.CertificateSha256).HasMaxLength(64);
+            issuance.HasIndex(i => i.SerialNumber);
+            issuance.HasIndex(i => i.CreatedAt);
+        });
+
+        modelBuilder.Entity<Reading>(reading =>
+        {
+            reading.ToTable("Readings");
+            reading.HasKey(r => new { r.SerialNumber, r.SignalDate });
+            reading.Property(r => r.SerialNumber).HasMaxLength(64);
+            reading.Property(r => r.Metrics).HasColumnType("jsonb");
+            reading.HasIndex(r => new { r.CustomerId, r.SignalDate });
+        });
+
+        modelBuilder.Entity<DeadLetter>(deadLetter =>
+        {
+            deadLetter.ToTable("DeadLetters");
+            deadLetter.Property(d => d.Id).UseIdentityByDefaultColumn();
+            deadLetter.Property(d => d.Topic).HasMaxLength(300);
+            deadLetter.Property(d => d.Reason).HasMaxLength(500);
+            deadLetter.HasIndex(d => d.ReceivedAt);
+        });
+
+        modelBuilder.UseSnakeCaseNames();
+    }
+}

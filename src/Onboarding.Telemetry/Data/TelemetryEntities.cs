@@ -1,0 +1,84 @@
+namespace Onboarding.Telemetry.Data;
+
+/// <summary>A device that has been issued telemetry credentials: its broker identity (serial) and NMS device name.</summary>
+internal sealed class TelemetryDevice
+{
+    public required string SerialNumber { get; set; }
+
+    public Guid CustomerId { get; set; }
+
+    /// <summary>The NMS device name: a number from the <c>telemetry.device_name_seq</c> sequence (1000001, 1000002, …).</summary>
+    public long DeviceName { get; set; }
+
+    /// <summary>The device's own function; null means the configured default.</summary>
+    public string? DeviceFunction { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Set when the device's credentials were revoked; cleared by a new issuance.</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The version of the configuration the NMS wants the device to run (retained on devices/&lt;serial&gt;/config).</summary>
+    public int DesiredVersion { get; set; }
+
+    /// <summary>The configuration version the device last reported on devices/&lt;serial&gt;/state.</summary>
+    public int? ReportedVersion { get; set; }
+
+    public DateTimeOffset? ReportedAt { get; set; }
+}
+
+/// <summary>One issued client certificate: the audit trail behind the credentials history.</summary>
+internal sealed class CredentialIssuance
+{
+    public long Id { get; set; }
+
+    public required string SerialNumber { get; set; }
+
+    public long DeviceName { get; set; }
+
+    /// <summary>The X.509 serial number, upper-case hex: what the CRL lists.</summary>
+    public required string CertificateSerial { get; set; }
+
+    public required string CertificateSha256 { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>One telemetry message, keyed by (serial, signal_date) so a redelivered message is stored once.</summary>
+internal sealed class Reading
+{
+    public required string SerialNumber { get; set; }
+
+    public DateTimeOffset SignalDate { get; set; }
+
+    public Guid CustomerId { get; set; }
+
+    public long DeviceName { get; set; }
+
+    public double Latitude { get; set; }
+
+    public double Longitude { get; set; }
+
+    public double BatteryLevel { get; set; }
+
+    /// <summary>Any further numeric metrics, as a JSON object of name to number.</summary>
+    public required string Metrics { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+}
+
+/// <summary>A message the ingester could not accept, kept with the reason and the raw payload.</summary>
+internal sealed class DeadLetter
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    public required string Topic { get; set; }
+
+    public required string Reason { get; set; }
+
+    public required byte[] Payload { get; set; }
+}

@@ -1,0 +1,144 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Onboarding.Mqtt;
+using Onboarding.Telemetry.Pki;
+
+namespace Onboarding.Telemetry.Ingestion;
+
+/// <summary>
+/// Reads <c>$share/&lt;group&gt;/devices/+/telemetry</c> from the broker's internal listener and writes it to
+/// PostgreSQL in batches (on batch size or on the flush interval, whichever comes first). Messages are acked only
+/// after their batch committed (DESIGN.md "Protocol libraries", MQTT): at-least-once, made idempotent by the
+/// readings' (serial, signal_date) key. A failed write is retried, never acked, so a database outage loses nothing.
+/// </summary>
+internal sealed class TelemetryIngester(
+    IOptions<TelemetryOptions> options, IServiceProvider services, TelemetryBatchWriter writer,
+    ILoggerFactory loggerFactory, ILogger<TelemetryIngester> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled)
+            return;
+
+        // Resolved only now, so a host with telemetry off never creates a device CA.
+        var ca = services.GetRequiredService<DeviceCertificateAuthority>();
+        try
+        {
+            await services.GetRequiredService<RevocationList>().PublishAsync(stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Could not republish the device CRL at start-up; the previous one stays in place");
+        }
+
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = settings.Broker.InternalHost,
+            Port = settings.Broker.InternalPort,
+            ClientId = settings.Ingestion.ClientId ?? $"nms-ingester-{Environment.MachineName}",
+            UserName = settings.Broker.IngesterUserName,
+            Password = ca.IngesterSecret,
+            ProtocolVersion = MqttProtocolVersion.V500,
+            CleanStart = false,
+            SessionExpiryInterval = 24 * 3600,
+            ReceiveMaximum = settings.Ingestion.ReceiveMaximum,
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(200),
+            ReconnectMaxDelay = TimeSpan.FromSeconds(10),
+        }, loggerFactory.CreateLogger<MqttClient>());
+
+        await ConnectAsync(client, settings, stoppingToken);
+        try
+        {
+            await ConsumeAsync(client, settings.Ingestion, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ConnectAsync(MqttClient client, TelemetryOptions settings, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await client.ConnectAsync(stoppingToken);
+                break;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Telemetry ingester cannot reach the broker at {Host}:{Port} yet ({Error}); retrying in {Delay}",
+                    settings.Broker.InternalHost, settings.Broker.InternalPort, ex.Message, delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+
+        var filter = $"$share/{settings.Ingestion.SharedSubscriptionGroup}/devices/+/telemetry";
+        await client.SubscribeAsync(filter, MqttQualityOfService.AtLeastOnce, stoppingToken);
+        // Device twin: devices report the configuration version they applied.
+        await client.SubscribeAsync($"$share/{settings.Ingestion.SharedSubscriptionGroup}/devices/+/state", MqttQualityOfService.AtLeastOnce, stoppingToken);
+        logger.LogInformation("Telemetry ingester subscribed to {Filter} (and state) at {Host}:{Port}", filter, settings.Broker.InternalHost, settings.Broker.InternalPort);
+    }
+
+    private async Task ConsumeAsync(MqttClient client, IngestionOptions settings, CancellationToken stoppingToken)
+    {
+        var reader = client.Messages;
+        var batch = new List<MqttApplicationMessage>(settings.BatchSize);
+        while (await reader.WaitToReadAsync(stoppingToken))
+        {
+            // The broker keeps at most Receive Maximum (3.1.1: max_inflight_messages, 20) unacked, so a batch that
+            // cannot fill must still be written when the interval has passed.
+            using (var flush = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                flush.CancelAfter(settings.FlushInterval);
+                while (batch.Count < settings.BatchSize)
+                {
+                    while (batch.Count < settings.BatchSize && reader.TryRead(out var message))
+                        batch.Add(message);
+                    if (batch.Count >= settings.BatchSize)
+                        break;
+                    try
+                    {
+                        if (!await reader.WaitToReadAsync(flush.Token))
+                            break;
+                    }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            await WriteUntilCommittedAsync(batch, stoppingToken);
+            foreach (var message in batch)
+                await client.AckAsync(message);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteUntilCommittedAsync(List<MqttApplicationMessage> batch, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await writer.WriteAsync(batch, stoppingToken);
+                return;
+            }
+            // Anything but shutdown is retried: an exception escaping a BackgroundService would stop the host.
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Telemetry batch of {Count} messages not written; retrying in {Delay} (nothing is acked until it commits)",
+                    batch.Count, delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Onboarding.ServiceDefaults;
+using Onboarding.Telemetry.Api;
+using Onboarding.Telemetry.Broker;
+using Onboarding.Telemetry.Data;
+using Onboarding.Telemetry.Ingestion;
+using Onboarding.Telemetry.Pki;
+
+namespace Onboarding.Telemetry;
+
+/// <summary>Device telemetry over MQTT: the device CA and broker configuration, credentials, ingestion and queries.</summary>
+public static class TelemetryModule
+{
+    public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<TelemetryOptions>(builder.Configuration.GetSection("Telemetry"));
+        builder.Services.AddModuleMigrations("telemetry", typeof(TelemetryModule).Assembly);
+        builder.Services.AddDbContext<TelemetryDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        // Created on first use (issuing credentials, broker-config, the ingester), so hosts without telemetry never make a CA.
+        builder.Services.AddSingleton(provider => DeviceCertificateAuthority.LoadOrCreate(
+            CaDirectory(provider.GetRequiredService<IOptions<TelemetryOptions>>().Value, provider.GetRequiredService<IHostEnvironment>())));
+        builder.Services.AddSingleton<AdminKey>();
+        builder.Services.AddSingleton<RevocationList>();
+        builder.Services.AddSingleton<DeviceConfigPublisher>();
+        builder.Services.AddSingleton<TelemetryBatchWriter>();
+        builder.Services.AddHostedService<TelemetryIngester>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapTelemetry(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapCredentialsApi();
+        endpoints.MapTelemetryApi();
+        return endpoints;
+    }
+
+    /// <summary>
+    /// The <c>broker-config &lt;dir&gt;</c> host command: writes a Mosquitto configuration for the configured ports and the
+    /// device CA (created if missing) into the directory; returns the path of mosquitto.conf.
+    /// </summary>
+    public static string WriteBrokerConfiguration(IServiceProvider services, string directory)
+    {
+        var options = services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
+        var ca = services.GetRequiredService<DeviceCertificateAuthority>();
+        return MosquittoConfiguration.Write(options, ca, directory);
+    }
+
+    internal static string CaDirectory(TelemetryOptions options, IHostEnvironment environment) =>
+        Path.GetFullPath(options.CaDirectory, environment.ContentRootPath);
+}
