@@ -144,6 +144,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         var revoke = await admin.PostAsync("/api/devices/TLM-REV-1/telemetry-credential/revoke", null);
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         Assert.Equal(1, (await revoke.Content.ReadFromJsonAsync<CredentialRevocation>())!.RevokedCertificates);
+        Assert.Contains(factory.Logs.RenderedMessages, m => m.StartsWith("Asked mosquitto", StringComparison.Ordinal));
         await Task.Delay(500); // the host sent mosquitto SIGHUP (Broker:PidFile); give it a moment to reread the CRL
 
         var refused = await factory.PublishAsync(device, "devices/TLM-REV-1/telemetry",
