@@ -144,6 +144,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         var revoke = await admin.PostAsync("/api/devices/TLM-REV-1/telemetry-credential/revoke", null);
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         Assert.Equal(1, (await revoke.Content.ReadFromJsonAsync<CredentialRevocation>())!.RevokedCertificates);
+        Assert.Contains(factory.Logs.RenderedMessages, m => m.StartsWith("Asked mosquitto", StringComparison.Ordinal));
         await Task.Delay(500); // the host sent mosquitto SIGHUP (Broker:PidFile); give it a moment to reread the CRL
 
         var refused = await factory.PublishAsync(device, "devices/TLM-REV-1/telemetry",
@@ -325,5 +326,26 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
             Reading("TLM-RST-1", device.Credential.DeviceName, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)));
         Assert.True(published.ExitCode == 0, published.Stderr);
         await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(setup.Customer, "TLM-RST-1")).Total == 1, "the reading");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void The_broker_config_command_writes_certificate_authentication_and_one_pattern_acl()
+    {
+        var directory = Path.Combine(factory.Root.FullName, "broker-config-" + Guid.NewGuid().ToString("N")[..8]);
+
+        var config = File.ReadAllText(Onboarding.Telemetry.TelemetryModule.WriteBrokerConfiguration(factory.Services, directory));
+
+        Assert.Contains("require_certificate true", config, StringComparison.Ordinal);
+        Assert.Contains("use_identity_as_username true", config, StringComparison.Ordinal);
+        Assert.Contains($"cafile {factory.CaCertificatePath}", config, StringComparison.Ordinal);
+        Assert.Contains("crlfile ", config, StringComparison.Ordinal);
+        Assert.Contains("persistence true", config, StringComparison.Ordinal);
+        Assert.Equal("pattern readwrite devices/%u/#\n", File.ReadAllText(Path.Combine(directory, "devices.acl")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(directory, "server.key")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            File.GetUnixFileMode(Path.Combine(factory.CaDirectory, Onboarding.Telemetry.Pki.DeviceCertificateAuthority.KeyFileName)));
+        // An absolute output directory is an operand of the command, not a "/key value" configuration switch.
+        Assert.Equal(["--Telemetry:Enabled=true"], Onboarding.Host.HostCommands.ConfigurationArguments(["broker-config", "/etc/x", "--Telemetry:Enabled=true"]));
     }
 }

@@ -25,7 +25,8 @@ internal sealed class RevocationList(NpgsqlDataSource dataSource, DeviceCertific
             return;
         try
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill", ["-HUP", pid]) { UseShellExecute = false })!;
+            // The shell's built-in kill: slim images have no procps, hence no /usr/bin/kill.
+            using var kill = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "kill -HUP \"$1\"", "sh", pid]) { UseShellExecute = false })!;
             await kill.WaitForExitAsync(cancellationToken);
             logger.LogInformation("Asked mosquitto (pid {Pid}) to reload its CRL", pid);
         }

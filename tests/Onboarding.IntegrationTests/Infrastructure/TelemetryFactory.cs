@@ -117,7 +117,7 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
     /// <summary>Stops mosquitto gracefully (SIGTERM, so it saves its persistent state) and starts it again.</summary>
     public async Task RestartBrokerAsync()
     {
-        await ExternalTool.RunAsync("kill", ["-TERM", _broker!.Id.ToString(CultureInfo.InvariantCulture)]);
+        await ExternalTool.RunAsync("/bin/sh", ["-c", "kill -TERM \"$1\"", "sh", _broker!.Id.ToString(CultureInfo.InvariantCulture)]);
         await _broker.WaitForExitAsync();
         _broker.Dispose();
         await StartBrokerAsync();
