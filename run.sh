@@ -44,4 +44,5 @@ if [ "${ONBOARDING_TELEMETRY:-1}" = "1" ] && [ $# -eq 0 ]; then
 fi
 
 log "Onboarding on http://localhost:8080  (Swagger UI: http://localhost:8080/swagger)"
-exec dotnet "$out/Onboarding.Host.dll" --contentRoot "$out" "$@"
+# The command (e.g. migrate) must come first: the host reads args[0].
+exec dotnet "$out/Onboarding.Host.dll" "$@" --contentRoot "$out"

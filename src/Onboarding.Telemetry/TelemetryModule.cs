@@ -20,8 +20,7 @@ public static class TelemetryModule
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
         builder.Services.Configure<TelemetryOptions>(builder.Configuration.GetSection("Telemetry"));
-        builder.Services.AddModuleMigrations("telemetry", typeof(TelemetryModule).Assembly);
-        builder.Services.AddDbContext<TelemetryDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddModuleDatabase<TelemetryDbContext>("telemetry");
         // Created on first use (issuing credentials, broker-config, the ingester), so hosts without telemetry never make a CA.
         builder.Services.AddSingleton(provider => DeviceCertificateAuthority.LoadOrCreate(
             CaDirectory(provider.GetRequiredService<IOptions<TelemetryOptions>>().Value, provider.GetRequiredService<IHostEnvironment>())));
