@@ -175,6 +175,19 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     }
 
     [Fact]
+    public async Task Concurrent_first_issuances_for_one_serial_both_succeed_with_one_device_name()
+    {
+        await BookkeepAsync("Racing Telecom", "TLM-RACE-1");
+        using var admin = factory.CreateAdminClient();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => admin.PostAsync("/api/devices/TLM-RACE-1/telemetry-credential", null)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var names = await Task.WhenAll(responses.Select(async r =>
+            System.Text.Json.JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("device_name").GetInt64()));
+        Assert.Single(names.Distinct());
+    }
+
+    [Fact]
     public async Task Credentials_for_an_unknown_serial_are_not_found()
     {
         using var admin = factory.CreateAdminClient();

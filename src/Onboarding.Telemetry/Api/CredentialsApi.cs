@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.Inventory.Contracts;
@@ -69,17 +70,32 @@ internal static class CredentialsApi
         if (deviceFunction is { Length: 0 or > 100 })
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "deviceFunction must be 1 to 100 characters.");
 
-        var settings = options.Value;
+        try
+        {
+            return await IssueOnceAsync(serial, matches[0].CustomerId, deviceFunction, db, ca, options.Value, clock, loggers, cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // A concurrent first issuance for the same serial created the device row; the second pass finds it.
+            db.ChangeTracker.Clear();
+            return await IssueOnceAsync(serial, matches[0].CustomerId, deviceFunction, db, ca, options.Value, clock, loggers, cancellationToken);
+        }
+    }
+
+    private static async Task<Results<Ok<TelemetryCredential>, ProblemHttpResult>> IssueOnceAsync(
+        string serial, Guid customerId, string? deviceFunction, TelemetryDbContext db, DeviceCertificateAuthority ca, TelemetryOptions settings,
+        TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow();
         var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
         if (device is null)
         {
             var name = await db.Database.SqlQuery<long>($"SELECT nextval('telemetry.device_name_seq') AS \"Value\"").SingleAsync(cancellationToken);
-            device = new TelemetryDevice { SerialNumber = serial, CustomerId = matches[0].CustomerId, DeviceName = name, CreatedAt = now };
+            device = new TelemetryDevice { SerialNumber = serial, CustomerId = customerId, DeviceName = name, CreatedAt = now };
             db.Devices.Add(device);
         }
 
-        device.CustomerId = matches[0].CustomerId;
+        device.CustomerId = customerId;
         device.RevokedAt = null;
         if (deviceFunction is not null)
             device.DeviceFunction = deviceFunction;
