@@ -43,6 +43,6 @@ if [ "${ONBOARDING_TELEMETRY:-1}" = "1" ] && [ $# -eq 0 ]; then
   fi
 fi
 
-log "Onboarding on http://localhost:8080  (Swagger UI: http://localhost:8080/swagger)"
+[ $# -eq 0 ] && log "Onboarding on http://localhost:8080  (Swagger UI: http://localhost:8080/swagger)"
 # The command (e.g. migrate) must come first: the host reads args[0].
 exec dotnet "$out/Onboarding.Host.dll" "$@" --contentRoot "$out"
