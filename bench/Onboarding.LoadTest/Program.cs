@@ -54,4 +54,25 @@ var sftpFiles = new Command("sftp-files", "small files over one session with a s
 sftpFiles.SetAction((r, ct) => SftpFilesTest.RunAsync(r.GetValue(files), r.GetValue(closeDelay), r.GetValue(parallels)!, ct));
 root.Subcommands.Add(sftpFiles);
 
+var tUrl = new Option<string>("--url") { Description = "the running host's HTTP base address", DefaultValueFactory = _ => "http://127.0.0.1:28080" };
+var tSftpPort = new Option<int>("--sftp-port") { Description = "the running host's SFTP drop port (device records are bookkept through it)", DefaultValueFactory = _ => 22222 };
+var tDb = new Option<string>("--database") { Description = "the host's PostgreSQL (Npgsql connection string)", DefaultValueFactory = _ => "Host=127.0.0.1;Port=25432;Username=postgres;Database=onboarding" };
+var tAdminKey = new Option<string>("--admin-key-file") { Description = "file holding X-Admin-Key (run.sh writes it)", DefaultValueFactory = _ => ".data/telemetry-admin-key" };
+var tCaDir = new Option<string>("--ca-directory") { Description = "Telemetry:CaDirectory (ingester.secret for the baseline's mosquitto_sub; broker log next to it)", DefaultValueFactory = _ => ".data/telemetry-ca" };
+var tDevicePort = new Option<int>("--device-port") { Description = "mosquitto's device TLS listener", DefaultValueFactory = _ => 28883 };
+var tInternalPort = new Option<int>("--internal-port") { Description = "mosquitto's internal listener (ingester, baseline mosquitto_sub)", DefaultValueFactory = _ => 21884 };
+var tDevices = new Option<int>("--devices") { Description = "simulated devices (K)", DefaultValueFactory = _ => 20 };
+var tMessages = new Option<int>("--messages") { Description = "QoS 1 messages per device (N)", DefaultValueFactory = _ => 500 };
+var tInFlight = new Option<int>("--in-flight") { Description = "unacknowledged publishes per device", DefaultValueFactory = _ => 16 };
+var tRestart = new Option<bool>("--restart-postgres") { Description = "third phase: pg_ctl restart -m fast of the host's cluster at 50% published" };
+var tPgData = new Option<string>("--pg-data") { Description = "the host's cluster directory", DefaultValueFactory = _ => ".data/pg" };
+var tPgCtl = new Option<string>("--pg-ctl") { Description = "pg_ctl binary (run as user postgres when we are root)", DefaultValueFactory = _ => "pg_ctl" };
+var tTimeout = new Option<int>("--timeout-seconds") { Description = "per phase, from first publish", DefaultValueFactory = _ => 120 };
+var telemetry = new Command("telemetry", "QoS 1 telemetry msg/s through a running host's broker + ingester (COPY, ack after commit) vs mosquitto_sub | psql COPY")
+    { tUrl, tSftpPort, tDb, tAdminKey, tCaDir, tDevicePort, tInternalPort, tDevices, tMessages, tInFlight, tRestart, tPgData, tPgCtl, tTimeout };
+telemetry.SetAction((r, ct) => TelemetryTest.RunAsync(new TelemetrySettings(new Uri(r.GetValue(tUrl)!), r.GetValue(tSftpPort), r.GetValue(tDb)!, r.GetValue(tAdminKey)!,
+    r.GetValue(tCaDir)!, r.GetValue(tDevicePort), r.GetValue(tInternalPort), r.GetValue(tDevices), r.GetValue(tMessages), r.GetValue(tInFlight),
+    r.GetValue(tRestart), r.GetValue(tPgData)!, r.GetValue(tPgCtl)!, r.GetValue(tTimeout)), ct));
+root.Subcommands.Add(telemetry);
+
 return await root.Parse(args).InvokeAsync();

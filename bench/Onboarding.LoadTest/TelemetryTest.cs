@@ -1,0 +1,347 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using Onboarding.Bench.Harness;
+using Onboarding.Mqtt;
+using Onboarding.Sftp;
+using Onboarding.Ssh;
+
+namespace Onboarding.LoadTest;
+
+internal sealed record TelemetrySettings(
+    Uri Url, int SftpPort, string Database, string AdminKeyFile, string CaDirectory, int DevicePort, int InternalPort,
+    int Devices, int Messages, int InFlight, bool RestartPostgres, string PgData, string PgCtl, int TimeoutSeconds);
+
+/// <summary>
+/// Telemetry messages per second through a RUNNING host (mosquitto from run.sh + the host's ingester), K devices
+/// publishing N QoS 1 messages each over TLS with issued client certificates, timed from the first publish to the last
+/// committed row in telemetry.readings (polled with Npgsql). Baseline in the same run, same broker, same publishers and
+/// payloads: mosquitto_sub on the internal listener piped into psql COPY. The baseline uses the topic leaf
+/// <c>lt-baseline</c> (devices may publish anywhere under devices/&lt;serial&gt;/, the ingester only subscribes to
+/// …/telemetry and …/state), so the host's ingester never sees baseline traffic and can keep running.
+/// </summary>
+internal static class TelemetryTest
+{
+    private const string BaselineTable = "loadtest_telemetry_baseline";
+    private const string BaselineLeaf = "lt-baseline";
+
+    private sealed record Device(string Serial, long DeviceName, MqttClient Client, X509Certificate2 Certificate, X509Certificate2 Ca);
+
+    public static async Task<int> RunAsync(TelemetrySettings settings, CancellationToken cancellationToken)
+    {
+        Report.Header($"telemetry url={settings.Url} devices={settings.Devices} messages/device={settings.Messages} in-flight/device={settings.InFlight} restart-postgres={settings.RestartPostgres}");
+        var runId = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var prefix = $"TB{runId}-";
+        var serials = Enumerable.Range(0, settings.Devices).Select(i => $"{prefix}{i:D4}").ToArray();
+        var total = settings.Devices * settings.Messages;
+        var adminKey = (await File.ReadAllTextAsync(settings.AdminKeyFile, cancellationToken)).Trim();
+        var ingesterSecret = (await File.ReadAllTextAsync(Path.Combine(settings.CaDirectory, "ingester.secret"), cancellationToken)).Trim();
+
+        using var http = new HttpClient { BaseAddress = settings.Url, Timeout = TimeSpan.FromSeconds(60) };
+        var setup = Stopwatch.StartNew();
+        await BookkeepAsync(http, settings.SftpPort, runId, serials, cancellationToken);
+        var devices = new List<Device>();
+        try
+        {
+            foreach (var serial in serials)
+                devices.Add(await IssueAndConnectAsync(http, adminKey, serial, settings.DevicePort, cancellationToken));
+            Console.WriteLine($"setup: {settings.Devices} devices bookkept over SFTP, credentials issued, {settings.Devices} TLS MQTT 5 connections in {setup.Elapsed.TotalSeconds:0.0} s");
+
+            await using var db = NpgsqlDataSource.Create(settings.Database);
+            var rows = new List<Measurement>();
+
+            // The same payloads for ours and the baseline; the restart phase needs new keys (serial, signal_date).
+            var baseDate = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(long.Parse(runId, CultureInfo.InvariantCulture) % 100_000_000);
+            var payloads = devices.Select(d => Payloads(d, baseDate, settings.Messages)).ToArray();
+
+            // Baseline first: the ingester is idle for it (different topic), so it costs the host nothing.
+            await using (var create = db.CreateCommand($"CREATE TABLE IF NOT EXISTS {BaselineTable} (payload text NOT NULL); TRUNCATE {BaselineTable}"))
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            var baseline = await RunBaselineAsync(settings, devices, payloads, ingesterSecret, runId, db, total, cancellationToken);
+            rows.Add(baseline);
+
+            var ours = await RunOursAsync("ours: TLS → mosquitto → host ingester (COPY, ack after commit)", settings, devices, payloads, db, prefix, baseDate, total, null, cancellationToken);
+            rows.Add(ours);
+
+            if (settings.RestartPostgres)
+            {
+                var restartDate = baseDate.AddDays(1);
+                var restartPayloads = devices.Select(d => Payloads(d, restartDate, settings.Messages)).ToArray();
+                rows.Add(await RunOursAsync("ours, pg_ctl restart -m fast at 50% published", settings, devices, restartPayloads, db, prefix, restartDate, total,
+                    () => RestartPostgresAsync(settings, cancellationToken), cancellationToken));
+            }
+
+            Report.Print("telemetry", rows, r => r.Server.StartsWith("baseline", StringComparison.Ordinal),
+                "ours ≥ baseline messages/s; at-least-once, zero loss and zero duplicates, also across a PostgreSQL restart");
+            return rows.All(r => r.Detail.Contains("loss 0,", StringComparison.Ordinal) && r.Detail.Contains("duplicates 0", StringComparison.Ordinal)) ? 0 : 1;
+        }
+        finally
+        {
+            foreach (var device in devices)
+            {
+                try
+                {
+                    await device.Client.DisconnectAsync(CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Console.WriteLine($"{device.Serial}: disconnect failed: {ex.Message}");
+                }
+                await device.Client.DisposeAsync();
+                device.Certificate.Dispose();
+                device.Ca.Dispose();
+            }
+        }
+    }
+
+    private static byte[][] Payloads(Device device, DateTimeOffset start, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $$"""{"device_id":"{{device.Serial}}","device_name":{{device.DeviceName}},"latitude":{{48.1 + (i % 100) * 0.0001:0.0000}},"longitude":11.57,"battery_level":{{100 - (i / 100):0}},"signal_date":"{{start.AddMilliseconds(i).UtcDateTime:O}}","seq":{{i}},"temperature":21.5,"signal_strength":-71}""")))];
+
+    /// <summary>Publishes every device's payloads to its topic leaf, <paramref name="inFlight"/> unacked per device; calls <paramref name="halfway"/> once half of all are acked.</summary>
+    private static async Task PublishAllAsync(IReadOnlyList<Device> devices, byte[][][] payloads, string leaf, int inFlight, Func<Task>? halfway, List<Task> background, CancellationToken cancellationToken)
+    {
+        var total = payloads.Sum(p => p.Length);
+        var acked = 0;
+        await Task.WhenAll(devices.Select(async (device, d) =>
+        {
+            var topic = $"devices/{device.Serial}/{leaf}";
+            using var window = new SemaphoreSlim(inFlight);
+            var pending = new List<Task>(payloads[d].Length);
+            foreach (var payload in payloads[d])
+            {
+                await window.WaitAsync(cancellationToken);
+                pending.Add(PublishOneAsync(device.Client, topic, payload, window, cancellationToken).ContinueWith(t =>
+                {
+                    if (t.IsCompletedSuccessfully && Interlocked.Increment(ref acked) == total / 2 && halfway is not null)
+                    {
+                        lock (background)
+                            background.Add(halfway());
+                    }
+                    return t;
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap());
+            }
+            await Task.WhenAll(pending);
+        }));
+    }
+
+    private static async Task PublishOneAsync(MqttClient client, string topic, byte[] payload, SemaphoreSlim window, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.PublishAsync(topic, payload, MqttQualityOfService.AtLeastOnce, false, cancellationToken);
+        }
+        finally
+        {
+            window.Release();
+        }
+    }
+
+    private static async Task<Measurement> RunOursAsync(string name, TelemetrySettings settings, IReadOnlyList<Device> devices, byte[][][] payloads, NpgsqlDataSource db,
+        string prefix, DateTimeOffset from, int total, Func<Task>? halfway, CancellationToken cancellationToken)
+    {
+        var sql = "SELECT count(*), count(DISTINCT (serial_number, (metrics->>'seq'))) FROM telemetry.readings "
+            + "WHERE serial_number LIKE @prefix AND signal_date >= @from AND signal_date < @to";
+        async Task<(long Count, long Distinct)> CountAsync()
+        {
+            await using var command = db.CreateCommand(sql);
+            command.Parameters.AddWithValue("prefix", prefix + "%");
+            command.Parameters.AddWithValue("from", from);
+            command.Parameters.AddWithValue("to", from.AddHours(1));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        var background = new List<Task>();
+        var watch = Stopwatch.StartNew();
+        var publish = PublishAllAsync(devices, payloads, "telemetry", settings.InFlight, halfway, background, cancellationToken);
+        TimeSpan? published = null;
+        var last = (Count: 0L, Distinct: 0L);
+        var errors = 0;
+        var deadline = TimeSpan.FromSeconds(settings.TimeoutSeconds);
+        while (watch.Elapsed < deadline)
+        {
+            if (published is null && publish.IsCompleted)
+            {
+                await publish;
+                published = watch.Elapsed;
+            }
+            try
+            {
+                last = await CountAsync();
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException)
+            {
+                // PostgreSQL restarting: the poller only waits, like the ingester retries.
+                errors++;
+                NpgsqlConnection.ClearAllPools();
+            }
+            if (last.Count >= total && published is not null)
+                break;
+            await Task.Delay(10, cancellationToken);
+        }
+        var elapsed = watch.Elapsed;
+        if (published is null)
+            Console.WriteLine($"{name}: publishing did not finish within {settings.TimeoutSeconds} s");
+        Task[] extra;
+        lock (background)
+            extra = [.. background];
+        await Task.WhenAll(extra);
+        var loss = total - last.Count;
+        var duplicates = last.Count - last.Distinct;
+        return new Measurement($"{devices.Count} devices × {payloads[0].Length} QoS 1", name, "our MqttClient (TLS, client cert)", last.Count / elapsed.TotalSeconds, "msg/s",
+            $"loss {loss}, duplicates {duplicates} ({last.Count}/{total} rows, {last.Distinct} distinct keys), last PUBACK {published?.TotalSeconds:0.00} s, last row {elapsed.TotalSeconds:0.00} s"
+            + (errors > 0 ? $", {errors} failed count polls" : ""));
+    }
+
+    private static async Task<Measurement> RunBaselineAsync(TelemetrySettings settings, IReadOnlyList<Device> devices, byte[][][] payloads, string ingesterSecret, string runId,
+        NpgsqlDataSource db, int total, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(settings.Database);
+        var psqlUrl = $"postgresql://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        // mosquitto_sub exits after `total` messages (-C), which ends psql's stdin, and COPY commits. A lost message
+        // leaves it waiting until the timeout, when it is killed and COPY commits what arrived.
+        var script = $"mosquitto_sub -h 127.0.0.1 -p {settings.InternalPort} -u \"$LT_USER\" -P \"$LT_PASS\" -i lt-baseline-{runId} -q 1 "
+            + $"-t 'devices/+/{BaselineLeaf}' -F '%p' -C {total} -W {settings.TimeoutSeconds} "
+            + $"| psql -q -v ON_ERROR_STOP=1 '{psqlUrl}' -c 'COPY {BaselineTable} (payload) FROM STDIN'";
+        var psi = new ProcessStartInfo("bash", ["-c", script]) { UseShellExecute = false, RedirectStandardError = true };
+        psi.Environment["LT_USER"] = "nms-ingester";
+        psi.Environment["LT_PASS"] = ingesterSecret;
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("bash did not start");
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await WaitForSubscriberAsync(settings, runId, cancellationToken);
+
+        var watch = Stopwatch.StartNew();
+        await PublishAllAsync(devices, payloads, BaselineLeaf, settings.InFlight, null, [], cancellationToken);
+        var published = watch.Elapsed;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds + 5));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        var elapsed = watch.Elapsed;
+        var errors = (await stderr).Trim();
+        if (errors.Length > 0)
+            Console.WriteLine($"baseline stderr: {errors}");
+
+        await using var command = db.CreateCommand($"SELECT count(*), count(DISTINCT payload) FROM {BaselineTable}");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var count = reader.GetInt64(0);
+        var distinct = reader.GetInt64(1);
+        return new Measurement($"{devices.Count} devices × {payloads[0].Length} QoS 1", "baseline: mosquitto_sub -q 1 | psql COPY (plain table)", "our MqttClient (TLS, client cert)",
+            count / elapsed.TotalSeconds, "msg/s",
+            $"loss {total - count}, duplicates {count - distinct} ({count}/{total} rows, {distinct} distinct payloads), last PUBACK {published.TotalSeconds:0.00} s, COPY committed {elapsed.TotalSeconds:0.00} s, exit {process.ExitCode}");
+    }
+
+    /// <summary>Waits until mosquitto has our baseline subscriber's client id among its connected clients (its log), or 3 s.</summary>
+    private static async Task WaitForSubscriberAsync(TelemetrySettings settings, string runId, CancellationToken cancellationToken)
+    {
+        var log = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.CaDirectory))!, "broker", "mosquitto.log");
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            if (File.Exists(log))
+            {
+                await using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var text = new StreamReader(stream);
+                if ((await text.ReadToEndAsync(cancellationToken)).Contains($"lt-baseline-{runId}", StringComparison.Ordinal))
+                    break;
+            }
+            await Task.Delay(50, cancellationToken);
+        }
+        await Task.Delay(300, cancellationToken); // connected is logged before SUBSCRIBE; give it a moment
+    }
+
+    private static async Task RestartPostgresAsync(TelemetrySettings settings, CancellationToken cancellationToken)
+    {
+        var asPostgres = Environment.UserName == "root";
+        var psi = new ProcessStartInfo(asPostgres ? "runuser" : settings.PgCtl) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (asPostgres)
+        {
+            foreach (var a in new[] { "-u", "postgres", "--", settings.PgCtl })
+                psi.ArgumentList.Add(a);
+        }
+        foreach (var a in new[] { "-D", Path.GetFullPath(settings.PgData), "restart", "-m", "fast", "-w", "-t", "60", "-l", Path.Combine(Path.GetFullPath(settings.PgData), "server.log") })
+            psi.ArgumentList.Add(a);
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("pg_ctl did not start");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        Console.WriteLine($"pg_ctl restart -m fast: exit {process.ExitCode} after {watch.Elapsed.TotalSeconds:0.00} s {(await error).Trim()}");
+        _ = await output;
+    }
+
+    /// <summary>Sign-up, manufacturer + factory CA, and one device-record document with every serial through the SFTP drop.</summary>
+    private static async Task BookkeepAsync(HttpClient http, int sftpPort, string runId, IReadOnlyList<string> serials, CancellationToken cancellationToken)
+    {
+        var signUp = await PostAsync(http, "/api/customers", new { name = "Telemetry LoadTest " + runId, contactEmail = "loadtest@bench.example" }, cancellationToken);
+        var customerId = signUp.GetProperty("id").GetString()!;
+        http.DefaultRequestHeaders.Add("X-Api-Key", signUp.GetProperty("apiKey").GetString());
+        var manufacturer = await PostAsync(http, "/api/manufacturers", new { name = "Telemetry Acme " + runId, serverDnsName = "redirect.acme.example" }, cancellationToken);
+        var manufacturerId = manufacturer.GetProperty("manufacturerId").GetString()!;
+        var pins = manufacturer.GetProperty("manufacturer").GetProperty("sftp").GetProperty("hostKeyFingerprints").EnumerateArray()
+            .Select(f => f.GetProperty("fingerprint").GetString()!).ToHashSet(StringComparer.Ordinal);
+        using var ca = new FactoryAuthority();
+        (await http.PutAsJsonAsync($"/api/manufacturers/{manufacturerId}/ca", new { certificatesPem = ca.Pem }, cancellationToken)).EnsureSuccessStatusCode();
+        var document = FactoryAuthority.Document(serials.Select(s => FactoryAuthority.Device(s, customerId, ca.IssueDevicePem(s))));
+
+        var stream = await Loopback.ConnectAsync(sftpPort, cancellationToken);
+        await using var ssh = await SshClientSession.ConnectAsync(stream, new SshClientOptions
+        {
+            UserName = manufacturer.GetProperty("username").GetString()!,
+            Password = manufacturer.GetProperty("passphrase").GetString()!,
+            HostKeyVerifier = (key, _) => ValueTask.FromResult(pins.Contains(key.Fingerprint)),
+        }, cancellationToken);
+        var channel = await ssh.OpenSessionAsync(cancellationToken);
+        if (!await channel.RequestSubsystemAsync("sftp", cancellationToken))
+            throw new InvalidOperationException("sftp subsystem refused");
+        await using var sftp = new SftpClient(channel.AsStream());
+        await sftp.ConnectAsync(cancellationToken);
+        using var source = new MemoryStream(document, writable: false);
+        await sftp.UploadAsync($"/incoming/telemetry-lt-{runId}.xml", source, cancellationToken);
+    }
+
+    private static async Task<Device> IssueAndConnectAsync(HttpClient http, string adminKey, string serial, int devicePort, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/devices/{serial}/telemetry-credential");
+        request.Headers.Add("X-Admin-Key", adminKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"issuing {serial}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        var credential = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        var certificate = X509Certificate2.CreateFromPem(credential.GetProperty("certificate_pem").GetString(), credential.GetProperty("private_key_pem").GetString());
+        var ca = X509Certificate2.CreateFromPem(credential.GetProperty("ca_certificate_pem").GetString());
+        var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = devicePort,
+            ClientId = serial,
+            ProtocolVersion = MqttProtocolVersion.V500,
+            Tls = new MqttTlsOptions { ClientCertificate = certificate, TrustedCertificateAuthorities = [ca], TargetHost = "127.0.0.1" },
+        });
+        await client.ConnectAsync(cancellationToken);
+        return new Device(serial, credential.GetProperty("device_name").GetInt64(), client, certificate, ca);
+    }
+
+    private static async Task<JsonElement> PostAsync(HttpClient http, string path, object body, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(path, body, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+    }
+}
