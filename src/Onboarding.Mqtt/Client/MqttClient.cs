@@ -619,15 +619,15 @@ public sealed class MqttClient : IAsyncDisposable
                     if (connection.Acks.IsPending(publish.PacketId))
                         return; // the application holds it; PUBREC follows its ack
                 }
-                // MQTT 5.0 §3.3.4/§4.9: a broker must not exceed our Receive Maximum; the response is DISCONNECT 0x93.
-                // mosquitto 2.0.11 (Debian 12) overruns by one when a burst of PUBACKs frees the window, and
-                // dropping the connection for that only causes redelivery churn. So small overruns are logged
-                // and tolerated; DISCONNECT 0x93 comes at twice the window, where memory is at stake.
+                // MQTT 5.0 §3.3.4/§4.9: a broker must not exceed our Receive Maximum, and the spec's answer is DISCONNECT 0x93.
+                // mosquitto 2.0.11 (Debian 12) overruns it when a backlog drains (2,000 messages in 10 ms against a window of
+                // 1,000, measured by the telemetry load test); disconnecting then throws away the acks of the batch being
+                // committed, the broker resends everything, overruns again, and ingestion stalls in a reconnect loop.
+                // So an overrun is logged once per connection and tolerated. Memory stays bounded all the same: packet
+                // identifiers are 16-bit, so no broker can hold more than 65,535 QoS 1/2 messages unacknowledged with us.
                 var unacknowledged = connection.Acks.Count + _inboundQoS2Released.Count;
                 if (_options.ProtocolVersion == MqttProtocolVersion.V500 && unacknowledged >= _options.ReceiveMaximum)
                 {
-                    if (unacknowledged >= 2 * _options.ReceiveMaximum)
-                        throw new MqttProtocolException(MqttReasonCode.ReceiveMaximumExceeded, $"Receive Maximum {_options.ReceiveMaximum} exceeded: {unacknowledged} unacknowledged messages");
                     if (!connection.ReceiveMaximumOverrunLogged)
                     {
                         connection.ReceiveMaximumOverrunLogged = true;
