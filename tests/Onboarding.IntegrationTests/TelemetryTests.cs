@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Onboarding.IntegrationTests.Infrastructure;
+using Onboarding.ServiceDefaults.Http;
 using Onboarding.Telemetry.Api;
 
 namespace Onboarding.IntegrationTests;
@@ -31,8 +32,8 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         return setup;
     }
 
-    private static async Task<TelemetryPage> ReadingsAsync(HttpClient customer, string serial) =>
-        (await customer.GetFromJsonAsync<TelemetryPage>($"/api/devices/{serial}/telemetry"))!;
+    private static async Task<PagedList<TelemetryReading>> ReadingsAsync(HttpClient customer, string serial) =>
+        (await customer.GetFromJsonAsync<PagedList<TelemetryReading>>($"/api/devices/{serial}/telemetry"))!;
 
     [Fact]
     public async Task A_device_publishing_with_its_issued_certificate_lands_in_the_database()
@@ -185,6 +186,16 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         var names = await Task.WhenAll(responses.Select(async r =>
             System.Text.Json.JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("device_name").GetInt64()));
         Assert.Single(names.Distinct());
+    }
+
+    [Fact]
+    public async Task Telemetry_queries_validate_paging_and_dates()
+    {
+        var (customer, _) = await factory.SignUpAsync("Paging Telemetry Telecom");
+        await Problem.AssertValidationAsync(await customer.GetAsync("/api/devices/ANY/telemetry?pageSize=0"), "pageSize");
+        await Problem.AssertValidationAsync(await customer.GetAsync("/api/devices/ANY/telemetry?page=2147483647&pageSize=500"), "page");
+        await Problem.AssertAsync(await customer.GetAsync("/api/devices/ANY/telemetry?from=yesterday"), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await customer.GetAsync("/api/devices/ANY/telemetry"), HttpStatusCode.NotFound);
     }
 
     [Fact]

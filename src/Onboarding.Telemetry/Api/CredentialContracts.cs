@@ -34,8 +34,6 @@ public sealed record TelemetryReading(
     [property: JsonPropertyName("metrics")] IReadOnlyDictionary<string, double> Metrics,
     [property: JsonPropertyName("received_at")] DateTimeOffset ReceivedAt);
 
-public sealed record TelemetryPage(IReadOnlyList<TelemetryReading> Items, int Page, int PageSize, int Total);
-
 public sealed record HourlyAggregate(
     [property: JsonPropertyName("hour")] DateTimeOffset Hour,
     [property: JsonPropertyName("metric")] string Metric,

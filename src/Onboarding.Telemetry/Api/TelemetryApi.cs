@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Inventory.Contracts;
+using Onboarding.ServiceDefaults.Http;
 using Onboarding.Telemetry.Data;
 
 namespace Onboarding.Telemetry.Api;
@@ -18,8 +19,6 @@ namespace Onboarding.Telemetry.Api;
 /// <summary>A customer's telemetry: raw readings (paged or CSV), the latest reading per device and hourly aggregates.</summary>
 internal static class TelemetryApi
 {
-    private const int MaxPageSize = 1000;
-
     public static void MapTelemetryApi(this IEndpointRouteBuilder endpoints)
     {
         var devices = endpoints.MapGroup("/api/devices").WithTags("Telemetry").RequireAuthorization();
@@ -62,15 +61,12 @@ internal static class TelemetryApi
     private static async Task<bool> OwnsAsync(IDeviceDirectory directory, ClaimsPrincipal user, string serial, CancellationToken cancellationToken) =>
         await directory.FindAsync(user.GetCustomerId(), serial, cancellationToken) is not null;
 
-    private static async Task<Results<Ok<TelemetryPage>, ValidationProblem, ProblemHttpResult>> List(
+    private static async Task<Results<Ok<PagedList<TelemetryReading>>, ValidationProblem, ProblemHttpResult>> List(
         string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 100)
     {
         var errors = new Dictionary<string, string[]>();
-        if (page < 1)
-            errors["page"] = ["Must be 1 or more."];
-        if (pageSize is < 1 or > MaxPageSize)
-            errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
+        var skip = Paging.Validate(page, pageSize, errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         if (!await OwnsAsync(directory, user, serial, cancellationToken))
@@ -78,8 +74,8 @@ internal static class TelemetryApi
 
         var query = Range(db, user.GetCustomerId(), serial, from, to);
         var total = await query.CountAsync(cancellationToken);
-        var rows = await query.OrderByDescending(r => r.SignalDate).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new TelemetryPage([.. rows.Select(ToView)], page, pageSize, total));
+        var rows = await query.OrderByDescending(r => r.SignalDate).Skip(skip).Take(pageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<TelemetryReading>([.. rows.Select(ToView)], page, pageSize, total));
     }
 
     private static async Task<Results<Ok<TelemetryReading>, ProblemHttpResult>> Latest(
