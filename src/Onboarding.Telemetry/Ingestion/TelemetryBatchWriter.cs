@@ -28,7 +28,7 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
         {
             if (TelemetryMessage.SerialFromTopic(message.Topic, "state") is { } stateSerial)
             {
-                var applied = TelemetryMessage.ParseAppliedVersion(message.Payload.Span, out var stateReason);
+                var applied = TelemetryMessage.ParseAppliedVersion(message.Payload, out var stateReason);
                 if (applied is null || !devices.ContainsKey(stateSerial))
                     deadLetters.Add((message.Topic, stateReason ?? "no telemetry credentials were issued for this serial", message.Payload.ToArray()));
                 else
@@ -120,7 +120,7 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
         var serial = TelemetryMessage.SerialFromTopic(message.Topic);
         if (serial is null || serial.Length > 64)
             return "the topic is not devices/<serial>/telemetry";
-        parsed = TelemetryMessage.Parse(message.Payload.Span, out var reason);
+        parsed = TelemetryMessage.Parse(message.Payload, out var reason);
         if (parsed is null)
             return reason;
         if (!string.Equals(parsed.DeviceId, serial, StringComparison.Ordinal))

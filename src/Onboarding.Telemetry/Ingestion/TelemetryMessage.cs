@@ -20,11 +20,11 @@ internal sealed record TelemetryMessage(
     }
 
     /// <summary>A device's state report, <c>{"applied_version": n}</c>; null (with a reason) if it is anything else.</summary>
-    public static int? ParseAppliedVersion(ReadOnlySpan<byte> payload, out string? reason)
+    public static int? ParseAppliedVersion(ReadOnlyMemory<byte> payload, out string? reason)
     {
         try
         {
-            using var document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 4 });
+            using var document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 4 });
             if (document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty("applied_version", out var version)
                 && version.ValueKind == JsonValueKind.Number && version.TryGetInt32(out var applied) && applied >= 0)
@@ -43,12 +43,12 @@ internal sealed record TelemetryMessage(
         }
     }
 
-    public static TelemetryMessage? Parse(ReadOnlySpan<byte> payload, out string? reason)
+    public static TelemetryMessage? Parse(ReadOnlyMemory<byte> payload, out string? reason)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 4 });
+            document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 4 });
         }
         catch (JsonException ex)
         {

@@ -36,12 +36,8 @@ public class ClientWithFakeBrokerTests
     [InlineData(V5)]
     public async Task Acks_called_out_of_order_are_sent_in_arrival_order(MqttProtocolVersion version)
     {
-        await using var broker = new FakeBroker();
-        await using var client = broker.Client(version);
-        var accept = broker.AcceptAndConnAckAsync(version);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(version);
+        var (_, client, session) = connected;
 
         for (ushort id = 1; id <= 3; id++)
             await session.SendAsync(new PublishPacket { Topic = "t", Payload = new[] { (byte)id }, QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
@@ -63,12 +59,8 @@ public class ClientWithFakeBrokerTests
     [Fact]
     public async Task Qos2_inbound_pubrec_after_ack_and_pubcomp_after_pubrel_without_double_delivery()
     {
-        await using var broker = new FakeBroker();
-        await using var client = broker.Client(V5);
-        var accept = broker.AcceptAndConnAckAsync(V5);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        var (broker, client, session) = connected;
 
         var publish = new PublishPacket { Topic = "t", Payload = "x"u8.ToArray(), QoS = MqttQualityOfService.ExactlyOnce, PacketId = 5 };
         await session.SendAsync(publish);
@@ -89,12 +81,8 @@ public class ClientWithFakeBrokerTests
     [Fact]
     public async Task Qos1_and_qos2_publish_complete_when_the_handshake_completes()
     {
-        await using var broker = new FakeBroker();
-        await using var client = broker.Client(V5);
-        var accept = broker.AcceptAndConnAckAsync(V5);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        var (_, client, session) = connected;
 
         var qos1 = client.PublishAsync("a", "1"u8.ToArray(), MqttQualityOfService.AtLeastOnce);
         var p1 = Assert.IsType<PublishPacket>(await session.ReadAsync());
@@ -115,12 +103,8 @@ public class ClientWithFakeBrokerTests
     [Fact]
     public async Task Refused_puback_surfaces_reason_code()
     {
-        await using var broker = new FakeBroker();
-        await using var client = broker.Client(V5);
-        var accept = broker.AcceptAndConnAckAsync(V5);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        var (_, client, session) = connected;
         var publish = client.PublishAsync("a", "1"u8.ToArray());
         var p = Assert.IsType<PublishPacket>(await session.ReadAsync());
         await session.SendAsync(new PubAckPacket { PacketId = p.PacketId, ReasonCode = MqttReasonCode.NotAuthorized });
@@ -253,12 +237,8 @@ public class ClientWithFakeBrokerTests
     [InlineData("10 00", MqttReasonCode.MalformedPacket)] // CONNECT from a server, body truncated
     public async Task Malformed_packet_after_connack_disconnects_with_reason(string hex, byte reason)
     {
-        await using var broker = new FakeBroker();
-        await using var client = broker.Client(V5);
-        var accept = broker.AcceptAndConnAckAsync(V5);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        var (_, client, session) = connected;
         await session.SendRawAsync(Codec.Hex.Bytes(hex));
         // MQTT 5.0 §4.13: DISCONNECT with the reason code, then the connection is closed.
         var disconnect = Assert.IsType<DisconnectPacket>(await session.ReadAsync());
@@ -339,12 +319,8 @@ public class ClientWithFakeBrokerTests
     [Fact]
     public async Task Disconnect_sends_disconnect_and_does_not_reconnect()
     {
-        await using var broker = new FakeBroker();
-        await using var client = broker.Client(V5);
-        var accept = broker.AcceptAndConnAckAsync(V5);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        var (broker, client, session) = connected;
         await client.DisconnectAsync();
         Assert.IsType<DisconnectPacket>(await session.ReadAsync());
         Assert.True(await session.IsClosedByClientAsync(TimeSpan.FromSeconds(5)));
@@ -381,12 +357,8 @@ public class ClientWithFakeBrokerTests
     [Fact]
     public async Task Callback_processing_acks_in_order()
     {
-        await using var broker = new FakeBroker();
-        await using var client = broker.Client(V3);
-        var accept = broker.AcceptAndConnAckAsync(V3);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(V3);
+        var (_, client, session) = connected;
         using var stop = new CancellationTokenSource();
         var processing = client.ProcessMessagesAsync(async (message, ct) =>
         {

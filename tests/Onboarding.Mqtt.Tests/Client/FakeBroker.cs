@@ -32,6 +32,17 @@ internal sealed class FakeBroker : IAsyncDisposable
         return (session, connect);
     }
 
+    /// <summary>A broker, a client with the default options connected to it, and the broker's side of that session.</summary>
+    public static async Task<ConnectedClient> ConnectedAsync(MqttProtocolVersion version)
+    {
+        var broker = new FakeBroker();
+        var client = broker.Client(version);
+        var accept = broker.AcceptAndConnAckAsync(version);
+        await client.ConnectAsync();
+        var (session, _) = await accept;
+        return new ConnectedClient(broker, client, session);
+    }
+
     public MqttClient Client(MqttProtocolVersion version, string clientId = "c1", TimeSpan? keepAlive = null) => new(new MqttClientOptions
     {
         Host = "127.0.0.1",
@@ -116,4 +127,15 @@ internal sealed class FakeSession(NetworkStream stream, MqttProtocolVersion vers
     }
 
     public ValueTask DisposeAsync() => stream.DisposeAsync();
+}
+
+/// <summary>What <see cref="FakeBroker.ConnectedAsync"/> sets up; disposes session, client and broker in that order.</summary>
+internal sealed record ConnectedClient(FakeBroker Broker, MqttClient Client, FakeSession Session) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await Session.DisposeAsync();
+        await Client.DisposeAsync();
+        await Broker.DisposeAsync();
+    }
 }
