@@ -259,6 +259,16 @@ public class DropTests(OnboardingFactory factory) : IClassFixture<OnboardingFact
         var response = await intruder.GetAsync($"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads");
         await Problem.AssertAsync(response, HttpStatusCode.NotFound);
         await Problem.AssertAsync(await intruder.GetAsync("/api/devices/SN-A"), HttpStatusCode.NotFound);
+
+        // The raw content of a real upload: not the intruder's, so 404; an unknown upload id is 404 for the owner too.
+        await using (var drop = await setup.ConnectAsync(factory))
+            await Assert.ThrowsAsync<SftpStatusException>(() => drop.UploadAsync("owned.xml", "not xml"));
+        var upload = await LatestUploadAsync(setup);
+        var url = $"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads/{upload.Id}/content";
+        await Problem.AssertAsync(await intruder.GetAsync(url), HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.OK, (await setup.Customer.GetAsync(url)).StatusCode);
+        await Problem.AssertAsync(await setup.Customer.GetAsync(
+            $"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads/{Guid.NewGuid()}/content"), HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -332,11 +342,38 @@ public class DropPublicKeyTests(OnboardingFactory factory) : IClassFixture<Onboa
     [InlineData("")]
     [InlineData("ssh-ed25519 not-base64!")]
     [InlineData("ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4Ed")]
+    [InlineData("rsa-1024")]
     public async Task An_invalid_public_key_is_400(string publicKey)
     {
+        var weakRsa = publicKey == "rsa-1024";
+        if (weakRsa)
+            publicKey = WeakRsaKeyLine();
         var setup = await ManufacturerSetup.CreateAsync(factory, "Bad Key Telecom " + Guid.NewGuid().ToString("N")[..6]);
-        await Problem.AssertValidationAsync(
+        var problem = await Problem.AssertValidationAsync(
             await setup.Customer.PutAsJsonAsync($"/api/manufacturers/{setup.Credentials.ManufacturerId}/sftp-public-key", new { publicKey }), "publicKey");
+        if (weakRsa)
+            Assert.Contains("at least 2048 bits", problem.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>An ssh-rsa authorized_keys line for a 1024-bit key (RFC 4253 §6.6: string "ssh-rsa", mpint e, mpint n).</summary>
+    private static string WeakRsaKeyLine()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(1024);
+        var parameters = rsa.ExportParameters(false);
+        using var blob = new MemoryStream();
+        void WriteString(ReadOnlySpan<byte> bytes)
+        {
+            Span<byte> length = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, bytes.Length);
+            blob.Write(length);
+            blob.Write(bytes);
+        }
+
+        byte[] Mpint(byte[] magnitude) => magnitude[0] >= 0x80 ? [0, .. magnitude] : magnitude;
+        WriteString("ssh-rsa"u8);
+        WriteString(Mpint(parameters.Exponent!));
+        WriteString(Mpint(parameters.Modulus!));
+        return "ssh-rsa " + Convert.ToBase64String(blob.ToArray()) + " weak@example";
     }
 }
 
