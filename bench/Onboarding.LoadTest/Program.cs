@@ -68,11 +68,13 @@ var tRestart = new Option<bool>("--restart-postgres") { Description = "third pha
 var tPgData = new Option<string>("--pg-data") { Description = "the host's cluster directory", DefaultValueFactory = _ => ".data/pg" };
 var tPgCtl = new Option<string>("--pg-ctl") { Description = "pg_ctl binary (run as user postgres when we are root)", DefaultValueFactory = _ => "pg_ctl" };
 var tTimeout = new Option<int>("--timeout-seconds") { Description = "per phase, from first publish", DefaultValueFactory = _ => 120 };
+var tRounds = new Option<int>("--rounds") { Description = "baseline/ours pairs; the medians are the result", DefaultValueFactory = _ => 5 };
+var tWarmup = new Option<bool>("--warmup") { Description = "an untimed warm-up through the host first (K × min(N, 1000))", DefaultValueFactory = _ => true };
 var telemetry = new Command("telemetry", "QoS 1 telemetry msg/s through a running host's broker + ingester (COPY, ack after commit) vs mosquitto_sub | psql COPY")
-    { tUrl, tSftpPort, tDb, tAdminKey, tCaDir, tDevicePort, tInternalPort, tDevices, tMessages, tInFlight, tRestart, tPgData, tPgCtl, tTimeout };
+    { tUrl, tSftpPort, tDb, tAdminKey, tCaDir, tDevicePort, tInternalPort, tDevices, tMessages, tInFlight, tRestart, tPgData, tPgCtl, tTimeout, tRounds, tWarmup };
 telemetry.SetAction((r, ct) => TelemetryTest.RunAsync(new TelemetrySettings(new Uri(r.GetValue(tUrl)!), r.GetValue(tSftpPort), r.GetValue(tDb)!, r.GetValue(tAdminKey)!,
     r.GetValue(tCaDir)!, r.GetValue(tDevicePort), r.GetValue(tInternalPort), r.GetValue(tDevices), r.GetValue(tMessages), r.GetValue(tInFlight),
-    r.GetValue(tRestart), r.GetValue(tPgData)!, r.GetValue(tPgCtl)!, r.GetValue(tTimeout)), ct));
+    r.GetValue(tRestart), r.GetValue(tPgData)!, r.GetValue(tPgCtl)!, r.GetValue(tTimeout), r.GetValue(tRounds), r.GetValue(tWarmup)), ct));
 root.Subcommands.Add(telemetry);
 
 return await root.Parse(args).InvokeAsync();

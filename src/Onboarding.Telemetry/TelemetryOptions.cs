@@ -54,7 +54,7 @@ public sealed class BrokerOptions
 public sealed class IngestionOptions
 {
     /// <summary>Rows per COPY; a batch is also written when <see cref="FlushInterval"/> has passed since its first message.</summary>
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = 2000;
 
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -64,5 +64,9 @@ public sealed class IngestionOptions
     /// <summary>The ingester's MQTT client id; defaults to one per machine, so its persistent session survives restarts.</summary>
     public string? ClientId { get; set; }
 
-    public ushort ReceiveMaximum { get; set; } = 1000;
+    /// <summary>
+    /// Messages the broker may have in flight to the ingester, unacknowledged (MQTT 5 Receive Maximum). Acks wait for the
+    /// commit, so this must hold several batches, or the broker stalls while a batch is written.
+    /// </summary>
+    public ushort ReceiveMaximum { get; set; } = 8000;
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -7,104 +6,91 @@ using Onboarding.Mqtt;
 namespace Onboarding.Telemetry.Ingestion;
 
 /// <summary>
-/// Validates a batch of telemetry messages against the issued credentials and writes it in one transaction:
-/// readings by binary COPY into a staging table, then <c>INSERT … ON CONFLICT DO NOTHING</c> (a redelivered message
-/// is stored once); messages that cannot be accepted go to the dead letters with the reason and the raw payload.
+/// Validates a batch of telemetry messages against the issued credentials and writes it in one transaction: readings by
+/// binary COPY, state reports, and dead letters (reason + raw payload) for every message that cannot be accepted.
+/// <para>
+/// Readings are copied straight into <c>telemetry.readings</c>. Only when that meets a key already stored (a redelivery
+/// after a lost PUBACK) is the batch written again through a staging table with <c>ON CONFLICT DO NOTHING</c>, so the
+/// common case costs PostgreSQL one COPY and a redelivered message is still stored once. A reading PostgreSQL refuses
+/// (a data error) is found by halving the batch and dead-lettered with PostgreSQL's reason: it must neither hold up the
+/// readings around it nor be retried forever. Any other failure is thrown; the ingester retries the whole batch.
+/// </para>
+/// Used by the one ingester loop, one batch at a time: it keeps its own connection between batches.
 /// </summary>
-internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProvider clock, ILogger<TelemetryBatchWriter> logger)
+internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProvider clock, ILogger<TelemetryBatchWriter> logger) : IAsyncDisposable
 {
+    private const string ReadingColumns =
+        "(serial_number, signal_date, customer_id, device_name, latitude, longitude, battery_level, metrics, received_at)";
+
+    private NpgsqlConnection? _connection;
+
     private sealed record KnownDevice(Guid CustomerId, long DeviceName, bool Revoked);
+
+    private readonly record struct Reading(TelemetryMessage Message, KnownDevice Device, MqttApplicationMessage Source);
+
+    private readonly record struct DeadLetter(string Topic, string Reason, ReadOnlyMemory<byte> Payload);
+
+    private readonly record struct StateReport(string Serial, int Version);
 
     public async Task WriteAsync(IReadOnlyList<MqttApplicationMessage> batch, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var devices = await LoadDevicesAsync(connection, batch, cancellationToken);
-
-        var readings = new List<(TelemetryMessage Message, KnownDevice Device)>(batch.Count);
-        var deadLetters = new List<(string Topic, string Reason, byte[] Payload)>();
-        var states = new List<(string Serial, int Version)>();
+        var deadLetters = new List<DeadLetter>();
+        var candidates = new List<(TelemetryMessage Message, MqttApplicationMessage Source)>(batch.Count);
+        var states = new List<(StateReport Report, MqttApplicationMessage Source)>();
         foreach (var message in batch)
         {
-            if (TelemetryMessage.SerialFromTopic(message.Topic, "state") is { } stateSerial)
+            switch (TelemetryMessage.ParseTopic(message.Topic, out var serial))
             {
-                var applied = TelemetryMessage.ParseAppliedVersion(message.Payload, out var stateReason);
-                if (applied is null || !devices.ContainsKey(stateSerial))
-                    deadLetters.Add((message.Topic, stateReason ?? "no telemetry credentials were issued for this serial", message.Payload.ToArray()));
+                case TelemetryMessage.Topic.Telemetry when serial!.Length <= 64:
+                    if (TelemetryMessage.Parse(message.Payload.Span, serial, out var reason) is { } parsed)
+                        candidates.Add((parsed, message));
+                    else
+                        deadLetters.Add(new DeadLetter(message.Topic, reason!, message.Payload));
+                    break;
+                case TelemetryMessage.Topic.State when serial!.Length <= 64:
+                    if (TelemetryMessage.ParseAppliedVersion(message.Payload, out var stateReason) is { } applied)
+                        states.Add((new StateReport(serial, applied), message));
+                    else
+                        deadLetters.Add(new DeadLetter(message.Topic, stateReason!, message.Payload));
+                    break;
+                default:
+                    deadLetters.Add(new DeadLetter(message.Topic, "the topic is not devices/<serial>/telemetry", message.Payload));
+                    break;
+            }
+        }
+
+        var connection = _connection ??= await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var devices = await LoadDevicesAsync(connection, candidates.Select(c => c.Message.DeviceId).Concat(states.Select(s => s.Report.Serial)), cancellationToken);
+            var readings = new List<Reading>(candidates.Count);
+            foreach (var (message, source) in candidates)
+            {
+                if (Check(message, devices) is { } refused)
+                    deadLetters.Add(new DeadLetter(source.Topic, refused, source.Payload));
                 else
-                    states.Add((stateSerial, applied.Value));
-                continue;
+                    readings.Add(new Reading(message, devices[message.DeviceId], source));
             }
-
-            var reason = Check(message, devices, out var parsed, out var device);
-            if (reason is null)
-                readings.Add((parsed!, device!));
-            else
-                deadLetters.Add((message.Topic, reason, message.Payload.ToArray()));
-        }
-
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (readings.Count > 0)
-        {
-            await using (var create = new NpgsqlCommand(
-                "CREATE TEMP TABLE readings_staging (LIKE telemetry.readings INCLUDING DEFAULTS) ON COMMIT DROP", connection, transaction))
-                await create.ExecuteNonQueryAsync(cancellationToken);
-
-            await using (var import = await connection.BeginBinaryImportAsync(
-                "COPY readings_staging (serial_number, signal_date, customer_id, device_name, latitude, longitude, battery_level, metrics, received_at) "
-                + "FROM STDIN (FORMAT BINARY)", cancellationToken))
+            var known = new List<StateReport>(states.Count);
+            foreach (var (report, source) in states)
             {
-                foreach (var (message, device) in readings)
-                {
-                    await import.StartRowAsync(cancellationToken);
-                    await import.WriteAsync(message.DeviceId, NpgsqlDbType.Varchar, cancellationToken);
-                    await import.WriteAsync(message.SignalDate, NpgsqlDbType.TimestampTz, cancellationToken);
-                    await import.WriteAsync(device.CustomerId, NpgsqlDbType.Uuid, cancellationToken);
-                    await import.WriteAsync(device.DeviceName, NpgsqlDbType.Bigint, cancellationToken);
-                    await import.WriteAsync(message.Latitude, NpgsqlDbType.Double, cancellationToken);
-                    await import.WriteAsync(message.Longitude, NpgsqlDbType.Double, cancellationToken);
-                    await import.WriteAsync(message.BatteryLevel, NpgsqlDbType.Double, cancellationToken);
-                    await import.WriteAsync(message.MetricsJson, NpgsqlDbType.Jsonb, cancellationToken);
-                    await import.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
-                }
-
-                await import.CompleteAsync(cancellationToken);
+                if (devices.ContainsKey(report.Serial))
+                    known.Add(report);
+                else
+                    deadLetters.Add(new DeadLetter(source.Topic, "no telemetry credentials were issued for this serial", source.Payload));
             }
 
-            await using var insert = new NpgsqlCommand(
-                "INSERT INTO telemetry.readings SELECT * FROM readings_staging ON CONFLICT (serial_number, signal_date) DO NOTHING", connection, transaction);
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await CommitAsync(connection, readings, known, deadLetters, now, cancellationToken);
         }
-
-        foreach (var (serial, version) in states)
+        catch
         {
-            // Reports can arrive out of order after a redelivery: keep the highest version.
-            await using var update = new NpgsqlCommand(
-                "UPDATE telemetry.devices SET reported_version = @version, reported_at = @at WHERE serial_number = @serial "
-                + "AND (reported_version IS NULL OR reported_version <= @version)", connection, transaction);
-            update.Parameters.AddWithValue("version", version);
-            update.Parameters.AddWithValue("at", now);
-            update.Parameters.AddWithValue("serial", serial);
-            await update.ExecuteNonQueryAsync(cancellationToken);
+            // Whatever state the connection is in now, the retry starts on a fresh one.
+            _connection = null;
+            await connection.DisposeAsync();
+            throw;
         }
 
-        if (deadLetters.Count > 0)
-        {
-            await using var import = await connection.BeginBinaryImportAsync(
-                "COPY telemetry.dead_letters (received_at, topic, reason, payload) FROM STDIN (FORMAT BINARY)", cancellationToken);
-            foreach (var (topic, reason, payload) in deadLetters)
-            {
-                await import.StartRowAsync(cancellationToken);
-                await import.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
-                await import.WriteAsync(Truncate(topic, 300), NpgsqlDbType.Varchar, cancellationToken);
-                await import.WriteAsync(Truncate(reason, 500), NpgsqlDbType.Varchar, cancellationToken);
-                await import.WriteAsync(payload, NpgsqlDbType.Bytea, cancellationToken);
-            }
-
-            await import.CompleteAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
         if (deadLetters.Count > 0)
         {
             logger.LogWarning("{Count} telemetry messages dead-lettered, first: {Topic}: {Reason}", deadLetters.Count,
@@ -112,49 +98,156 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
         }
     }
 
-    private static string? Check(MqttApplicationMessage message, Dictionary<string, KnownDevice> devices, out TelemetryMessage? parsed,
-        out KnownDevice? device)
+    public async ValueTask DisposeAsync()
     {
-        parsed = null;
-        device = null;
-        var serial = TelemetryMessage.SerialFromTopic(message.Topic);
-        if (serial is null || serial.Length > 64)
-            return "the topic is not devices/<serial>/telemetry";
-        parsed = TelemetryMessage.Parse(message.Payload, out var reason);
-        if (parsed is null)
-            return reason;
-        if (!string.Equals(parsed.DeviceId, serial, StringComparison.Ordinal))
-            return $"device_id '{Truncate(parsed.DeviceId, 64)}' is not the serial in the topic '{serial}'";
-        if (!devices.TryGetValue(serial, out device))
+        if (_connection is not null)
+            await _connection.DisposeAsync();
+        _connection = null;
+    }
+
+    private async Task CommitAsync(NpgsqlConnection connection, List<Reading> readings, List<StateReport> states, List<DeadLetter> deadLetters,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var throughStaging = false;
+        while (true)
+        {
+            try
+            {
+                await TransactAsync(connection, readings, states, deadLetters, now, throughStaging, cancellationToken);
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && !throughStaging)
+            {
+                throughStaging = true;
+            }
+            catch (PostgresException ex) when (IsDataError(ex) && readings.Count == 1)
+            {
+                var refused = readings[0].Source;
+                logger.LogWarning("PostgreSQL refused a reading of {Serial} ({SqlState}: {Error}); it is dead-lettered",
+                    readings[0].Message.DeviceId, ex.SqlState, ex.MessageText);
+                deadLetters.Add(new DeadLetter(refused.Topic, Truncate($"refused by the database: {ex.SqlState} {ex.MessageText}", 500), refused.Payload));
+                readings = [];
+            }
+            catch (PostgresException ex) when (IsDataError(ex) && readings.Count > 1)
+            {
+                var half = readings.Count / 2;
+                await CommitAsync(connection, readings[..half], states, deadLetters, now, cancellationToken);
+                await CommitAsync(connection, readings[half..], [], [], now, cancellationToken);
+                return;
+            }
+        }
+    }
+
+    private static async Task TransactAsync(NpgsqlConnection connection, List<Reading> readings, List<StateReport> states, List<DeadLetter> deadLetters,
+        DateTimeOffset now, bool throughStaging, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (readings.Count > 0)
+        {
+            if (throughStaging)
+            {
+                await ExecuteAsync(connection, "CREATE TEMP TABLE IF NOT EXISTS readings_staging (LIKE telemetry.readings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+                    cancellationToken);
+                await CopyReadingsAsync(connection, "readings_staging", readings, now, cancellationToken);
+                await ExecuteAsync(connection,
+                    "INSERT INTO telemetry.readings SELECT * FROM readings_staging ON CONFLICT (serial_number, signal_date) DO NOTHING", cancellationToken);
+            }
+            else
+            {
+                await CopyReadingsAsync(connection, "telemetry.readings", readings, now, cancellationToken);
+            }
+        }
+
+        if (states.Count > 0)
+        {
+            // Reports can arrive out of order after a redelivery: keep the highest version.
+            await using var update = new NpgsqlCommand(
+                "UPDATE telemetry.devices d SET reported_version = r.version, reported_at = @at "
+                + "FROM (SELECT serial, max(version) AS version FROM unnest(@serials, @versions) AS t(serial, version) GROUP BY serial) r "
+                + "WHERE d.serial_number = r.serial AND (d.reported_version IS NULL OR d.reported_version <= r.version)", connection);
+            update.Parameters.AddWithValue("at", now);
+            update.Parameters.AddWithValue("serials", states.Select(s => s.Serial).ToArray());
+            update.Parameters.AddWithValue("versions", states.Select(s => s.Version).ToArray());
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (deadLetters.Count > 0)
+        {
+            await using var import = await connection.BeginBinaryImportAsync(
+                "COPY telemetry.dead_letters (received_at, topic, reason, payload) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            foreach (var deadLetter in deadLetters)
+            {
+                await import.StartRowAsync(cancellationToken);
+                await import.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
+                await import.WriteAsync(Truncate(deadLetter.Topic, 300), NpgsqlDbType.Varchar, cancellationToken);
+                await import.WriteAsync(Truncate(deadLetter.Reason, 500), NpgsqlDbType.Varchar, cancellationToken);
+                await import.WriteAsync(deadLetter.Payload.ToArray(), NpgsqlDbType.Bytea, cancellationToken);
+            }
+
+            await import.CompleteAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task CopyReadingsAsync(NpgsqlConnection connection, string table, List<Reading> readings, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        await using var import = await connection.BeginBinaryImportAsync($"COPY {table} {ReadingColumns} FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var (message, device, _) in readings)
+        {
+            await import.StartRowAsync(cancellationToken);
+            await import.WriteAsync(message.DeviceId, NpgsqlDbType.Varchar, cancellationToken);
+            await import.WriteAsync(message.SignalDate, NpgsqlDbType.TimestampTz, cancellationToken);
+            await import.WriteAsync(device.CustomerId, NpgsqlDbType.Uuid, cancellationToken);
+            await import.WriteAsync(device.DeviceName, NpgsqlDbType.Bigint, cancellationToken);
+            await import.WriteAsync(message.Latitude, NpgsqlDbType.Double, cancellationToken);
+            await import.WriteAsync(message.Longitude, NpgsqlDbType.Double, cancellationToken);
+            await import.WriteAsync(message.BatteryLevel, NpgsqlDbType.Double, cancellationToken);
+            await import.WriteAsync(message.MetricsJson, NpgsqlDbType.Jsonb, cancellationToken);
+            await import.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
+        }
+
+        await import.CompleteAsync(cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>SQLSTATE classes 22 (data exception), 23 (integrity) and 54 (program limit): the rows, not the database, are the problem.</summary>
+    private static bool IsDataError(PostgresException ex) =>
+        ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal)
+        || ex.SqlState.StartsWith("54", StringComparison.Ordinal);
+
+    private static string? Check(TelemetryMessage message, Dictionary<string, KnownDevice> devices)
+    {
+        if (!devices.TryGetValue(message.DeviceId, out var device))
             return "no telemetry credentials were issued for this serial";
         if (device.Revoked)
             return "the device's telemetry credentials are revoked";
-        if (device.DeviceName != parsed.DeviceName)
-            return $"device_name {parsed.DeviceName} is not the one issued to this device";
+        if (device.DeviceName != message.DeviceName)
+            return $"device_name {message.DeviceName} is not the one issued to this device";
         return null;
     }
 
-    private static async Task<Dictionary<string, KnownDevice>> LoadDevicesAsync(NpgsqlConnection connection,
-        IReadOnlyList<MqttApplicationMessage> batch, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, KnownDevice>> LoadDevicesAsync(NpgsqlConnection connection, IEnumerable<string> serials,
+        CancellationToken cancellationToken)
     {
-        var serials = batch.Select(m => TelemetryMessage.SerialFromTopic(m.Topic) ?? TelemetryMessage.SerialFromTopic(m.Topic, "state")).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        var distinct = serials.Distinct(StringComparer.Ordinal).ToArray();
         var devices = new Dictionary<string, KnownDevice>(StringComparer.Ordinal);
-        if (serials.Length == 0)
+        if (distinct.Length == 0)
             return devices;
         await using var command = new NpgsqlCommand(
             "SELECT serial_number, customer_id, device_name, revoked_at IS NOT NULL FROM telemetry.devices WHERE serial_number = ANY(@serials)", connection);
-        command.Parameters.AddWithValue("serials", serials);
+        command.Parameters.AddWithValue("serials", distinct);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             devices[reader.GetString(0)] = new KnownDevice(reader.GetGuid(1), reader.GetInt64(2), reader.GetBoolean(3));
         return devices;
     }
 
-    private static string Truncate(string value, int length)
-    {
-        if (value.Length <= length)
-            return value;
-        var builder = new StringBuilder(value, 0, length, length);
-        return builder.ToString();
-    }
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }
