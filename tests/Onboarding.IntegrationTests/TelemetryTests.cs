@@ -268,6 +268,27 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     }
 
     [Fact]
+    public async Task A_reading_the_database_refuses_is_dead_lettered_and_does_not_hold_up_the_others()
+    {
+        var setup = await BookkeepAsync("Poison Telecom", "TLM-POISON-1");
+        var device = await factory.IssueAsync("TLM-POISON-1");
+        var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+        // 1e-20000 is a finite double (0) to the parser, but overflows PostgreSQL's numeric inside jsonb: only the
+        // database can refuse it. Retrying its batch would never succeed and would stop every reading behind it.
+        var payloads = Enumerable.Range(0, 20).Select(i => Reading("TLM-POISON-1", device.Credential.DeviceName, start.AddSeconds(i),
+            extra: i == 7 ? ",\"tiny\":1e-20000" : "")).ToList();
+
+        var published = await factory.PublishLinesAsync(device, "devices/TLM-POISON-1/telemetry", payloads);
+
+        Assert.True(published.ExitCode == 0, published.Stderr);
+        await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(setup.Customer, "TLM-POISON-1")).Total == 19, "the 19 other readings");
+        await TelemetryFactory.EventuallyAsync(async () => await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-POISON-1/telemetry' "
+            + "AND reason LIKE 'refused by the database: 22003%' AND payload = convert_to('" + payloads[7] + "', 'UTF8')") == 1, "the refused reading's dead letter");
+        Assert.DoesNotContain((await ReadingsAsync(setup.Customer, "TLM-POISON-1")).Items, r => r.SignalDate == start.AddSeconds(7));
+    }
+
+    [Fact]
     public async Task A_function_change_is_published_retained_and_the_twin_shows_when_the_device_applied_it()
     {
         var setup = await BookkeepAsync("Twin Telecom", "TLM-TWIN-1", "TLM-TWIN-2");

@@ -90,10 +90,15 @@ internal static class TelemetryApi
     private static async Task<Ok<List<TelemetryReading>>> LatestPerDevice(ClaimsPrincipal user, TelemetryDbContext db, CancellationToken cancellationToken)
     {
         var customerId = user.GetCustomerId();
+        // One backward primary-key probe per device of the customer, however many readings they have.
         var rows = await db.Readings.FromSqlInterpolated($"""
-            SELECT DISTINCT ON (serial_number) * FROM telemetry.readings
-            WHERE customer_id = {customerId} ORDER BY serial_number, signal_date DESC
-            """).AsNoTracking().ToListAsync(cancellationToken);
+            SELECT r.* FROM telemetry.devices d
+            CROSS JOIN LATERAL (
+                SELECT * FROM telemetry.readings r
+                WHERE r.serial_number = d.serial_number AND r.customer_id = {customerId}
+                ORDER BY r.signal_date DESC LIMIT 1) r
+            WHERE d.customer_id = {customerId}
+            """).AsNoTracking().OrderBy(r => r.SerialNumber).ToListAsync(cancellationToken);
         return TypedResults.Ok(rows.Select(ToView).ToList());
     }
 

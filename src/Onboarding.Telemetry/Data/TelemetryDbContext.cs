@@ -44,7 +44,8 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
             reading.HasKey(r => new { r.SerialNumber, r.SignalDate });
             reading.Property(r => r.SerialNumber).HasMaxLength(64);
             reading.Property(r => r.Metrics).HasColumnType("jsonb");
-            reading.HasIndex(r => new { r.CustomerId, r.SignalDate });
+            // Only the primary key (serial_number, signal_date): every query reaches readings through a device, and
+            // each further index would be written for every row the ingester copies (migration 0003).
         });
 
         modelBuilder.Entity<DeadLetter>(deadLetter =>
