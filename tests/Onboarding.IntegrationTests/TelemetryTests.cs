@@ -328,6 +328,63 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     }
 
     [Fact]
+    public async Task Concurrent_function_changes_get_distinct_versions_and_the_retained_configuration_is_the_stored_one()
+    {
+        await BookkeepAsync("Function Race Telecom", "TLM-FN-RACE-1");
+        var device = await factory.IssueAsync("TLM-FN-RACE-1");
+        using var admin = factory.CreateAdminClient();
+
+        var changes = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            var response = await admin.PutAsJsonAsync("/api/devices/TLM-FN-RACE-1/telemetry-function", new DeviceFunctionChange($"function-{i}"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<DeviceTwin>())!;
+        }));
+
+        Assert.Equal(Enumerable.Range(1, 8), changes.Select(c => c.DesiredVersion).Order());
+        var last = changes.Single(c => c.DesiredVersion == 8);
+        Assert.Equal(1, await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.devices WHERE serial_number = 'TLM-FN-RACE-1' AND desired_version = 8 AND device_function = $1", last.DeviceFunction));
+        var config = await factory.ReceiveOneAsync(device, "devices/TLM-FN-RACE-1/config");
+        Assert.True(config.ExitCode == 0, config.Stderr);
+        Assert.Contains("\"version\":8", config.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"\"device_function\":\"{last.DeviceFunction}\"", config.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_function_change_while_the_broker_is_down_is_kept_and_the_repeat_publishes_the_next_version()
+    {
+        await BookkeepAsync("Offline Broker Telecom", "TLM-NOBRK-1");
+        var device = await factory.IssueAsync("TLM-NOBRK-1");
+        using var admin = factory.CreateAdminClient();
+
+        await factory.StopBrokerAsync();
+        try
+        {
+            var refused = await admin.PutAsJsonAsync("/api/devices/TLM-NOBRK-1/telemetry-function", new DeviceFunctionChange("router"));
+            var problem = await Problem.AssertAsync(refused, HttpStatusCode.ServiceUnavailable);
+            Assert.Contains("repeat the request", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal(1, await factory.CountAsync(
+                "SELECT count(*) FROM telemetry.devices WHERE serial_number = 'TLM-NOBRK-1' AND desired_version = 1 AND device_function = 'router'"));
+        }
+        finally
+        {
+            await factory.StartBrokerAsync();
+        }
+
+        DeviceTwin? twin = null;
+        await TelemetryFactory.EventuallyAsync(async () =>
+        {
+            var repeat = await admin.PutAsJsonAsync("/api/devices/TLM-NOBRK-1/telemetry-function", new DeviceFunctionChange("router"));
+            twin = repeat.IsSuccessStatusCode ? await repeat.Content.ReadFromJsonAsync<DeviceTwin>() : null;
+            return twin is not null;
+        }, "the publisher to reconnect", TimeSpan.FromSeconds(30));
+        Assert.True(twin!.DesiredVersion >= 2);
+        var config = await factory.ReceiveOneAsync(device, "devices/TLM-NOBRK-1/config");
+        Assert.Contains($"\"version\":{twin.DesiredVersion}", config.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_device_simulator_streams_readings_with_a_battery_that_drops_every_ten_messages()
     {
         var setup = await BookkeepAsync("Simulated Telecom", "TLM-SIM-1", "TLM-SIM-2");

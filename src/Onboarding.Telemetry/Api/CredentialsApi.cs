@@ -142,59 +142,74 @@ internal static class CredentialsApi
     private static async Task<Results<Ok<DeviceTwin>, ProblemHttpResult>> ChangeFunction(
         string serial, DeviceFunctionChange change, TelemetryDbContext db, DeviceConfigPublisher publisher, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(change.DeviceFunction) || change.DeviceFunction.Length > 100)
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "device_function must be 1 to 100 characters.");
-        var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
-        if (device is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No credentials", detail: "No telemetry credentials were issued for that serial number.");
-
-        device.DeviceFunction = change.DeviceFunction;
-        device.DesiredVersion++;
-        await db.SaveChangesAsync(cancellationToken);
-        try
+        if (InvalidFunction(change) is { } invalid)
+            return invalid;
+        var changed = await ChangeAndPublishAsync(db, publisher, change.DeviceFunction,
+            $"UPDATE telemetry.devices SET device_function = {change.DeviceFunction}, desired_version = desired_version + 1 WHERE serial_number = {serial} RETURNING *",
+            cancellationToken);
+        return changed switch
         {
-            await publisher.PublishAsync(serial, device.DesiredVersion, change.DeviceFunction, cancellationToken);
-        }
-        catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Broker unavailable",
-                detail: $"Version {device.DesiredVersion} is saved but could not be published; repeat the request when the broker is up.");
-        }
-
-        return TypedResults.Ok(new DeviceTwin(serial, change.DeviceFunction, device.DesiredVersion, device.ReportedVersion, device.ReportedAt,
-            device.ReportedVersion == device.DesiredVersion));
+            ([], _) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No credentials", detail: "No telemetry credentials were issued for that serial number."),
+            (_, false) => BrokerUnavailable(),
+            ([var device], true) => TypedResults.Ok(Twin(device)),
+            _ => throw new InvalidOperationException($"The serial number {serial} matched {changed.Devices.Count} devices"),
+        };
     }
 
     private static async Task<Results<Ok<List<DeviceTwin>>, ProblemHttpResult>> ChangeGroupFunction(
         Guid customerId, DeviceFunctionChange change, TelemetryDbContext db, DeviceConfigPublisher publisher, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(change.DeviceFunction) || change.DeviceFunction.Length > 100)
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "device_function must be 1 to 100 characters.");
-        var devices = await db.Devices.Where(d => d.CustomerId == customerId).OrderBy(d => d.SerialNumber).ToListAsync(cancellationToken);
-        if (devices.Count == 0)
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry devices", detail: "That customer has no devices with telemetry credentials.");
-
-        foreach (var device in devices)
+        if (InvalidFunction(change) is { } invalid)
+            return invalid;
+        var changed = await ChangeAndPublishAsync(db, publisher, change.DeviceFunction,
+            $"UPDATE telemetry.devices SET device_function = {change.DeviceFunction}, desired_version = desired_version + 1 WHERE customer_id = {customerId} RETURNING *",
+            cancellationToken);
+        return changed switch
         {
-            device.DeviceFunction = change.DeviceFunction;
-            device.DesiredVersion++;
-        }
+            ([], _) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry devices", detail: "That customer has no devices with telemetry credentials."),
+            (_, false) => BrokerUnavailable(),
+            _ => TypedResults.Ok(changed.Devices.OrderBy(d => d.SerialNumber, StringComparer.Ordinal).Select(Twin).ToList()),
+        };
+    }
 
-        await db.SaveChangesAsync(cancellationToken);
+    /// <summary>
+    /// Gives the devices the next desired version and publishes it, retained, before the change commits. The row locks the
+    /// UPDATE takes are held across the publish, so concurrent changes to one device get distinct versions and publish in
+    /// version order (on every host): the retained configuration is the one stored. A version is never reused: if the
+    /// broker cannot take it, it is stored anyway and the caller is told to repeat the request, which publishes the next.
+    /// </summary>
+    private static async Task<(List<TelemetryDevice> Devices, bool Published)> ChangeAndPublishAsync(TelemetryDbContext db, DeviceConfigPublisher publisher,
+        string deviceFunction, FormattableString update, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var devices = await db.Devices.FromSqlInterpolated(update).AsNoTracking().ToListAsync(cancellationToken);
+        var published = true;
         try
         {
             foreach (var device in devices)
-                await publisher.PublishAsync(device.SerialNumber, device.DesiredVersion, change.DeviceFunction, cancellationToken);
+                await publisher.PublishAsync(device.SerialNumber, device.DesiredVersion, deviceFunction, cancellationToken);
         }
         catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Broker unavailable",
-                detail: "The new versions are saved but not all could be published; repeat the request when the broker is up.");
+            published = false;
         }
 
-        return TypedResults.Ok(devices.Select(d => new DeviceTwin(d.SerialNumber, change.DeviceFunction, d.DesiredVersion, d.ReportedVersion,
-            d.ReportedAt, d.ReportedVersion == d.DesiredVersion)).ToList());
+        await transaction.CommitAsync(cancellationToken);
+        return (devices, published);
     }
+
+    private static ProblemHttpResult? InvalidFunction(DeviceFunctionChange change) =>
+        string.IsNullOrWhiteSpace(change.DeviceFunction) || change.DeviceFunction.Length > 100
+            ? TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid device function", detail: "device_function must be 1 to 100 characters.")
+            : null;
+
+    private static ProblemHttpResult BrokerUnavailable() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Broker unavailable",
+            detail: "The new version is saved but the broker did not take it; repeat the request when the broker is up (it publishes the next version).");
+
+    private static DeviceTwin Twin(TelemetryDevice device) =>
+        new(device.SerialNumber, device.DeviceFunction!, device.DesiredVersion, device.ReportedVersion, device.ReportedAt,
+            device.ReportedVersion == device.DesiredVersion);
 
     private static async Task<FileContentHttpResult> History(TelemetryDbContext db, CancellationToken cancellationToken)
     {

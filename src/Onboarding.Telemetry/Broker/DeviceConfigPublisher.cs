@@ -14,14 +14,20 @@ namespace Onboarding.Telemetry.Broker;
 internal sealed class DeviceConfigPublisher(IOptions<TelemetryOptions> options, IServiceProvider services, ILoggerFactory loggers)
     : IAsyncDisposable
 {
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private MqttClient? _client;
 
     public async Task PublishAsync(string serial, int version, string deviceFunction, CancellationToken cancellationToken)
     {
         var client = await ConnectedAsync(cancellationToken);
+        // The client would queue a publish until it reconnects; the caller holds the device rows locked meanwhile and
+        // must rather hear now that the broker is away.
+        if (!client.IsConnected)
+            throw new IOException("Not connected to the broker (reconnecting)");
         var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["version"] = version, ["device_function"] = deviceFunction });
-        await client.PublishAsync($"devices/{serial}/config", payload, MqttQualityOfService.AtLeastOnce, retain: true, cancellationToken);
+        await client.PublishAsync($"devices/{serial}/config", payload, MqttQualityOfService.AtLeastOnce, retain: true, cancellationToken)
+            .WaitAsync(PublishTimeout, cancellationToken);
     }
 
     private async Task<MqttClient> ConnectedAsync(CancellationToken cancellationToken)

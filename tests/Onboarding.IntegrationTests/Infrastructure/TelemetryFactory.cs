@@ -117,10 +117,15 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
     /// <summary>Stops mosquitto gracefully (SIGTERM, so it saves its persistent state) and starts it again.</summary>
     public async Task RestartBrokerAsync()
     {
+        await StopBrokerAsync();
+        await StartBrokerAsync();
+    }
+
+    public async Task StopBrokerAsync()
+    {
         await ExternalTool.RunAsync("/bin/sh", ["-c", "kill -TERM \"$1\"", "sh", _broker!.Id.ToString(CultureInfo.InvariantCulture)]);
         await _broker.WaitForExitAsync();
         _broker.Dispose();
-        await StartBrokerAsync();
     }
 
     public async Task<long> CountAsync(string sql, params object[] parameters)
@@ -174,7 +179,7 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         }
     }
 
-    private async Task StartBrokerAsync()
+    public async Task StartBrokerAsync()
     {
         _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", _config])
         {
