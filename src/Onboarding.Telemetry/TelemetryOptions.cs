@@ -49,6 +49,12 @@ public sealed class BrokerOptions
 
     /// <summary>Written as mosquitto's <c>user</c> setting when set (e.g. <c>root</c> in tests); mosquitto otherwise drops to <c>mosquitto</c>.</summary>
     public string? RunAsUser { get; set; }
+
+    /// <summary>
+    /// mosquitto's max_queued_messages: per client, what the broker keeps for the ingester while it is behind or while the
+    /// database is away (about 25 s at 40,000 msg/s with the default). Messages beyond it are dropped by the broker.
+    /// </summary>
+    public int MaxQueuedMessages { get; set; } = 1_000_000;
 }
 
 public sealed class IngestionOptions

@@ -156,6 +156,61 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     }
 
     [Fact]
+    public async Task A_device_connected_when_it_is_revoked_is_disconnected_and_cannot_reconnect()
+    {
+        await BookkeepAsync("Connected Revoked Telecom", "TLM-REV-2");
+        var device = await factory.IssueAsync("TLM-REV-2");
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(device.CertificatePath, device.KeyPath);
+        using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(factory.CaCertificatePath));
+        Onboarding.Mqtt.MqttClient Device(string clientId) => new(new Onboarding.Mqtt.MqttClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = factory.DevicePort,
+            ClientId = clientId, // the broker replaces it with the serial
+            AutoReconnect = false,
+            Tls = new Onboarding.Mqtt.MqttTlsOptions { ClientCertificate = certificate, TrustedCertificateAuthorities = [ca], TargetHost = "localhost" },
+        });
+        await using var connected = Device("anything-1");
+        await connected.ConnectAsync();
+        Assert.True(connected.IsConnected);
+
+        using var admin = factory.CreateAdminClient();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/devices/TLM-REV-2/telemetry-credential/revoke", null)).StatusCode);
+
+        await TelemetryFactory.EventuallyAsync(() => Task.FromResult(!connected.IsConnected), "the broker to end the revoked device's connection", TimeSpan.FromSeconds(10));
+        await using var again = Device("anything-2");
+        await Assert.ThrowsAnyAsync<Exception>(() => again.ConnectAsync());
+    }
+
+    [Fact]
+    public async Task A_device_cannot_take_over_another_devices_session()
+    {
+        await BookkeepAsync("Session Telecom", "TLM-SES-A", "TLM-SES-B");
+        var a = await factory.IssueAsync("TLM-SES-A");
+        var b = await factory.IssueAsync("TLM-SES-B");
+        using var certificateA = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(a.CertificatePath, a.KeyPath);
+        using var certificateB = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(b.CertificatePath, b.KeyPath);
+        using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(factory.CaCertificatePath));
+        Onboarding.Mqtt.MqttClient Device(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string clientId) => new(new Onboarding.Mqtt.MqttClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = factory.DevicePort,
+            ClientId = clientId,
+            AutoReconnect = false,
+            Tls = new Onboarding.Mqtt.MqttTlsOptions { ClientCertificate = certificate, TrustedCertificateAuthorities = [ca], TargetHost = "localhost" },
+        });
+        await using var deviceB = Device(certificateB, "TLM-SES-B");
+        await deviceB.ConnectAsync();
+
+        // A asks for B's client id; the broker gives it A's serial instead, so B stays connected.
+        await using var deviceA = Device(certificateA, "TLM-SES-B");
+        await deviceA.ConnectAsync();
+        await Task.Delay(500);
+        Assert.True(deviceA.IsConnected);
+        Assert.True(deviceB.IsConnected);
+    }
+
+    [Fact]
     public async Task Credentials_are_numbered_and_every_issuance_is_in_the_history()
     {
         await BookkeepAsync("History Telecom", "TLM-H-1", "TLM-H-2");

@@ -121,7 +121,8 @@ internal static class CredentialsApi
     }
 
     private static async Task<Results<Ok<CredentialRevocation>, ProblemHttpResult>> Revoke(
-        string serial, TelemetryDbContext db, RevocationList revocationList, TimeProvider clock, CancellationToken cancellationToken)
+        string serial, TelemetryDbContext db, RevocationList revocationList, DeviceConfigPublisher broker, TimeProvider clock,
+        ILogger<RevocationList> logger, CancellationToken cancellationToken)
     {
         var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
         if (device is null)
@@ -136,6 +137,15 @@ internal static class CredentialsApi
 
         await revocationList.PublishAsync(cancellationToken);
         await revocationList.ReloadBrokerAsync(cancellationToken);
+        try
+        {
+            await broker.DisconnectDeviceAsync(serial, cancellationToken);
+        }
+        catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            // The CRL is in place: a still-connected device is cut off by the next broker restart, and cannot reconnect.
+            logger.LogWarning(ex, "Could not end the broker connection of revoked device {Serial}", serial);
+        }
         return TypedResults.Ok(new CredentialRevocation(serial, active.Count, now));
     }
 

@@ -30,6 +30,34 @@ internal sealed class DeviceConfigPublisher(IOptions<TelemetryOptions> options, 
             .WaitAsync(PublishTimeout, cancellationToken);
     }
 
+    /// <summary>
+    /// Ends a device's MQTT connection, e.g. after its credentials were revoked: the broker forces each device's client id
+    /// to its serial (use_username_as_clientid), so connecting with that client id takes the session over and mosquitto
+    /// closes the device's connection (MQTT 5.0 §3.1.4). The device's reconnect then meets the updated CRL.
+    /// </summary>
+    public async Task DisconnectDeviceAsync(string serial, CancellationToken cancellationToken)
+    {
+        await using var takeover = new MqttClient(InternalClientOptions(serial, autoReconnect: false), loggers.CreateLogger<MqttClient>());
+        await takeover.ConnectAsync(cancellationToken);
+        await takeover.DisconnectAsync(cancellationToken);
+    }
+
+    private MqttClientOptions InternalClientOptions(string clientId, bool autoReconnect)
+    {
+        var settings = options.Value;
+        return new MqttClientOptions
+        {
+            Host = settings.Broker.InternalHost,
+            Port = settings.Broker.InternalPort,
+            ClientId = clientId,
+            UserName = settings.Broker.IngesterUserName,
+            Password = services.GetRequiredService<DeviceCertificateAuthority>().IngesterSecret,
+            CleanStart = true,
+            SessionExpiryInterval = 0,
+            AutoReconnect = autoReconnect,
+        };
+    }
+
     private async Task<MqttClient> ConnectedAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
@@ -37,17 +65,7 @@ internal sealed class DeviceConfigPublisher(IOptions<TelemetryOptions> options, 
         {
             if (_client is not null)
                 return _client;
-            var settings = options.Value;
-            var client = new MqttClient(new MqttClientOptions
-            {
-                Host = settings.Broker.InternalHost,
-                Port = settings.Broker.InternalPort,
-                ClientId = $"nms-config-{Guid.NewGuid():N}",
-                UserName = settings.Broker.IngesterUserName,
-                Password = services.GetRequiredService<DeviceCertificateAuthority>().IngesterSecret,
-                CleanStart = true,
-                SessionExpiryInterval = 0,
-            }, loggers.CreateLogger<MqttClient>());
+            var client = new MqttClient(InternalClientOptions($"nms-config-{Guid.NewGuid():N}", autoReconnect: true), loggers.CreateLogger<MqttClient>());
             try
             {
                 await client.ConnectAsync(cancellationToken);

@@ -48,7 +48,9 @@ internal static class MosquittoConfiguration
         config.AppendLine("log_type warning");
         config.AppendLine("log_type notice");
         config.AppendLine("log_type information");
-        config.AppendLine("max_queued_messages 100000");
+        // Per client, above the in-flight window: what the broker holds for the ingester while it is behind or away
+        // (a database outage). Beyond it mosquitto drops messages and logs "Outgoing messages are being dropped".
+        config.AppendLine(CultureInfo.InvariantCulture, $"max_queued_messages {broker.MaxQueuedMessages}");
         config.AppendLine();
         config.AppendLine("# Devices: TLS with a client certificate from the NMS device CA; revoked certificates are in the CRL.");
         config.AppendLine(CultureInfo.InvariantCulture, $"listener {broker.DevicePort} {broker.DeviceBindAddress}");
@@ -59,6 +61,9 @@ internal static class MosquittoConfiguration
         config.AppendLine("tls_version tlsv1.2");
         config.AppendLine("require_certificate true");
         config.AppendLine("use_identity_as_username true");
+        // The client id is the serial too: no device can take over another's session, and the NMS can end a revoked
+        // device's connection by taking over its session.
+        config.AppendLine("use_username_as_clientid true");
         config.AppendLine("allow_anonymous false");
         config.AppendLine(CultureInfo.InvariantCulture, $"acl_file {File("devices.acl")}");
         config.AppendLine();
