@@ -48,6 +48,26 @@ internal sealed class ProcessCpu
         return new ProcessCpu(ticks);
     }
 
+    /// <summary>
+    /// Waits until the host has used under 2 % of a core for a whole second (at most <paramref name="limit"/>), so a timed
+    /// phase does not also pay for the JIT still recompiling the set-up's code paths (sign-up, SFTP, certificates) in the
+    /// background. Returns how long it waited.
+    /// </summary>
+    public static async Task<TimeSpan> HostSettledAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var before = Snapshot();
+        while (watch.Elapsed < limit)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            var now = Snapshot();
+            if ((now._ticks["host"] - before._ticks["host"]) / TicksPerSecond < 0.02)
+                break;
+            before = now;
+        }
+        return watch.Elapsed;
+    }
+
     /// <summary>"CPU µs/msg: host 12, mosquitto 9, …" for the time since <paramref name="start"/>.</summary>
     public string PerMessageSince(ProcessCpu start, long messages) =>
         "CPU µs/msg: " + string.Join(", ", _ticks.Select(pair =>

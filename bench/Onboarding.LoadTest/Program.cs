@@ -62,14 +62,14 @@ var tCaDir = new Option<string>("--ca-directory") { Description = "Telemetry:CaD
 var tDevicePort = new Option<int>("--device-port") { Description = "mosquitto's device TLS listener", DefaultValueFactory = _ => 28883 };
 var tInternalPort = new Option<int>("--internal-port") { Description = "mosquitto's internal listener (ingester, baseline mosquitto_sub)", DefaultValueFactory = _ => 21884 };
 var tDevices = new Option<int>("--devices") { Description = "simulated devices (K)", DefaultValueFactory = _ => 20 };
-var tMessages = new Option<int>("--messages") { Description = "QoS 1 messages per device (N)", DefaultValueFactory = _ => 500 };
+var tMessages = new Option<int>("--messages") { Description = "QoS 1 messages per device (N)", DefaultValueFactory = _ => 10_000 };
 var tInFlight = new Option<int>("--in-flight") { Description = "unacknowledged publishes per device", DefaultValueFactory = _ => 16 };
 var tRestart = new Option<bool>("--restart-postgres") { Description = "third phase: pg_ctl restart -m fast of the host's cluster at 50% published" };
 var tPgData = new Option<string>("--pg-data") { Description = "the host's cluster directory", DefaultValueFactory = _ => ".data/pg" };
 var tPgCtl = new Option<string>("--pg-ctl") { Description = "pg_ctl binary (run as user postgres when we are root)", DefaultValueFactory = _ => "pg_ctl" };
 var tTimeout = new Option<int>("--timeout-seconds") { Description = "per phase, from first publish", DefaultValueFactory = _ => 120 };
 var tRounds = new Option<int>("--rounds") { Description = "baseline/ours pairs; the medians are the result", DefaultValueFactory = _ => 5 };
-var tWarmup = new Option<bool>("--warmup") { Description = "an untimed warm-up through the host first (K × min(N, 1000))", DefaultValueFactory = _ => true };
+var tWarmup = new Option<bool>("--warmup") { Description = "an untimed warm-up round through the host first (K × N)", DefaultValueFactory = _ => true };
 var telemetry = new Command("telemetry", "QoS 1 telemetry msg/s through a running host's broker + ingester (COPY, ack after commit) vs mosquitto_sub | psql COPY")
     { tUrl, tSftpPort, tDb, tAdminKey, tCaDir, tDevicePort, tInternalPort, tDevices, tMessages, tInFlight, tRestart, tPgData, tPgCtl, tTimeout, tRounds, tWarmup };
 telemetry.SetAction((r, ct) => TelemetryTest.RunAsync(new TelemetrySettings(new Uri(r.GetValue(tUrl)!), r.GetValue(tSftpPort), r.GetValue(tDb)!, r.GetValue(tAdminKey)!,

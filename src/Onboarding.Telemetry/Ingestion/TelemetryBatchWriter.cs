@@ -194,18 +194,20 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
         CancellationToken cancellationToken)
     {
         await using var import = await connection.BeginBinaryImportAsync($"COPY {table} {ReadingColumns} FROM STDIN (FORMAT BINARY)", cancellationToken);
+        // Rows are written with the synchronous calls: they only fill Npgsql's buffer (a full buffer is sent to the local
+        // socket), and the 9 awaits per row of the async ones cost more CPU than the whole row otherwise does.
         foreach (var (message, device, _) in readings)
         {
-            await import.StartRowAsync(cancellationToken);
-            await import.WriteAsync(message.DeviceId, NpgsqlDbType.Varchar, cancellationToken);
-            await import.WriteAsync(message.SignalDate, NpgsqlDbType.TimestampTz, cancellationToken);
-            await import.WriteAsync(device.CustomerId, NpgsqlDbType.Uuid, cancellationToken);
-            await import.WriteAsync(device.DeviceName, NpgsqlDbType.Bigint, cancellationToken);
-            await import.WriteAsync(message.Latitude, NpgsqlDbType.Double, cancellationToken);
-            await import.WriteAsync(message.Longitude, NpgsqlDbType.Double, cancellationToken);
-            await import.WriteAsync(message.BatteryLevel, NpgsqlDbType.Double, cancellationToken);
-            await import.WriteAsync(message.MetricsJson, NpgsqlDbType.Jsonb, cancellationToken);
-            await import.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
+            import.StartRow();
+            import.Write(message.DeviceId, NpgsqlDbType.Varchar);
+            import.Write(message.SignalDate, NpgsqlDbType.TimestampTz);
+            import.Write(device.CustomerId, NpgsqlDbType.Uuid);
+            import.Write(device.DeviceName, NpgsqlDbType.Bigint);
+            import.Write(message.Latitude, NpgsqlDbType.Double);
+            import.Write(message.Longitude, NpgsqlDbType.Double);
+            import.Write(message.BatteryLevel, NpgsqlDbType.Double);
+            import.Write(message.MetricsJson, NpgsqlDbType.Jsonb);
+            import.Write(now, NpgsqlDbType.TimestampTz);
         }
 
         await import.CompleteAsync(cancellationToken);

@@ -17,6 +17,9 @@ internal sealed class TelemetryIngester(
     IOptions<TelemetryOptions> options, IServiceProvider services, TelemetryBatchWriter writer,
     ILoggerFactory loggerFactory, ILogger<TelemetryIngester> logger) : BackgroundService
 {
+    /// <summary>Milliseconds between drains of the message channel while a batch fills.</summary>
+    private const long CollectPause = 5;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -91,27 +94,19 @@ internal sealed class TelemetryIngester(
         var batch = new List<MqttApplicationMessage>(settings.BatchSize);
         while (await reader.WaitToReadAsync(stoppingToken))
         {
-            // The broker keeps at most Receive Maximum (3.1.1: max_inflight_messages, 20) unacked, so a batch that
-            // cannot fill must still be written when the interval has passed.
-            using (var flush = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            // Collect until the batch is full or the flush interval has passed since its first message. Between drains
+            // the loop sleeps a few milliseconds instead of waiting on the channel: woken per message, it would cost a
+            // thread-pool hand-off for each of tens of thousands of messages a second. The broker keeps at most Receive
+            // Maximum unacknowledged, so a batch that cannot fill is written when the interval has passed.
+            var deadline = Environment.TickCount64 + (long)settings.FlushInterval.TotalMilliseconds;
+            while (true)
             {
-                flush.CancelAfter(settings.FlushInterval);
-                while (batch.Count < settings.BatchSize)
-                {
-                    while (batch.Count < settings.BatchSize && reader.TryRead(out var message))
-                        batch.Add(message);
-                    if (batch.Count >= settings.BatchSize)
-                        break;
-                    try
-                    {
-                        if (!await reader.WaitToReadAsync(flush.Token))
-                            break;
-                    }
-                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-                    {
-                        break;
-                    }
-                }
+                while (batch.Count < settings.BatchSize && reader.TryRead(out var message))
+                    batch.Add(message);
+                var left = deadline - Environment.TickCount64;
+                if (batch.Count >= settings.BatchSize || left <= 0)
+                    break;
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(left, CollectPause)), stoppingToken);
             }
 
             await WriteUntilCommittedAsync(batch, stoppingToken);

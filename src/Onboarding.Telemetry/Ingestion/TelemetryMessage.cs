@@ -17,6 +17,12 @@ internal sealed record TelemetryMessage(
     private const int MaxMetricNameLength = 64;
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 4 };
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_metrics;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     [Flags]
     private enum Field
     {
@@ -86,7 +92,9 @@ internal sealed record TelemetryMessage(
     /// </summary>
     public static TelemetryMessage? Parse(ReadOnlySpan<byte> payload, string serial, out string? reason)
     {
-        var metrics = new ArrayBufferWriter<byte>(Math.Max(64, payload.Length));
+        // One buffer and writer per thread, reused: the ingester parses every message on one loop.
+        var metrics = t_metrics ??= new ArrayBufferWriter<byte>(256);
+        metrics.ResetWrittenCount();
         try
         {
             return ParseCore(payload, serial, metrics, out reason);
@@ -111,7 +119,8 @@ internal sealed record TelemetryMessage(
             return null;
         }
 
-        using var metrics = new Utf8JsonWriter(metricsBuffer);
+        var metrics = t_writer ??= new Utf8JsonWriter(metricsBuffer);
+        metrics.Reset(metricsBuffer);
         metrics.WriteStartObject();
         var seen = Field.None;
         long deviceName = 0;
