@@ -70,6 +70,7 @@ internal sealed class ProcessCpu
 
     /// <summary>"CPU µs/msg: host 12, mosquitto 9, …" for the time since <paramref name="start"/>.</summary>
     public string PerMessageSince(ProcessCpu start, long messages) =>
-        "CPU µs/msg: " + string.Join(", ", _ticks.Select(pair =>
-            $"{pair.Key} {(pair.Value - start._ticks[pair.Key]) / TicksPerSecond * 1e6 / messages:0}"));
+        "CPU µs/msg: " + string.Join(", ", _ticks.Select(pair => pair.Value < start._ticks[pair.Key]
+            ? $"{pair.Key} n/a (restarted)"
+            : $"{pair.Key} {(pair.Value - start._ticks[pair.Key]) / TicksPerSecond * 1e6 / messages:0}"));
 }
