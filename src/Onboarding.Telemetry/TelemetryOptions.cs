@@ -60,7 +60,7 @@ public sealed class BrokerOptions
 public sealed class IngestionOptions
 {
     /// <summary>Rows per COPY; a batch is also written when <see cref="FlushInterval"/> has passed since its first message.</summary>
-    public int BatchSize { get; set; } = 2000;
+    public int BatchSize { get; set; } = 500;
 
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
