@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
 using Onboarding.IntegrationTests.Infrastructure;
+using Onboarding.Mqtt;
 using Onboarding.ServiceDefaults.Http;
 using Onboarding.Telemetry.Api;
 
@@ -31,6 +33,21 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         await drop.UploadAsync("devices.xml", DeviceRecordXml.Devices([.. records]));
         return setup;
     }
+
+    /// <summary>Our MQTT client as a device on the broker's TLS listener, with the device's issued certificate; no reconnects.</summary>
+    private MqttClient DeviceClient(X509Certificate2 certificate, string clientId) => new(new MqttClientOptions
+    {
+        Host = "127.0.0.1",
+        Port = factory.DevicePort,
+        ClientId = clientId,
+        AutoReconnect = false,
+        Tls = new MqttTlsOptions
+        {
+            ClientCertificate = certificate,
+            TrustedCertificateAuthorities = [X509Certificate2.CreateFromPem(File.ReadAllText(factory.CaCertificatePath))],
+            TargetHost = "localhost",
+        },
+    });
 
     private static async Task<PagedList<TelemetryReading>> ReadingsAsync(HttpClient customer, string serial) =>
         (await customer.GetFromJsonAsync<PagedList<TelemetryReading>>($"/api/devices/{serial}/telemetry"))!;
@@ -160,17 +177,8 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     {
         await BookkeepAsync("Connected Revoked Telecom", "TLM-REV-2");
         var device = await factory.IssueAsync("TLM-REV-2");
-        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(device.CertificatePath, device.KeyPath);
-        using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(factory.CaCertificatePath));
-        Onboarding.Mqtt.MqttClient Device(string clientId) => new(new Onboarding.Mqtt.MqttClientOptions
-        {
-            Host = "127.0.0.1",
-            Port = factory.DevicePort,
-            ClientId = clientId, // the broker replaces it with the serial
-            AutoReconnect = false,
-            Tls = new Onboarding.Mqtt.MqttTlsOptions { ClientCertificate = certificate, TrustedCertificateAuthorities = [ca], TargetHost = "localhost" },
-        });
-        await using var connected = Device("anything-1");
+        using var certificate = X509Certificate2.CreateFromPemFile(device.CertificatePath, device.KeyPath);
+        await using var connected = DeviceClient(certificate, "anything-1"); // the broker replaces the client id with the serial
         await connected.ConnectAsync();
         Assert.True(connected.IsConnected);
 
@@ -178,7 +186,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/devices/TLM-REV-2/telemetry-credential/revoke", null)).StatusCode);
 
         await TelemetryFactory.EventuallyAsync(() => Task.FromResult(!connected.IsConnected), "the broker to end the revoked device's connection", TimeSpan.FromSeconds(10));
-        await using var again = Device("anything-2");
+        await using var again = DeviceClient(certificate, "anything-2");
         await Assert.ThrowsAnyAsync<Exception>(() => again.ConnectAsync());
     }
 
@@ -188,22 +196,13 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         await BookkeepAsync("Session Telecom", "TLM-SES-A", "TLM-SES-B");
         var a = await factory.IssueAsync("TLM-SES-A");
         var b = await factory.IssueAsync("TLM-SES-B");
-        using var certificateA = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(a.CertificatePath, a.KeyPath);
-        using var certificateB = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(b.CertificatePath, b.KeyPath);
-        using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(factory.CaCertificatePath));
-        Onboarding.Mqtt.MqttClient Device(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string clientId) => new(new Onboarding.Mqtt.MqttClientOptions
-        {
-            Host = "127.0.0.1",
-            Port = factory.DevicePort,
-            ClientId = clientId,
-            AutoReconnect = false,
-            Tls = new Onboarding.Mqtt.MqttTlsOptions { ClientCertificate = certificate, TrustedCertificateAuthorities = [ca], TargetHost = "localhost" },
-        });
-        await using var deviceB = Device(certificateB, "TLM-SES-B");
+        using var certificateA = X509Certificate2.CreateFromPemFile(a.CertificatePath, a.KeyPath);
+        using var certificateB = X509Certificate2.CreateFromPemFile(b.CertificatePath, b.KeyPath);
+        await using var deviceB = DeviceClient(certificateB, "TLM-SES-B");
         await deviceB.ConnectAsync();
 
         // A asks for B's client id; the broker gives it A's serial instead, so B stays connected.
-        await using var deviceA = Device(certificateA, "TLM-SES-B");
+        await using var deviceA = DeviceClient(certificateA, "TLM-SES-B");
         await deviceA.ConnectAsync();
         await Task.Delay(500);
         Assert.True(deviceA.IsConnected);
