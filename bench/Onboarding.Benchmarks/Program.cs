@@ -19,7 +19,9 @@ if (args is ["--check"])
     await handshake.OurHandshake().WaitAsync(TimeSpan.FromSeconds(30));
     Console.WriteLine($"handshake ok, crypto floor verifies: {handshake.RawHandshakeCrypto()}");
     handshake.Cleanup();
-    return bytes == 256 * 32 * 1024 ? 0 : 1;
+    var telemetry = new TelemetryParseBenchmarks();
+    Console.WriteLine($"telemetry parsers agree: {telemetry.Agree()}");
+    return bytes == 256 * 32 * 1024 && telemetry.Agree() ? 0 : 1;
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(PacketCipherBenchmarks).Assembly).Run(args);
