@@ -257,6 +257,32 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     {
         using var admin = factory.CreateAdminClient();
         await Problem.AssertAsync(await admin.PostAsync("/api/devices/NO-SUCH-SERIAL/telemetry-credential", null), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await admin.PostAsync("/api/devices/NO-SUCH-SERIAL/telemetry-credential/revoke", null), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await admin.PutAsJsonAsync("/api/devices/NO-SUCH-SERIAL/telemetry-function", new DeviceFunctionChange("router")),
+            HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await admin.PutAsJsonAsync("/api/devices/NO-SUCH-SERIAL/telemetry-function", new DeviceFunctionChange(new string('x', 101))),
+            HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task A_malformed_state_report_is_dead_lettered_and_an_older_one_does_not_lower_the_reported_version()
+    {
+        var setup = await BookkeepAsync("State Telecom", "TLM-STATE-1");
+        var device = await factory.IssueAsync("TLM-STATE-1");
+
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-STATE-1/state", "{\"applied_version\":3}")).ExitCode);
+        await TelemetryFactory.EventuallyAsync(async () =>
+            (await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-STATE-1/twin"))!.ReportedVersion == 3, "reported version 3");
+
+        // A redelivered older report after it, behind a malformed one on the same connection.
+        var published = await factory.PublishLinesAsync(device, "devices/TLM-STATE-1/state", ["{\"applied_version\":\"three\"}", "{\"applied_version\":2}"]);
+
+        Assert.True(published.ExitCode == 0, published.Stderr);
+        await TelemetryFactory.EventuallyAsync(async () => await factory.CountAsync(
+            "SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-STATE-1/state' AND reason LIKE 'a state report must be%' "
+            + "AND payload = convert_to('{\"applied_version\":\"three\"}', 'UTF8')") == 1, "the malformed report's dead letter");
+        await Task.Delay(500); // longer than the flush interval: the older report has been written if it came in a later batch
+        Assert.Equal(3, (await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-STATE-1/twin"))!.ReportedVersion);
     }
 
     [Theory]
