@@ -66,7 +66,7 @@ internal static class TelemetryTest
             if (settings.Warmup)
             {
                 var warmupPayloads = devices.Select(d => Payloads(d, baseDate.AddDays(-1), settings.Messages)).ToArray();
-                var warmup = await RunOursAsync("warm-up", "ours (warm-up)", settings, devices, warmupPayloads, db, prefix, baseDate.AddDays(-1), warmupPayloads.Sum(p => p.Length), null, cancellationToken);
+                var warmup = await RunOursAsync("warm-up", "ours (warm-up)", settings, devices, warmupPayloads, db, baseDate.AddDays(-1), warmupPayloads.Sum(p => p.Length), null, cancellationToken);
                 Console.WriteLine($"warm-up (not counted): {warmup.Value:N0} msg/s, {warmup.Detail}");
             }
 
@@ -83,7 +83,7 @@ internal static class TelemetryTest
                 await using (var truncate = db.CreateCommand($"TRUNCATE {BaselineTable}"))
                     await truncate.ExecuteNonQueryAsync(cancellationToken);
                 rows.Add(await RunBaselineAsync(label, settings, devices, payloads, ingesterSecret, $"{runId}-{round}", db, total, cancellationToken));
-                rows.Add(await RunOursAsync(label, "ours: TLS → mosquitto → host ingester (COPY, ack after commit)", settings, devices, payloads, db, prefix, roundDate, total,
+                rows.Add(await RunOursAsync(label, "ours: TLS → mosquitto → host ingester (COPY, ack after commit)", settings, devices, payloads, db, roundDate, total,
                     null, cancellationToken));
             }
             if (settings.Rounds > 1)
@@ -107,7 +107,7 @@ internal static class TelemetryTest
                 var restartPayloads = devices.Select(d => Payloads(d, restartDate, settings.Messages)).ToArray();
                 // Compared with the baseline's median when there are rounds.
                 var label = settings.Rounds > 1 ? $"median of {settings.Rounds} rounds" : scenario;
-                rows.Add(await RunOursAsync(label, "ours, pg_ctl restart -m fast at 50% published", settings, devices, restartPayloads, db, prefix, restartDate, total,
+                rows.Add(await RunOursAsync(label, "ours, pg_ctl restart -m fast at 50% published", settings, devices, restartPayloads, db, restartDate, total,
                     () => RestartPostgresAsync(settings, cancellationToken), cancellationToken));
             }
 
@@ -178,20 +178,20 @@ internal static class TelemetryTest
     }
 
     private static async Task<Measurement> RunOursAsync(string scenario, string name, TelemetrySettings settings, IReadOnlyList<Device> devices, byte[][][] payloads, NpgsqlDataSource db,
-        string prefix, DateTimeOffset from, int total, Func<Task>? halfway, CancellationToken cancellationToken)
+        DateTimeOffset from, int total, Func<Task>? halfway, CancellationToken cancellationToken)
     {
         // Polling must not load PostgreSQL more than the ingester does: every 20 ms only the last reading of each device is
         // looked up (K index probes, a prepared statement). A device's messages reach the ingester in publish order and are acked in arrival order
         // after their batch commits, so once every last reading is there the full count confirms it; the rows and distinct
         // keys are counted only then (and again at the end, untimed).
         var lastDates = Enumerable.Repeat(from.AddMilliseconds(payloads[0].Length - 1), devices.Count).ToArray();
-        var lastSerials = devices.Select(d => d.Serial).ToArray();
+        var deviceNames = devices.Select(d => d.DeviceName).ToArray();
         async Task<bool> LastReadingsCommittedAsync()
         {
             await using var command = db.CreateCommand(
-                "SELECT count(*) FROM unnest(@serials, @dates) AS last(serial_number, signal_date) "
-                + "WHERE EXISTS (SELECT 1 FROM telemetry.readings r WHERE r.serial_number = last.serial_number AND r.signal_date = last.signal_date)");
-            command.Parameters.AddWithValue("serials", lastSerials);
+                "SELECT count(*) FROM unnest(@names, @dates) AS last(device_name, signal_date) "
+                + "WHERE EXISTS (SELECT 1 FROM telemetry.readings r WHERE r.device_name = last.device_name AND r.signal_date = last.signal_date)");
+            command.Parameters.AddWithValue("names", deviceNames);
             command.Parameters.AddWithValue("dates", lastDates);
             return (long)(await command.ExecuteScalarAsync(cancellationToken))! == devices.Count;
         }
@@ -199,9 +199,9 @@ internal static class TelemetryTest
         async Task<(long Count, long Distinct)> CountAsync()
         {
             await using var command = db.CreateCommand(
-                "SELECT count(*), count(DISTINCT (serial_number, (metrics->>'seq'))) FROM telemetry.readings "
-                + "WHERE serial_number LIKE @prefix AND signal_date >= @from AND signal_date < @to");
-            command.Parameters.AddWithValue("prefix", prefix + "%");
+                "SELECT count(*), count(DISTINCT (device_name, metric_values[array_position(metric_names, 'seq')])) FROM telemetry.readings "
+                + "WHERE device_name = ANY(@names) AND signal_date >= @from AND signal_date < @to");
+            command.Parameters.AddWithValue("names", deviceNames);
             command.Parameters.AddWithValue("from", from);
             command.Parameters.AddWithValue("to", from.AddHours(1));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

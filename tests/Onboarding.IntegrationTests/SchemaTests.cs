@@ -46,6 +46,48 @@ public class SchemaTests(OnboardingFactory factory) : IClassFixture<OnboardingFa
     }
 
     [Fact]
+    public async Task Readings_stored_before_the_device_key_migration_keep_their_metrics_and_their_key()
+    {
+        var server = await PostgresServer.Instance;
+        await using var dataSource = NpgsqlDataSource.Create(await server.CreateEmptyDatabaseAsync("readings0004"));
+        var modules = factory.Services.GetServices<ModuleMigrations>().ToList();
+        await new MigrationRunner(dataSource, [.. modules.Select(m => m.Module == "telemetry" ? m.Until(3) : m)], NullLogger<MigrationRunner>.Instance)
+            .MigrateAsync(CancellationToken.None);
+        await using (var before = dataSource.CreateCommand("""
+            INSERT INTO telemetry.devices (serial_number, customer_id, device_name, created_at, desired_version)
+            VALUES ('SN-A', '00000000-0000-0000-0000-00000000000a', 1000001, now(), 0);
+            INSERT INTO telemetry.readings (serial_number, signal_date, customer_id, device_name, latitude, longitude, battery_level, metrics, received_at)
+            VALUES ('SN-A', '2026-11-21T10:00:00Z', '00000000-0000-0000-0000-00000000000a', 1000001, 48.1, 11.5, 80, '{"temperature": 21.50, "seq": 7}', now()),
+                   ('SN-A', '2026-11-21T10:00:01Z', '00000000-0000-0000-0000-00000000000a', 1000001, 48.1, 11.5, 79, '{}', now());
+            """))
+            await before.ExecuteNonQueryAsync();
+
+        Assert.Equal(1, await new MigrationRunner(dataSource, modules, NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None));
+
+        await using var after = dataSource.CreateCommand(
+            "SELECT device_name, metric_names, metric_values, battery_level FROM telemetry.readings ORDER BY signal_date");
+        await using var reader = await after.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(1000001, reader.GetInt64(0));
+        Assert.Equal(["seq", "temperature"], reader.GetFieldValue<string[]>(1));
+        Assert.Equal([7, 21.5], reader.GetFieldValue<double[]>(2));
+        Assert.True(await reader.ReadAsync());
+        Assert.Empty(reader.GetFieldValue<string[]>(1));
+        Assert.Empty(reader.GetFieldValue<double[]>(2));
+        Assert.Equal(79, reader.GetDouble(3));
+        Assert.False(await reader.ReadAsync());
+        await reader.DisposeAsync();
+
+        // The key still refuses a second reading of the same device at the same time.
+        await using var duplicate = dataSource.CreateCommand("""
+            INSERT INTO telemetry.readings (device_name, signal_date, customer_id, latitude, longitude, battery_level, metric_names, metric_values, received_at)
+            VALUES (1000001, '2026-11-21T10:00:00Z', '00000000-0000-0000-0000-00000000000a', 0, 0, 0, '{}', '{}', now())
+            """);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => duplicate.ExecuteNonQueryAsync());
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, refused.SqlState);
+    }
+
+    [Fact]
     public async Task Migrating_twice_applies_nothing_the_second_time()
     {
         var server = await PostgresServer.Instance;

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Onboarding.Telemetry.Ingestion;
 
 namespace Onboarding.IntegrationTests;
@@ -14,7 +13,7 @@ public class TelemetryMessageTests
     private static TelemetryMessage? Parse(string json, out string? reason) => TelemetryMessage.Parse(Encoding.UTF8.GetBytes(json), Serial, out reason);
 
     [Fact]
-    public void A_reading_keeps_its_fields_and_copies_further_metrics_verbatim()
+    public void A_reading_keeps_its_fields_and_its_further_metrics_in_order()
     {
         var message = Parse(Valid + ""","temperature":21.50,"signal_strength":-71,"big":1e300}""", out var reason);
 
@@ -26,13 +25,39 @@ public class TelemetryMessageTests
         Assert.Equal(11.5, message.Longitude);
         Assert.Equal(87.5, message.BatteryLevel);
         Assert.Equal(new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero), message.SignalDate);
-        Assert.Equal("""{"temperature":21.50,"signal_strength":-71,"big":1e300}""", message.MetricsJson);
+        Assert.Equal(["temperature", "signal_strength", "big"], message.MetricNames);
+        Assert.Equal([21.5, -71, 1e300], message.MetricValues);
     }
 
     [Fact]
-    public void Without_further_metrics_the_metrics_are_an_empty_object()
+    public void Without_further_metrics_the_metrics_are_empty()
     {
-        Assert.Equal("{}", Parse(Valid + "}", out _)!.MetricsJson);
+        var message = Parse(Valid + "}", out _)!;
+
+        Assert.Empty(message.MetricNames);
+        Assert.Empty(message.MetricValues);
+    }
+
+    [Fact]
+    public void Metric_names_are_shared_between_readings_and_never_mixed_up()
+    {
+        var first = Parse(Valid + ""","temperature":1,"humidity":2}""", out _)!;
+        var second = Parse(Valid + ""","humidity":3,"temperature":4}""", out _)!;
+
+        Assert.Same(first.MetricNames[0], second.MetricNames[1]);
+        Assert.Equal(["humidity", "temperature"], second.MetricNames);
+        Assert.Equal([3d, 4d], second.MetricValues);
+        Assert.Equal([1d, 2d], first.MetricValues);
+    }
+
+    [Fact]
+    public void A_reading_may_have_up_to_64_further_metrics()
+    {
+        string Metrics(int count) => string.Concat(Enumerable.Range(0, count).Select(i => $",\"m{i}\":{i}"));
+
+        Assert.Equal(64, Parse(Valid + Metrics(64) + "}", out _)!.MetricNames.Length);
+        Assert.Null(Parse(Valid + Metrics(65) + "}", out var reason));
+        Assert.Equal("a reading has at most 64 further metrics", reason);
     }
 
     [Theory]
@@ -62,7 +87,7 @@ public class TelemetryMessageTests
         var message = Parse(Valid + ""","temp\u00e9rature":1}""", out var reason);
 
         Assert.Null(reason);
-        Assert.Equal(1, JsonDocument.Parse(message!.MetricsJson).RootElement.GetProperty("température").GetDouble());
+        Assert.Equal(["température"], message!.MetricNames);
     }
 
     [Theory]
@@ -86,7 +111,12 @@ public class TelemetryMessageTests
     [InlineData("{\"nested\":{\"a\":1}}", "metric nested must be a number")]
     [InlineData("{\"huge\":1e400}", "metric huge must be a number")]
     [InlineData("{\"a\\u0000b\":1}", "metric names must not contain control characters")]
-    [InlineData("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}", "metric names are at most 64 characters")]
+    [InlineData("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}", "metric names are 1 to 64 characters")]
+    [InlineData("{\"\\u0061aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}", "metric names are 1 to 64 characters")]
+    [InlineData("{\"\":1}", "metric names are 1 to 64 characters")]
+    [InlineData("{\"a\u007fb\":1}", "metric names must not contain control characters")]
+    [InlineData("{\"t\":1,\"t\":2}", "duplicate metric t")]
+    [InlineData("{\"t\":1,\"\\u0074\":2}", "duplicate metric t")]
     [InlineData("{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":1}}}}}", "metric a must be a number")]
     public void Anything_else_is_refused_with_its_reason(string json, string expected)
     {

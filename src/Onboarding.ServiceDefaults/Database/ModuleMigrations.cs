@@ -11,10 +11,18 @@ namespace Onboarding.ServiceDefaults.Database;
 public sealed class ModuleMigrations
 {
     public ModuleMigrations(string module, Assembly assembly)
+        : this(module, LoadScripts(assembly))
+    {
+    }
+
+    private ModuleMigrations(string module, IReadOnlyList<MigrationScript> scripts)
     {
         Module = module;
-        Scripts = LoadScripts(assembly);
+        Scripts = scripts;
     }
+
+    /// <summary>The same module with only the scripts up to <paramref name="version"/>: a database as an older release left it.</summary>
+    public ModuleMigrations Until(int version) => new(Module, [.. Scripts.Where(s => s.Version <= version)]);
 
     public string Module { get; }
 

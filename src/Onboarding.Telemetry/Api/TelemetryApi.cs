@@ -45,9 +45,12 @@ internal static class TelemetryApi
             .WithSummary("The most recent reading of each of the caller's devices.");
     }
 
-    private static IQueryable<Reading> Range(TelemetryDbContext db, Guid customerId, string serial, DateTimeOffset? from, DateTimeOffset? to)
+    /// <summary>The caller's readings of one device: readings are keyed by the device name issued to the serial.</summary>
+    private static async Task<IQueryable<Reading>> RangeAsync(TelemetryDbContext db, Guid customerId, string serial, DateTimeOffset? from, DateTimeOffset? to,
+        CancellationToken cancellationToken)
     {
-        var query = db.Readings.AsNoTracking().Where(r => r.CustomerId == customerId && r.SerialNumber == serial);
+        var deviceName = await db.Devices.Where(d => d.SerialNumber == serial).Select(d => (long?)d.DeviceName).SingleOrDefaultAsync(cancellationToken);
+        var query = db.Readings.AsNoTracking().Where(r => r.CustomerId == customerId && r.DeviceName == (deviceName ?? -1));
         if (from is { } f)
             query = query.Where(r => r.SignalDate >= f.ToUniversalTime());
         if (to is { } t)
@@ -72,34 +75,33 @@ internal static class TelemetryApi
         if (!await OwnsAsync(directory, user, serial, cancellationToken))
             return NoSuchDevice();
 
-        var query = Range(db, user.GetCustomerId(), serial, from, to);
+        var query = await RangeAsync(db, user.GetCustomerId(), serial, from, to, cancellationToken);
         var total = await query.CountAsync(cancellationToken);
         var rows = await query.OrderByDescending(r => r.SignalDate).Skip(skip).Take(pageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedList<TelemetryReading>([.. rows.Select(ToView)], page, pageSize, total));
+        return TypedResults.Ok(new PagedList<TelemetryReading>([.. rows.Select(r => ToView(serial, r))], page, pageSize, total));
     }
 
     private static async Task<Results<Ok<TelemetryReading>, ProblemHttpResult>> Latest(
         string serial, ClaimsPrincipal user, TelemetryDbContext db, CancellationToken cancellationToken)
     {
-        var row = await Range(db, user.GetCustomerId(), serial, null, null).OrderByDescending(r => r.SignalDate).FirstOrDefaultAsync(cancellationToken);
+        var query = await RangeAsync(db, user.GetCustomerId(), serial, null, null, cancellationToken);
+        var row = await query.OrderByDescending(r => r.SignalDate).FirstOrDefaultAsync(cancellationToken);
         return row is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry", detail: "You have no telemetry from a device with that serial number.")
-            : TypedResults.Ok(ToView(row));
+            : TypedResults.Ok(ToView(serial, row));
     }
 
     private static async Task<Ok<List<TelemetryReading>>> LatestPerDevice(ClaimsPrincipal user, TelemetryDbContext db, CancellationToken cancellationToken)
     {
         var customerId = user.GetCustomerId();
-        // One backward primary-key probe per device of the customer, however many readings they have.
-        var rows = await db.Readings.FromSqlInterpolated($"""
-            SELECT r.* FROM telemetry.devices d
-            CROSS JOIN LATERAL (
-                SELECT * FROM telemetry.readings r
-                WHERE r.serial_number = d.serial_number AND r.customer_id = {customerId}
-                ORDER BY r.signal_date DESC LIMIT 1) r
-            WHERE d.customer_id = {customerId}
-            """).AsNoTracking().OrderBy(r => r.SerialNumber).ToListAsync(cancellationToken);
-        return TypedResults.Ok(rows.Select(ToView).ToList());
+        // One backward primary-key probe per device of the customer (a lateral join), however many readings they have.
+        var rows = await (
+            from d in db.Devices.AsNoTracking().Where(d => d.CustomerId == customerId)
+            from r in db.Readings.AsNoTracking().Where(r => r.DeviceName == d.DeviceName && r.CustomerId == customerId)
+                .OrderByDescending(r => r.SignalDate).Take(1)
+            orderby d.SerialNumber
+            select new { d.SerialNumber, Reading = r }).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(row => ToView(row.SerialNumber, row.Reading)).ToList());
     }
 
     private static async Task<Results<Ok<DeviceTwin>, ProblemHttpResult>> Twin(
@@ -127,8 +129,8 @@ internal static class TelemetryApi
                 SELECT 'battery_level' AS key, r.battery_level AS value
                 UNION ALL SELECT 'latitude', r.latitude
                 UNION ALL SELECT 'longitude', r.longitude
-                UNION ALL SELECT e.key, (e.value #>> '{}')::double precision FROM jsonb_each(r.metrics) e) m
-            WHERE r.customer_id = $1 AND r.serial_number = $2
+                UNION ALL SELECT e.name, e.value FROM unnest(r.metric_names, r.metric_values) AS e(name, value)) m
+            WHERE r.customer_id = $1 AND r.device_name = (SELECT d.device_name FROM telemetry.devices d WHERE d.serial_number = $2)
               AND ($3::timestamptz IS NULL OR r.signal_date >= $3) AND ($4::timestamptz IS NULL OR r.signal_date < $4)
             GROUP BY 1, 2 ORDER BY 1, 2
             """);
@@ -154,23 +156,32 @@ internal static class TelemetryApi
         if (!await OwnsAsync(directory, user, serial, cancellationToken))
             return NoSuchDevice();
 
-        var rows = await Range(db, user.GetCustomerId(), serial, from, to).OrderBy(r => r.SignalDate).Take(1_000_000).ToListAsync(cancellationToken);
+        var query = await RangeAsync(db, user.GetCustomerId(), serial, from, to, cancellationToken);
+        var rows = await query.OrderBy(r => r.SignalDate).Take(1_000_000).ToListAsync(cancellationToken);
         var csv = new StringBuilder("device_id,device_name,signal_date,latitude,longitude,battery_level,metrics\n");
         foreach (var row in rows)
         {
-            csv.Append(Csv.Field(row.SerialNumber)).Append(',')
+            csv.Append(Csv.Field(serial)).Append(',')
                 .Append(row.DeviceName.ToString(CultureInfo.InvariantCulture)).Append(',')
                 .Append(row.SignalDate.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)).Append(',')
                 .Append(row.Latitude.ToString("R", CultureInfo.InvariantCulture)).Append(',')
                 .Append(row.Longitude.ToString("R", CultureInfo.InvariantCulture)).Append(',')
                 .Append(row.BatteryLevel.ToString("R", CultureInfo.InvariantCulture)).Append(',')
-                .Append(Csv.Field(row.Metrics)).Append('\n');
+                .Append(Csv.Field(JsonSerializer.Serialize(Metrics(row)))).Append('\n');
         }
 
         return TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", $"telemetry-{serial}.csv");
     }
 
-    private static TelemetryReading ToView(Reading r) => new(
-        r.SerialNumber, r.DeviceName, r.SignalDate, r.Latitude, r.Longitude, r.BatteryLevel,
-        JsonSerializer.Deserialize<Dictionary<string, double>>(r.Metrics) ?? [], r.ReceivedAt);
+    private static TelemetryReading ToView(string serial, Reading r) =>
+        new(serial, r.DeviceName, r.SignalDate, r.Latitude, r.Longitude, r.BatteryLevel, Metrics(r), r.ReceivedAt);
+
+    /// <summary>The further metrics as a name → value object (names are unique: the ingester refuses a repeated one).</summary>
+    private static Dictionary<string, double> Metrics(Reading r)
+    {
+        var metrics = new Dictionary<string, double>(r.MetricNames.Length, StringComparer.Ordinal);
+        for (var i = 0; i < r.MetricNames.Length && i < r.MetricValues.Length; i++)
+            metrics[r.MetricNames[i]] = r.MetricValues[i];
+        return metrics;
+    }
 }

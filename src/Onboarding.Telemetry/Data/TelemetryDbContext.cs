@@ -41,11 +41,9 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
         modelBuilder.Entity<Reading>(reading =>
         {
             reading.ToTable("Readings");
-            reading.HasKey(r => new { r.SerialNumber, r.SignalDate });
-            reading.Property(r => r.SerialNumber).HasMaxLength(64);
-            reading.Property(r => r.Metrics).HasColumnType("jsonb");
-            // Only the primary key (serial_number, signal_date): every query reaches readings through a device, and
-            // each further index would be written for every row the ingester copies (migration 0003).
+            reading.HasKey(r => new { r.DeviceName, r.SignalDate });
+            // Only the primary key (device_name, signal_date): every query reaches readings through a device, and
+            // each further index would be written for every row the ingester copies (migrations 0003 and 0004).
         });
 
         modelBuilder.Entity<DeadLetter>(deadLetter =>

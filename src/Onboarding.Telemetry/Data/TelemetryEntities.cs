@@ -46,16 +46,17 @@ internal sealed class CredentialIssuance
     public DateTimeOffset? RevokedAt { get; set; }
 }
 
-/// <summary>One telemetry message, keyed by (serial, signal_date) so a redelivered message is stored once.</summary>
+/// <summary>
+/// One telemetry message, keyed by (device_name, signal_date) so a redelivered message is stored once. The device's
+/// serial is in <see cref="TelemetryDevice"/>: device names are issued once per device.
+/// </summary>
 internal sealed class Reading
 {
-    public required string SerialNumber { get; set; }
+    public long DeviceName { get; set; }
 
     public DateTimeOffset SignalDate { get; set; }
 
     public Guid CustomerId { get; set; }
-
-    public long DeviceName { get; set; }
 
     public double Latitude { get; set; }
 
@@ -63,8 +64,10 @@ internal sealed class Reading
 
     public double BatteryLevel { get; set; }
 
-    /// <summary>Any further numeric metrics, as a JSON object of name to number.</summary>
-    public required string Metrics { get; set; }
+    /// <summary>The names of any further numeric metrics; <see cref="MetricValues"/> holds their values, in the same order.</summary>
+    public required string[] MetricNames { get; set; }
+
+    public required double[] MetricValues { get; set; }
 
     public DateTimeOffset ReceivedAt { get; set; }
 }

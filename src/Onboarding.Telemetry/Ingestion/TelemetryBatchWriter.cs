@@ -20,7 +20,7 @@ namespace Onboarding.Telemetry.Ingestion;
 internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProvider clock, ILogger<TelemetryBatchWriter> logger) : IAsyncDisposable
 {
     private const string ReadingColumns =
-        "(serial_number, signal_date, customer_id, device_name, latitude, longitude, battery_level, metrics, received_at)";
+        "(device_name, signal_date, customer_id, latitude, longitude, battery_level, metric_names, metric_values, received_at)";
 
     private NpgsqlConnection? _connection;
 
@@ -150,7 +150,7 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
                     cancellationToken);
                 await CopyReadingsAsync(connection, "readings_staging", readings, now, cancellationToken);
                 await ExecuteAsync(connection,
-                    "INSERT INTO telemetry.readings SELECT * FROM readings_staging ON CONFLICT (serial_number, signal_date) DO NOTHING", cancellationToken);
+                    "INSERT INTO telemetry.readings SELECT * FROM readings_staging ON CONFLICT (device_name, signal_date) DO NOTHING", cancellationToken);
             }
             else
             {
@@ -199,14 +199,14 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
         foreach (var (message, device, _) in readings)
         {
             import.StartRow();
-            import.Write(message.DeviceId, NpgsqlDbType.Varchar);
+            import.Write(device.DeviceName, NpgsqlDbType.Bigint);
             import.Write(message.SignalDate, NpgsqlDbType.TimestampTz);
             import.Write(device.CustomerId, NpgsqlDbType.Uuid);
-            import.Write(device.DeviceName, NpgsqlDbType.Bigint);
             import.Write(message.Latitude, NpgsqlDbType.Double);
             import.Write(message.Longitude, NpgsqlDbType.Double);
             import.Write(message.BatteryLevel, NpgsqlDbType.Double);
-            import.Write(message.MetricsJson, NpgsqlDbType.Jsonb);
+            import.Write(message.MetricNames, NpgsqlDbType.Array | NpgsqlDbType.Text);
+            import.Write(message.MetricValues, NpgsqlDbType.Array | NpgsqlDbType.Double);
             import.Write(now, NpgsqlDbType.TimestampTz);
         }
 

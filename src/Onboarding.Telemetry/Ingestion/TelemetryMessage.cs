@@ -8,20 +8,31 @@ namespace Onboarding.Telemetry.Ingestion;
 
 /// <summary>
 /// One parsed telemetry payload. Parsing is total (bad input is a reason, never an exception) and a single forward pass
-/// over the UTF-8 bytes: the ingester runs it for every message, so it builds no document and copies only the further
-/// metrics, verbatim, into <see cref="MetricsJson"/>.
+/// over the UTF-8 bytes: the ingester runs it for every message, so it builds no document. Further metrics become two
+/// parallel arrays, <see cref="MetricNames"/> and <see cref="MetricValues"/>, as they are stored.
 /// </summary>
 internal sealed record TelemetryMessage(
-    string DeviceId, long DeviceName, double Latitude, double Longitude, double BatteryLevel, DateTimeOffset SignalDate, string MetricsJson)
+    string DeviceId, long DeviceName, double Latitude, double Longitude, double BatteryLevel, DateTimeOffset SignalDate,
+    string[] MetricNames, double[] MetricValues)
 {
     private const int MaxMetricNameLength = 64;
+
+    /// <summary>Further metrics per reading at most: each is stored with every reading.</summary>
+    public const int MaxMetrics = 64;
+
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 4 };
 
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_metrics;
+    private static List<string>? t_names;
 
     [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
+    private static List<double>? t_values;
+
+    /// <summary>Metric names seen on this thread: devices send the same few names in every reading.</summary>
+    [ThreadStatic]
+    private static Dictionary<string, string>? t_knownNames;
+
+    private const int MaxKnownNames = 1024;
 
     [Flags]
     private enum Field
@@ -92,12 +103,14 @@ internal sealed record TelemetryMessage(
     /// </summary>
     public static TelemetryMessage? Parse(ReadOnlySpan<byte> payload, string serial, out string? reason)
     {
-        // One buffer and writer per thread, reused: the ingester parses every message on one loop.
-        var metrics = t_metrics ??= new ArrayBufferWriter<byte>(256);
-        metrics.ResetWrittenCount();
+        // One pair of lists per thread, reused: the ingester parses every message on one loop.
+        var names = t_names ??= new List<string>(8);
+        var values = t_values ??= new List<double>(8);
+        names.Clear();
+        values.Clear();
         try
         {
-            return ParseCore(payload, serial, metrics, out reason);
+            return ParseCore(payload, serial, names, values, out reason);
         }
         catch (JsonException ex)
         {
@@ -106,7 +119,7 @@ internal sealed record TelemetryMessage(
         }
     }
 
-    private static TelemetryMessage? ParseCore(ReadOnlySpan<byte> payload, string serial, ArrayBufferWriter<byte> metricsBuffer, out string? reason)
+    private static TelemetryMessage? ParseCore(ReadOnlySpan<byte> payload, string serial, List<string> names, List<double> values, out string? reason)
     {
         var reader = new Utf8JsonReader(payload, ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -119,9 +132,6 @@ internal sealed record TelemetryMessage(
             return null;
         }
 
-        var metrics = t_writer ??= new Utf8JsonWriter(metricsBuffer);
-        metrics.Reset(metricsBuffer);
-        metrics.WriteStartObject();
         var seen = Field.None;
         long deviceName = 0;
         double latitude = 0, longitude = 0, battery = 0;
@@ -132,7 +142,7 @@ internal sealed record TelemetryMessage(
             var field = FieldOf(ref reader);
             if (field == Field.None)
             {
-                if (!TryMetric(ref reader, metrics, out reason))
+                if (!TryMetric(ref reader, names, values, out reason))
                     return null;
                 continue;
             }
@@ -181,9 +191,7 @@ internal sealed record TelemetryMessage(
                 return Refuse($"missing {Name(field)}", out reason);
         }
 
-        metrics.WriteEndObject();
-        metrics.Flush();
-        return new TelemetryMessage(serial, deviceName, latitude, longitude, battery, signalDate, Encoding.UTF8.GetString(metricsBuffer.WrittenSpan));
+        return new TelemetryMessage(serial, deviceName, latitude, longitude, battery, signalDate, [.. names], [.. values]);
     }
 
     private static Field FieldOf(ref Utf8JsonReader reader) =>
@@ -235,38 +243,61 @@ internal sealed record TelemetryMessage(
         return true;
     }
 
-    /// <summary>A further metric: any property name up to 64 characters with a finite number, copied verbatim.</summary>
-    private static bool TryMetric(ref Utf8JsonReader reader, Utf8JsonWriter metrics, out string? reason)
+    /// <summary>A further metric: a property name of 1 to 64 characters, given once, with a finite number.</summary>
+    private static bool TryMetric(ref Utf8JsonReader reader, List<string> names, List<double> values, out string? reason)
     {
-        // At the property name. An escaped name is decoded; a plain one is already validated UTF-8.
-        var escaped = reader.ValueIsEscaped ? reader.GetString()! : null;
-        var raw = reader.ValueSpan;
-        var length = escaped?.Length ?? Encoding.UTF8.GetCharCount(raw);
-        if (length > MaxMetricNameLength)
+        // At the property name. Each UTF-16 unit needs at least one byte of JSON, so a longer raw name is too long.
+        if (reader.ValueSpan.Length > 6 * MaxMetricNameLength)
         {
-            reason = $"metric names are at most {MaxMetricNameLength} characters";
+            reason = $"metric names are 1 to {MaxMetricNameLength} characters";
             return false;
         }
-        if (escaped is not null && escaped.Any(char.IsControl))
+        Span<char> buffer = stackalloc char[6 * MaxMetricNameLength];
+        var chars = buffer[..reader.CopyString(buffer)];
+        if (chars.Length is 0 or > MaxMetricNameLength)
+        {
+            reason = $"metric names are 1 to {MaxMetricNameLength} characters";
+            return false;
+        }
+        var name = KnownName(chars);
+        if (name.Any(char.IsControl))
         {
             reason = "metric names must not contain control characters";
+            return false;
+        }
+        if (names.Count == MaxMetrics)
+        {
+            reason = $"a reading has at most {MaxMetrics} further metrics";
+            return false;
+        }
+        if (names.Contains(name, StringComparer.Ordinal))
+        {
+            reason = $"duplicate metric {name}";
             return false;
         }
 
         reader.Read();
         if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value) || !double.IsFinite(value))
         {
-            reason = $"metric {Truncate(escaped ?? Encoding.UTF8.GetString(raw), MaxMetricNameLength)} must be a number";
+            reason = $"metric {name} must be a number";
             return false;
         }
 
-        if (escaped is null)
-            metrics.WritePropertyName(raw);
-        else
-            metrics.WritePropertyName(escaped);
-        metrics.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
+        names.Add(name);
+        values.Add(value);
         reason = null;
         return true;
+    }
+
+    private static string KnownName(ReadOnlySpan<char> chars)
+    {
+        var known = t_knownNames ??= new Dictionary<string, string>(StringComparer.Ordinal);
+        if (known.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out var name))
+            return name;
+        name = chars.ToString();
+        if (known.Count < MaxKnownNames)
+            known[name] = name;
+        return name;
     }
 
     private static bool Number(ref Utf8JsonReader reader, string name, double min, double max, out double value, out string? reason)
