@@ -88,6 +88,22 @@ public class SchemaTests(OnboardingFactory factory) : IClassFixture<OnboardingFa
     }
 
     [Fact]
+    public async Task A_migration_longer_than_the_command_timeout_completes_and_a_host_waiting_for_it_too()
+    {
+        // A script rewriting a large table (0004 took minutes on 12 M readings) must not die at Npgsql's command timeout,
+        // nor may a second host starting meanwhile give up waiting for the lock.
+        var server = await PostgresServer.Instance;
+        var connectionString = new NpgsqlConnectionStringBuilder(await server.CreateEmptyDatabaseAsync("slow")) { CommandTimeout = 1 }.ConnectionString;
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var slow = new ModuleMigrations("slow", [new MigrationScript(1, "sleep", "SELECT pg_sleep(2.5)", "checksum")]);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            new MigrationRunner(dataSource, [slow], NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None)));
+
+        Assert.Equal([0, 1], results.Order());
+    }
+
+    [Fact]
     public async Task Migrating_twice_applies_nothing_the_second_time()
     {
         var server = await PostgresServer.Instance;

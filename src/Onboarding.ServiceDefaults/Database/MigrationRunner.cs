@@ -6,6 +6,8 @@ namespace Onboarding.ServiceDefaults.Database;
 /// <summary>
 /// Applies every module's pending migrations in one place. Hosts that start together serialise on a
 /// PostgreSQL advisory lock, so exactly one applies each script and the others find it done.
+/// Nothing here has a command timeout: a script that rewrites a large table takes as long as it takes, and a host
+/// waiting for the lock waits for it. Only the cancellation token (host shutdown) stops them.
 /// </summary>
 public sealed class MigrationRunner(NpgsqlDataSource dataSource, IEnumerable<ModuleMigrations> modules, ILogger<MigrationRunner> logger)
 {
@@ -43,7 +45,7 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, IEnumerable<Mod
     private async Task<int> MigrateModuleAsync(NpgsqlConnection connection, ModuleMigrations module, CancellationToken cancellationToken)
     {
         var done = new Dictionary<int, string>();
-        await using (var command = new NpgsqlCommand("SELECT version, checksum FROM platform.schema_migrations WHERE module = @module", connection))
+        await using (var command = new NpgsqlCommand("SELECT version, checksum FROM platform.schema_migrations WHERE module = @module", connection) { CommandTimeout = 0 })
         {
             command.Parameters.AddWithValue("module", module.Module);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -82,7 +84,7 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, IEnumerable<Mod
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql,
         CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await using var command = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value);
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -15,7 +15,7 @@ public sealed class ModuleMigrations
     {
     }
 
-    private ModuleMigrations(string module, IReadOnlyList<MigrationScript> scripts)
+    public ModuleMigrations(string module, IReadOnlyList<MigrationScript> scripts)
     {
         Module = module;
         Scripts = scripts;
