@@ -204,23 +204,60 @@ public sealed class MqttClient : IAsyncDisposable
         lock (_gate)
         {
             _readyAcks.Clear();
-            message.Connection.Acks.Ack(message.Ack, _readyAcks);
-            if (!ReferenceEquals(message.Connection, _current))
-                return ValueTask.CompletedTask;
-            foreach (var ready in _readyAcks)
-            {
-                if (ready.QoS == MqttQualityOfService.AtLeastOnce)
-                {
-                    _current.Send(new PubAckPacket { PacketId = ready.PacketId });
-                }
-                else
-                {
-                    _inboundQoS2Released.Add(ready.PacketId);
-                    _current.Send(new PubRecPacket { PacketId = ready.PacketId });
-                }
-            }
+            AckLocked(message);
+            SendReadyAcksLocked();
         }
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Acknowledges many received messages at once, as <see cref="AckAsync(MqttApplicationMessage)"/> does each: for an
+    /// application that commits messages in batches. The client's lock is taken once, not once per message (the receive
+    /// loop takes it for every message that arrives meanwhile), and the acks are queued together, so the connection's
+    /// writer wakes once for them.
+    /// </summary>
+    public ValueTask AckAsync(IReadOnlyList<MqttApplicationMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        lock (_gate)
+        {
+            _readyAcks.Clear();
+            foreach (var message in messages)
+            {
+                if (message.Ack is not null && message.Connection is not null)
+                    AckLocked(message);
+            }
+            SendReadyAcksLocked();
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private void AckLocked(MqttApplicationMessage message)
+    {
+        // Acks of messages from an earlier connection are meaningless on this one (MQTT 5.0 §4.4): the broker redelivers.
+        var before = _readyAcks.Count;
+        message.Connection!.Acks.Ack(message.Ack!, _readyAcks);
+        if (!ReferenceEquals(message.Connection, _current))
+            _readyAcks.RemoveRange(before, _readyAcks.Count - before);
+    }
+
+    private void SendReadyAcksLocked()
+    {
+        if (_current is null)
+            return;
+        foreach (var ready in _readyAcks)
+        {
+            if (ready.QoS == MqttQualityOfService.AtLeastOnce)
+            {
+                _current.Send(new PubAckPacket { PacketId = ready.PacketId });
+            }
+            else
+            {
+                _inboundQoS2Released.Add(ready.PacketId);
+                _current.Send(new PubRecPacket { PacketId = ready.PacketId });
+            }
+        }
+        _readyAcks.Clear();
     }
 
     /// <summary>
@@ -369,7 +406,10 @@ public sealed class MqttClient : IAsyncDisposable
     private async Task<MqttConnection> ConnectOnceAsync(bool cleanStart, CancellationToken timeoutToken, CancellationToken cancellationToken)
     {
         var stream = await OpenStreamAsync(timeoutToken);
-        var connection = new MqttConnection(stream, _options.ProtocolVersion, _options.MaximumPacketSize, _logger, _clientId, Interlocked.Increment(ref _generation));
+        var connection = new MqttConnection(stream, _options.ProtocolVersion, _options.MaximumPacketSize, _logger, _clientId, Interlocked.Increment(ref _generation))
+        {
+            DedicatedReceiveThread = _options.DedicatedReceiveThread,
+        };
         try
         {
             var connAck = await connection.HandshakeAsync(BuildConnect(cleanStart), timeoutToken);

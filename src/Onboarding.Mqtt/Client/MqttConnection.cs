@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Onboarding.Mqtt.Packets;
@@ -43,6 +45,9 @@ internal sealed class MqttConnection : IAsyncDisposable
     }
 
     public int Generation { get; }
+
+    /// <summary>See <see cref="MqttClientOptions.DedicatedReceiveThread"/>. Set before <see cref="Start"/>.</summary>
+    public bool DedicatedReceiveThread { get; init; }
 
     /// <summary>Set once the broker's first Receive Maximum overrun on this connection was logged.</summary>
     public bool ReceiveMaximumOverrunLogged { get; set; }
@@ -135,18 +140,27 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
     }
 
+    private void Received(MqttPacket packet, Action<MqttConnection, MqttPacket> onPacket)
+    {
+        _lastReceived = Environment.TickCount64;
+        if (packet is PingRespPacket)
+            Interlocked.Exchange(ref _pingSentAt, 0);
+        onPacket(this, packet);
+    }
+
     private async Task ReadLoopAsync(Action<MqttConnection, MqttPacket> onPacket)
     {
         Exception? reason = null;
         try
         {
-            while (!_closing.IsCancellationRequested)
+            if (DedicatedReceiveThread)
             {
-                var packet = await ReadPacketAsync(_closing.Token);
-                _lastReceived = Environment.TickCount64;
-                if (packet is PingRespPacket)
-                    Interlocked.Exchange(ref _pingSentAt, 0);
-                onPacket(this, packet);
+                await ReadOnThreadAsync(onPacket);
+            }
+            else
+            {
+                while (!_closing.IsCancellationRequested)
+                    Received(await ReadPacketAsync(_closing.Token), onPacket);
             }
         }
         catch (MqttProtocolException e)
@@ -176,6 +190,89 @@ internal sealed class MqttConnection : IAsyncDisposable
         {
             Close(reason ?? new IOException("Connection closed"));
             await _reader.CompleteAsync();
+        }
+    }
+
+    /// <summary>
+    /// The read loop on a thread of its own: blocking reads into one buffer, every whole packet in it handled before the
+    /// next read. It starts with whatever the handshake's reader had already buffered after CONNACK. Ends (the task
+    /// faults) like the awaiting loop: on a protocol error, at end of stream, or when <see cref="Close"/> disposes the stream.
+    /// </summary>
+    private Task ReadOnThreadAsync(Action<MqttConnection, MqttPacket> onPacket)
+    {
+        var buffer = new byte[64 * 1024];
+        var end = 0;
+        if (_reader.TryRead(out var buffered))
+        {
+            var length = (int)buffered.Buffer.Length;
+            if (length > buffer.Length)
+                buffer = new byte[length];
+            buffered.Buffer.CopyTo(buffer);
+            end = length;
+            _reader.AdvanceTo(buffered.Buffer.End);
+        }
+
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ReadBlocking(buffer, end, onPacket);
+                ended.SetResult();
+            }
+            catch (Exception e)
+            {
+                ended.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "MQTT receive",
+        };
+        thread.Start();
+        return ended.Task;
+    }
+
+    private void ReadBlocking(byte[] buffer, int end, Action<MqttConnection, MqttPacket> onPacket)
+    {
+        // .NET keeps a socket that was ever used asynchronously non-blocking, and a blocking Read on it waits for the socket
+        // engine's thread to signal it: two wake-ups per read again. poll(2) blocks in the kernel on this thread alone, and
+        // the Read after it finds the data there. Over TLS, SslStream may hold decrypted bytes poll cannot see: no poll.
+        var socket = (_stream as NetworkStream)?.Socket;
+        var start = 0;
+        while (!_closing.IsCancellationRequested)
+        {
+            while (true)
+            {
+                var frame = MqttFrameReader.Read(new ReadOnlySequence<byte>(buffer, start, end - start), _version, _maximumPacketSize);
+                if (frame.Status == FrameStatus.Error)
+                    throw frame.Error!;
+                if (frame.Status == FrameStatus.NeedMore)
+                    break;
+                start += (int)frame.Consumed;
+                Received(frame.Packet!, onPacket);
+            }
+
+            // Keep the partial packet at the front; a packet larger than the buffer (the frame reader has already refused
+            // one above the maximum packet size) grows it.
+            if (start > 0)
+            {
+                buffer.AsSpan(start, end - start).CopyTo(buffer);
+                end -= start;
+                start = 0;
+            }
+            if (end == buffer.Length)
+                Array.Resize(ref buffer, buffer.Length * 2);
+
+            while (socket is not null && !socket.Poll(TimeSpan.FromMilliseconds(500), SelectMode.SelectRead))
+            {
+                if (_closing.IsCancellationRequested)
+                    return;
+            }
+            var read = _stream.Read(buffer, end, buffer.Length - end);
+            if (read == 0)
+                throw new IOException(end == 0 ? "Connection closed by the broker" : "Connection closed by the broker inside a packet");
+            end += read;
         }
     }
 

@@ -168,6 +168,48 @@ public class ClientWithFakeBrokerTests
     }
 
     [Fact]
+    public async Task A_batch_of_acks_goes_out_in_arrival_order_and_holds_back_what_follows_an_unacked_message()
+    {
+        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        var (_, client, session) = connected;
+        for (ushort id = 1; id <= 4; id++)
+            await session.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = id });
+        var received = new List<MqttApplicationMessage>();
+        for (var i = 0; i < 4; i++)
+            received.Add(await NextMessage(client));
+
+        await client.AckAsync([received[3], received[0], received[2]]);
+        Assert.Equal(1, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
+        Assert.Null(await session.TryReadAsync(TimeSpan.FromMilliseconds(200))); // 2 is not acked yet
+        await client.AckAsync([received[1]]);
+
+        for (ushort id = 2; id <= 4; id++)
+            Assert.Equal(id, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
+    }
+
+    [Fact]
+    public async Task A_batch_of_acks_skips_the_messages_of_a_lost_connection()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (first, _) = await accept;
+        await first.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = 9 });
+        var stale = await NextMessage(client);
+        await first.DisposeAsync();
+        var (second, _) = await broker.AcceptAndConnAckAsync(V5, new ConnAckPacket { SessionPresent = true });
+        await using var s2 = second;
+        await second.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = 5 });
+        var fresh = await NextMessage(client);
+
+        await client.AckAsync([stale, fresh]);
+
+        Assert.Equal(5, Assert.IsType<PubAckPacket>(await second.ReadAsync()).PacketId);
+        Assert.Null(await second.TryReadAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
     public async Task Acks_for_messages_from_a_lost_connection_are_not_sent_on_the_new_one()
     {
         await using var broker = new FakeBroker();

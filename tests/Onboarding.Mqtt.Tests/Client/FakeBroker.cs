@@ -43,8 +43,9 @@ internal sealed class FakeBroker : IAsyncDisposable
         return new ConnectedClient(broker, client, session);
     }
 
-    public MqttClient Client(MqttProtocolVersion version, string clientId = "c1", TimeSpan? keepAlive = null) => new(new MqttClientOptions
+    public MqttClient Client(MqttProtocolVersion version, string clientId = "c1", TimeSpan? keepAlive = null, bool dedicatedReceiveThread = false) => new(new MqttClientOptions
     {
+        DedicatedReceiveThread = dedicatedReceiveThread,
         Host = "127.0.0.1",
         Port = Port,
         ClientId = clientId,
