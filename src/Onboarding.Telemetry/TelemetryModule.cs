@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Onboarding.ServiceDefaults;
@@ -27,7 +28,9 @@ public static class TelemetryModule
         builder.Services.AddSingleton<AdminKey>();
         builder.Services.AddSingleton<RevocationList>();
         builder.Services.AddSingleton<DeviceConfigPublisher>();
-        builder.Services.AddSingleton<TelemetryBatchWriter>();
+        builder.Services.AddSingleton(provider => new TelemetryBatchWriter(
+            TelemetryBatchWriter.CreateDataSource(ServiceDefaultsExtensions.GetConnectionString(provider.GetRequiredService<IConfiguration>())),
+            provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<TelemetryBatchWriter>>()));
         builder.Services.AddHostedService<TelemetryIngester>();
         return builder;
     }

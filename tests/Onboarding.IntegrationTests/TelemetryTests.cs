@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
 using Onboarding.IntegrationTests.Infrastructure;
 using Onboarding.Mqtt;
 using Onboarding.ServiceDefaults.Http;
@@ -334,7 +335,10 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
                 factory.Logs.RenderedMessages.Any(m => m.Contains("not written; retrying", StringComparison.Ordinal))), "a failed write");
             await factory.ExecuteAsync(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
-            Npgsql.NpgsqlConnection.ClearAllPools(); // the test's own pooled connections were terminated too
+            // The test's own pooled connections were terminated too, and so were the host's idle ones (its API data source is
+            // not among "all pools"): the ingester, which has its own, must recover by itself.
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            factory.Services.GetRequiredService<Npgsql.NpgsqlDataSource>().Clear();
         }
         finally
         {

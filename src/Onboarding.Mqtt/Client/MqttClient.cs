@@ -214,9 +214,9 @@ public sealed class MqttClient : IAsyncDisposable
     /// Acknowledges many received messages at once, as <see cref="AckAsync(MqttApplicationMessage)"/> does each: for an
     /// application that commits messages in batches. The client's lock is taken once, not once per message (the receive
     /// loop takes it for every message that arrives meanwhile), and the acks are queued together, so the connection's
-    /// writer wakes once for them.
+    /// writer wakes once for them. Never blocks: the acks are queued for the connection's writer.
     /// </summary>
-    public ValueTask AckAsync(IReadOnlyList<MqttApplicationMessage> messages)
+    public void Ack(IReadOnlyList<MqttApplicationMessage> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
         lock (_gate)
@@ -229,7 +229,6 @@ public sealed class MqttClient : IAsyncDisposable
             }
             SendReadyAcksLocked();
         }
-        return ValueTask.CompletedTask;
     }
 
     private void AckLocked(MqttApplicationMessage message)

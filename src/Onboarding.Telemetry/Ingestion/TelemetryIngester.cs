@@ -55,13 +55,31 @@ internal sealed class TelemetryIngester(
         }, loggerFactory.CreateLogger<MqttClient>());
 
         await ConnectAsync(client, settings, stoppingToken);
-        try
+        // The loop has a thread of its own, and writes with synchronous database calls (TelemetryBatchWriter): at tens of
+        // thousands of messages a second, every await that resumes on the thread pool is a thread woken for nothing.
+        var consumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
-            await ConsumeAsync(client, settings.Ingestion, stoppingToken);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            try
+            {
+                Consume(client, settings.Ingestion, stoppingToken);
+                consumed.SetResult();
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                consumed.SetResult();
+            }
+            catch (Exception ex)
+            {
+                consumed.SetException(ex);
+            }
+        })
         {
-        }
+            IsBackground = true,
+            Name = "Telemetry ingester",
+        };
+        thread.Start();
+        await consumed.Task;
     }
 
     private async Task ConnectAsync(MqttClient client, TelemetryOptions settings, CancellationToken stoppingToken)
@@ -90,16 +108,17 @@ internal sealed class TelemetryIngester(
         logger.LogInformation("Telemetry ingester subscribed to {Filter} (and state) at {Host}:{Port}", filter, settings.Broker.InternalHost, settings.Broker.InternalPort);
     }
 
-    private async Task ConsumeAsync(MqttClient client, IngestionOptions settings, CancellationToken stoppingToken)
+    private void Consume(MqttClient client, IngestionOptions settings, CancellationToken stoppingToken)
     {
         var reader = client.Messages;
         var batch = new List<MqttApplicationMessage>(settings.BatchSize);
-        while (await reader.WaitToReadAsync(stoppingToken))
+        // Blocks only while nothing has arrived; false once the client is disposed.
+        while (reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
         {
             // Collect until the batch is full or the flush interval has passed since its first message. Between drains
-            // the loop sleeps a few milliseconds instead of waiting on the channel: woken per message, it would cost a
-            // thread-pool hand-off for each of tens of thousands of messages a second. The broker keeps at most Receive
-            // Maximum unacknowledged, so a batch that cannot fill is written when the interval has passed.
+            // the thread sleeps a few milliseconds instead of waiting on the channel: woken per message, it would be woken
+            // tens of thousands of times a second. The broker keeps at most Receive Maximum unacknowledged, so a batch
+            // that cannot fill is written when the interval has passed.
             var deadline = Environment.TickCount64 + (long)settings.FlushInterval.TotalMilliseconds;
             while (true)
             {
@@ -108,23 +127,23 @@ internal sealed class TelemetryIngester(
                 var left = deadline - Environment.TickCount64;
                 if (batch.Count >= settings.BatchSize || left <= 0)
                     break;
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(left, CollectPause)), stoppingToken);
+                Pause(TimeSpan.FromMilliseconds(Math.Min(left, CollectPause)), stoppingToken);
             }
 
-            await WriteUntilCommittedAsync(batch, stoppingToken);
-            await client.AckAsync(batch);
+            WriteUntilCommitted(batch, stoppingToken);
+            client.Ack(batch);
             batch.Clear();
         }
     }
 
-    private async Task WriteUntilCommittedAsync(List<MqttApplicationMessage> batch, CancellationToken stoppingToken)
+    private void WriteUntilCommitted(List<MqttApplicationMessage> batch, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
             try
             {
-                await writer.WriteAsync(batch, stoppingToken);
+                writer.Write(batch);
                 return;
             }
             // Anything but shutdown is retried: an exception escaping a BackgroundService would stop the host.
@@ -132,9 +151,16 @@ internal sealed class TelemetryIngester(
             {
                 logger.LogWarning(ex, "Telemetry batch of {Count} messages not written; retrying in {Delay} (nothing is acked until it commits)",
                     batch.Count, delay);
-                await Task.Delay(delay, stoppingToken);
+                Pause(delay, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
+    }
+
+    /// <summary>Sleeps on the ingester's thread; shutdown ends the sleep (and the loop).</summary>
+    private static void Pause(TimeSpan duration, CancellationToken stoppingToken)
+    {
+        if (stoppingToken.WaitHandle.WaitOne(duration))
+            throw new OperationCanceledException(stoppingToken);
     }
 }

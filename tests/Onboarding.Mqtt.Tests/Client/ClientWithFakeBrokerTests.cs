@@ -178,10 +178,10 @@ public class ClientWithFakeBrokerTests
         for (var i = 0; i < 4; i++)
             received.Add(await NextMessage(client));
 
-        await client.AckAsync([received[3], received[0], received[2]]);
+        client.Ack([received[3], received[0], received[2]]);
         Assert.Equal(1, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
         Assert.Null(await session.TryReadAsync(TimeSpan.FromMilliseconds(200))); // 2 is not acked yet
-        await client.AckAsync([received[1]]);
+        client.Ack([received[1]]);
 
         for (ushort id = 2; id <= 4; id++)
             Assert.Equal(id, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
@@ -203,7 +203,7 @@ public class ClientWithFakeBrokerTests
         await second.SendAsync(new PublishPacket { Topic = "t", QoS = MqttQualityOfService.AtLeastOnce, PacketId = 5 });
         var fresh = await NextMessage(client);
 
-        await client.AckAsync([stale, fresh]);
+        client.Ack([stale, fresh]);
 
         Assert.Equal(5, Assert.IsType<PubAckPacket>(await second.ReadAsync()).PacketId);
         Assert.Null(await second.TryReadAsync(TimeSpan.FromMilliseconds(300)));

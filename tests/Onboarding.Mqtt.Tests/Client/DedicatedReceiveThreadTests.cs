@@ -41,7 +41,7 @@ public class DedicatedReceiveThreadTests
 
         Assert.Equal([1, 2, 3, 4], received.Select(m => (int)m.Payload.Span[0]));
         Assert.Equal([1, 1, 10, 200_000], received.Select(m => m.Payload.Length));
-        await client.AckAsync(received);
+        client.Ack(received);
         for (ushort id = 1; id <= 4; id++)
             Assert.Equal(id, Assert.IsType<PubAckPacket>(await session.ReadAsync()).PacketId);
     }
@@ -84,7 +84,7 @@ public class DedicatedReceiveThreadTests
 
         var message = await NextMessage(client);
         Assert.Equal(2, message.PacketId);
-        await client.AckAsync([message]);
+        client.Ack([message]);
         Assert.Equal(2, Assert.IsType<PubAckPacket>(await second.ReadAsync()).PacketId);
     }
 
