@@ -38,9 +38,12 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
 
     private readonly record struct StateReport(string Serial, int Version);
 
-    /// <summary>A data source for the writer alone: its connections are only ever used synchronously.</summary>
+    /// <summary>
+    /// A data source for the writer alone: its connections are only ever used synchronously. The device look-up and the
+    /// state-report update run for every batch, so they are prepared once per connection (Max Auto Prepare).
+    /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString) =>
-        new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { ApplicationName = ApplicationName } }.Build();
+        new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { ApplicationName = ApplicationName, MaxAutoPrepare = 8 } }.Build();
 
     public void Write(IReadOnlyList<MqttApplicationMessage> batch)
     {

@@ -6,8 +6,10 @@ namespace Onboarding.Mqtt.Tests.Interop;
 [Trait("Category", "Interop")]
 public class MosquittoTlsTests(MosquittoFixture broker) : IClassFixture<MosquittoFixture>
 {
-    private MqttClient Device(X509Certificate2? certificate, MqttProtocolVersion version = MqttProtocolVersion.V500, string? clientId = null) => new(new MqttClientOptions
+    private MqttClient Device(X509Certificate2? certificate, MqttProtocolVersion version = MqttProtocolVersion.V500, string? clientId = null,
+        bool dedicatedReceiveThread = false) => new(new MqttClientOptions
     {
+        DedicatedReceiveThread = dedicatedReceiveThread,
         Host = "127.0.0.1",
         Port = broker.TlsPort,
         ClientId = clientId ?? $"dev-{Guid.NewGuid():N}",
@@ -23,13 +25,14 @@ public class MosquittoTlsTests(MosquittoFixture broker) : IClassFixture<Mosquitt
     });
 
     [Theory]
-    [InlineData(MqttProtocolVersion.V311)]
-    [InlineData(MqttProtocolVersion.V500)]
-    public async Task Device_with_client_certificate_publishes_and_receives_on_its_own_topics(MqttProtocolVersion version)
+    [InlineData(MqttProtocolVersion.V311, false)]
+    [InlineData(MqttProtocolVersion.V500, false)]
+    [InlineData(MqttProtocolVersion.V500, true)] // blocking reads through SslStream on the client's own thread
+    public async Task Device_with_client_certificate_publishes_and_receives_on_its_own_topics(MqttProtocolVersion version, bool dedicatedReceiveThread)
     {
         var serial = $"SN{Guid.NewGuid():N}"[..12];
         using var certificate = broker.Pki.IssueDevice(serial);
-        await using var device = Device(certificate, version);
+        await using var device = Device(certificate, version, dedicatedReceiveThread: dedicatedReceiveThread);
         await device.ConnectAsync();
         var topic = $"devices/{serial}/telemetry";
         await device.SubscribeAsync(topic, MqttQualityOfService.ExactlyOnce);
