@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -25,10 +26,10 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
 {
     public const string ApplicationName = "onboarding-telemetry-ingester";
 
-    private const string ReadingColumns =
-        "(device_name, signal_date, customer_id, latitude, longitude, battery_level, metric_names, metric_values, received_at)";
-
     private NpgsqlConnection? _connection;
+
+    /// <summary>One batch of readings in COPY's binary format; kept between batches.</summary>
+    private readonly ArrayBufferWriter<byte> _copyBuffer = new(128 * 1024);
 
     private sealed record KnownDevice(Guid CustomerId, long DeviceName, bool Revoked);
 
@@ -150,7 +151,7 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
         }
     }
 
-    private static void Transact(NpgsqlConnection connection, List<Reading> readings, List<StateReport> states, List<DeadLetter> deadLetters,
+    private void Transact(NpgsqlConnection connection, List<Reading> readings, List<StateReport> states, List<DeadLetter> deadLetters,
         DateTimeOffset now, bool throughStaging)
     {
         using var transaction = connection.BeginTransaction();
@@ -199,24 +200,20 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
         transaction.Commit();
     }
 
-    private static void CopyReadings(NpgsqlConnection connection, string table, List<Reading> readings, DateTimeOffset now)
+    private void CopyReadings(NpgsqlConnection connection, string table, List<Reading> readings, DateTimeOffset now)
     {
-        using var import = connection.BeginBinaryImport($"COPY {table} {ReadingColumns} FROM STDIN (FORMAT BINARY)");
+        _copyBuffer.ResetWrittenCount();
+        ReadingCopyFormat.WriteHeader(_copyBuffer);
         foreach (var (message, device, _) in readings)
         {
-            import.StartRow();
-            import.Write(device.DeviceName, NpgsqlDbType.Bigint);
-            import.Write(message.SignalDate, NpgsqlDbType.TimestampTz);
-            import.Write(device.CustomerId, NpgsqlDbType.Uuid);
-            import.Write(message.Latitude, NpgsqlDbType.Double);
-            import.Write(message.Longitude, NpgsqlDbType.Double);
-            import.Write(message.BatteryLevel, NpgsqlDbType.Double);
-            import.Write(message.MetricNames, NpgsqlDbType.Array | NpgsqlDbType.Text);
-            import.Write(message.MetricValues, NpgsqlDbType.Array | NpgsqlDbType.Double);
-            import.Write(now, NpgsqlDbType.TimestampTz);
+            ReadingCopyFormat.WriteRow(_copyBuffer, device.DeviceName, message.SignalDate, device.CustomerId, message.Latitude, message.Longitude,
+                message.BatteryLevel, message.MetricNames, message.MetricValues, now);
         }
+        ReadingCopyFormat.WriteTrailer(_copyBuffer);
 
-        import.Complete();
+        // Disposing the stream ends the COPY; PostgreSQL's verdict on the rows (a data error, a key already stored) is thrown there.
+        using var copy = connection.BeginRawBinaryCopy($"COPY {table} {ReadingCopyFormat.Columns} FROM STDIN (FORMAT BINARY)");
+        copy.Write(_copyBuffer.WrittenSpan);
     }
 
     private static void Execute(NpgsqlConnection connection, string sql)
