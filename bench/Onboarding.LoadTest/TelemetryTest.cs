@@ -136,7 +136,7 @@ internal static class TelemetryTest
 
     private static byte[][] Payloads(Device device, DateTimeOffset start, int count) =>
         [.. Enumerable.Range(0, count).Select(i => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $$"""{"device_id":"{{device.Serial}}","device_name":{{device.DeviceName}},"latitude":{{48.1 + (i % 100) * 0.0001:0.0000}},"longitude":11.57,"battery_level":{{100 - (i / 100):0}},"signal_date":"{{start.AddMilliseconds(i).UtcDateTime:O}}","seq":{{i}},"temperature":21.5,"signal_strength":-71}""")))];
+            $$"""{"device_id":"{{device.Serial}}","device_name":{{device.DeviceName}},"latitude":{{48.1 + (i % 100) * 0.0001:0.0000}},"longitude":11.57,"battery_level":{{100 - (i / 100 % 100):0}},"signal_date":"{{start.AddMilliseconds(i).UtcDateTime:O}}","seq":{{i}},"temperature":21.5,"signal_strength":-71}""")))];
 
     /// <summary>Publishes every device's payloads to its topic leaf, <paramref name="inFlight"/> unacked per device; calls <paramref name="halfway"/> once half of all are acked.</summary>
     private static async Task PublishAllAsync(IReadOnlyList<Device> devices, byte[][][] payloads, string leaf, int inFlight, Func<Task>? halfway, List<Task> background, CancellationToken cancellationToken)
