@@ -259,12 +259,15 @@ internal sealed record TelemetryMessage(
             reason = $"metric names are 1 to {MaxMetricNameLength} characters";
             return false;
         }
-        var name = KnownName(chars);
-        if (name.Any(char.IsControl))
+        foreach (var c in chars)
         {
-            reason = "metric names must not contain control characters";
-            return false;
+            if (char.IsControl(c))
+            {
+                reason = "metric names must not contain control characters";
+                return false;
+            }
         }
+        var name = KnownName(chars);
         if (names.Count == MaxMetrics)
         {
             reason = $"a reading has at most {MaxMetrics} further metrics";
