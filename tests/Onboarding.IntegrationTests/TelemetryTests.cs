@@ -92,6 +92,49 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     }
 
     [Fact]
+    public async Task The_fleet_csv_streams_every_reading_of_the_callers_devices_and_no_one_elses()
+    {
+        var setup = await BookkeepAsync("Spark Telecom", "TLM-CSV-2", "TLM-CSV-1");
+        var first = await factory.IssueAsync("TLM-CSV-1");
+        var second = await factory.IssueAsync("TLM-CSV-2");
+        var nosy = await BookkeepAsync("Other Spark Telecom", "TLM-CSV-X");
+        var foreign = await factory.IssueAsync("TLM-CSV-X");
+        var start = new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero);
+        foreach (var (device, serial) in new[] { (first, "TLM-CSV-1"), (second, "TLM-CSV-2"), (foreign, "TLM-CSV-X") })
+        {
+            // Published newest first: the export is oldest first all the same.
+            var lines = Enumerable.Range(0, 3).Reverse()
+                .Select(i => Reading(serial, device.Credential.DeviceName, start.AddMinutes(i).AddTicks(10 * 123), extra: $",\"seq\":{i}")).ToList();
+            Assert.Equal(0, (await factory.PublishLinesAsync(device, $"devices/{serial}/telemetry", lines)).ExitCode);
+        }
+        await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(setup.Customer, "TLM-CSV-2")).Total == 3
+            && (await ReadingsAsync(setup.Customer, "TLM-CSV-1")).Total == 3 && (await ReadingsAsync(nosy.Customer, "TLM-CSV-X")).Total == 3, "all readings");
+
+        var response = await setup.Customer.GetAsync("/api/telemetry/readings.csv");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var csv = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("device_id,device_name,signal_date,latitude,longitude,battery_level,metrics", csv[0]);
+        Assert.Equal(7, csv.Length);
+        Assert.Equal(["TLM-CSV-1", "TLM-CSV-1", "TLM-CSV-1", "TLM-CSV-2", "TLM-CSV-2", "TLM-CSV-2"], csv.Skip(1).Select(l => l.Split(',')[0]));
+        Assert.StartsWith($"TLM-CSV-1,{first.Credential.DeviceName},2026-11-20T08:00:00.000123Z,48.1372,11.5756,87.5,", csv[1], StringComparison.Ordinal);
+        Assert.EndsWith("\"{\"\"seq\"\":0}\"", csv[1], StringComparison.Ordinal);
+        Assert.StartsWith("TLM-CSV-1," + first.Credential.DeviceName + ",2026-11-20T08:02:00", csv[3], StringComparison.Ordinal);
+
+        // A range: from inclusive, to exclusive. An empty or inverted range is refused.
+        var range = await setup.Customer.GetStringAsync("/api/telemetry/readings.csv?from=2026-11-20T08:01:00Z&to=2026-11-20T08:02:00Z");
+        Assert.Equal(["TLM-CSV-1", "TLM-CSV-2"], range.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')[0]));
+        await Problem.AssertValidationAsync(await setup.Customer.GetAsync("/api/telemetry/readings.csv?from=2026-11-20T09:00:00Z&to=2026-11-20T08:00:00Z"), "to");
+        await Problem.AssertValidationAsync(await setup.Customer.GetAsync("/api/devices/TLM-CSV-1/telemetry.csv?from=2026-11-20T09:00:00Z&to=2026-11-20T09:00:00Z"), "to");
+
+        // The other customer sees only its own device.
+        var theirs = (await nosy.Customer.GetStringAsync("/api/telemetry/readings.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["TLM-CSV-X", "TLM-CSV-X", "TLM-CSV-X"], theirs.Skip(1).Select(l => l.Split(',')[0]));
+        using var anonymous = factory.CreateClient();
+        await Problem.AssertAsync(await anonymous.GetAsync("/api/telemetry/readings.csv"), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task Duplicate_delivery_of_a_message_is_stored_once()
     {
         var setup = await BookkeepAsync("Duplicate Telecom", "TLM-DUP-1");

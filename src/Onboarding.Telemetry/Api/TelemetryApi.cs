@@ -33,16 +33,19 @@ internal static class TelemetryApi
             .WithSummary("Hourly count/avg/min/max of battery_level, latitude, longitude and every extra metric.");
         devices.MapGet("/{serial}/telemetry.csv", ExportCsv)
             .WithName("ExportTelemetryCsv")
-            .WithSummary("One device's readings between from and to as CSV, oldest first.");
+            .WithSummary("One device's readings between from and to as CSV, oldest first (streamed, no row limit).");
 
         devices.MapGet("/{serial}/twin", Twin)
             .WithName("GetDeviceTwin")
             .WithSummary("The device's desired configuration version and function against the version it reported applying.");
 
-        endpoints.MapGroup("/api/telemetry").WithTags("Telemetry").RequireAuthorization()
-            .MapGet("/latest", LatestPerDevice)
+        var fleet = endpoints.MapGroup("/api/telemetry").WithTags("Telemetry").RequireAuthorization();
+        fleet.MapGet("/latest", LatestPerDevice)
             .WithName("LatestTelemetryPerDevice")
             .WithSummary("The most recent reading of each of the caller's devices.");
+        fleet.MapGet("/readings.csv", ExportFleetCsv)
+            .WithName("ExportFleetTelemetryCsv")
+            .WithSummary("All of the caller's readings between from and to as CSV (for Spark and the like): device by device, each oldest first; streamed, no row limit.");
     }
 
     /// <summary>The caller's readings of one device: readings are keyed by the device name issued to the serial.</summary>
@@ -149,39 +152,82 @@ internal static class TelemetryApi
         return TypedResults.Ok(result);
     }
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportCsv(
-        string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken,
+    private static async Task<Results<PushStreamHttpResult, ValidationProblem, ProblemHttpResult>> ExportCsv(
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, NpgsqlDataSource dataSource, IDeviceDirectory directory, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
+        if (InvalidRange(from, to) is { } invalid)
+            return invalid;
         if (!await OwnsAsync(directory, user, serial, cancellationToken))
             return NoSuchDevice();
 
-        var query = await RangeAsync(db, user.GetCustomerId(), serial, from, to, cancellationToken);
-        var rows = await query.OrderBy(r => r.SignalDate).Take(1_000_000).ToListAsync(cancellationToken);
-        var csv = new StringBuilder("device_id,device_name,signal_date,latitude,longitude,battery_level,metrics\n");
-        foreach (var row in rows)
-        {
-            csv.Append(Csv.Field(serial)).Append(',')
-                .Append(row.DeviceName.ToString(CultureInfo.InvariantCulture)).Append(',')
-                .Append(row.SignalDate.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)).Append(',')
-                .Append(row.Latitude.ToString("R", CultureInfo.InvariantCulture)).Append(',')
-                .Append(row.Longitude.ToString("R", CultureInfo.InvariantCulture)).Append(',')
-                .Append(row.BatteryLevel.ToString("R", CultureInfo.InvariantCulture)).Append(',')
-                .Append(Csv.Field(JsonSerializer.Serialize(Metrics(row)))).Append('\n');
-        }
-
-        return TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", $"telemetry-{serial}.csv");
+        var devices = await db.Devices.AsNoTracking().Where(d => d.SerialNumber == serial)
+            .Select(d => new CsvDevice(d.SerialNumber, d.DeviceName)).ToListAsync(cancellationToken);
+        return Csv(dataSource, user.GetCustomerId(), devices, from, to, $"telemetry-{serial}.csv", cancellationToken);
     }
 
+    private static async Task<Results<PushStreamHttpResult, ValidationProblem, ProblemHttpResult>> ExportFleetCsv(
+        ClaimsPrincipal user, TelemetryDbContext db, NpgsqlDataSource dataSource, CancellationToken cancellationToken,
+        DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        if (InvalidRange(from, to) is { } invalid)
+            return invalid;
+        var customerId = user.GetCustomerId();
+        var devices = await db.Devices.AsNoTracking().Where(d => d.CustomerId == customerId).OrderBy(d => d.SerialNumber)
+            .Select(d => new CsvDevice(d.SerialNumber, d.DeviceName)).ToListAsync(cancellationToken);
+        return Csv(dataSource, customerId, devices, from, to, "telemetry.csv", cancellationToken);
+    }
+
+    private static ValidationProblem? InvalidRange(DateTimeOffset? from, DateTimeOffset? to) =>
+        from is { } f && to is { } t && f >= t
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["to must be after from."] })
+            : null;
+
+    private sealed record CsvDevice(string Serial, long DeviceName);
+
+    /// <summary>
+    /// Readings as CSV, streamed from PostgreSQL to the response device by device, each along its primary key in signal_date
+    /// order: no row limit, and the host's memory stays flat however long the range.
+    /// </summary>
+    private static PushStreamHttpResult Csv(NpgsqlDataSource dataSource, Guid customerId, List<CsvDevice> devices, DateTimeOffset? from,
+        DateTimeOffset? to, string fileName, CancellationToken requestAborted) =>
+        TypedResults.Stream(async body =>
+        {
+            await using var writer = new StreamWriter(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024);
+            await writer.WriteAsync("device_id,device_name,signal_date,latitude,longitude,battery_level,metrics\n");
+            await using var connection = await dataSource.OpenConnectionAsync(requestAborted);
+            foreach (var device in devices)
+            {
+                await using var command = new NpgsqlCommand("""
+                    SELECT signal_date, latitude, longitude, battery_level, metric_names, metric_values FROM telemetry.readings
+                    WHERE device_name = $1 AND customer_id = $2
+                      AND ($3::timestamptz IS NULL OR signal_date >= $3) AND ($4::timestamptz IS NULL OR signal_date < $4)
+                    ORDER BY signal_date
+                    """, connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = device.DeviceName });
+                command.Parameters.Add(new NpgsqlParameter { Value = customerId });
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)from?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)to?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+                var prefix = Api.Csv.Field(device.Serial) + "," + device.DeviceName.ToString(CultureInfo.InvariantCulture) + ",";
+                await using var reader = await command.ExecuteReaderAsync(requestAborted);
+                while (await reader.ReadAsync(requestAborted))
+                {
+                    var metrics = Metrics(reader.GetFieldValue<string[]>(4), reader.GetFieldValue<double[]>(5));
+                    await writer.WriteAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"{prefix}{reader.GetFieldValue<DateTimeOffset>(0).UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ},{reader.GetDouble(1):R},{reader.GetDouble(2):R},{reader.GetDouble(3):R},{Api.Csv.Field(JsonSerializer.Serialize(metrics))}\n"));
+                }
+            }
+        }, "text/csv", fileName);
+
     private static TelemetryReading ToView(string serial, Reading r) =>
-        new(serial, r.DeviceName, r.SignalDate, r.Latitude, r.Longitude, r.BatteryLevel, Metrics(r), r.ReceivedAt);
+        new(serial, r.DeviceName, r.SignalDate, r.Latitude, r.Longitude, r.BatteryLevel, Metrics(r.MetricNames, r.MetricValues), r.ReceivedAt);
 
     /// <summary>The further metrics as a name → value object (names are unique: the ingester refuses a repeated one).</summary>
-    private static Dictionary<string, double> Metrics(Reading r)
+    private static Dictionary<string, double> Metrics(string[] names, double[] values)
     {
-        var metrics = new Dictionary<string, double>(r.MetricNames.Length, StringComparer.Ordinal);
-        for (var i = 0; i < r.MetricNames.Length && i < r.MetricValues.Length; i++)
-            metrics[r.MetricNames[i]] = r.MetricValues[i];
+        var metrics = new Dictionary<string, double>(names.Length, StringComparer.Ordinal);
+        for (var i = 0; i < names.Length && i < values.Length; i++)
+            metrics[names[i]] = values[i];
         return metrics;
     }
 }
