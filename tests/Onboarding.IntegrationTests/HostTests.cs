@@ -26,6 +26,40 @@ public class HostTests(OnboardingFactory factory) : IClassFixture<OnboardingFact
     }
 
     [Fact]
+    public async Task A_request_that_cannot_reach_the_database_answers_503_with_retry_after()
+    {
+        await using var noDatabase = new UnreachableDatabaseFactory();
+        await noDatabase.InitializeAsync();
+        using var client = noDatabase.CreateClient();
+
+        var response = await client.PostAsJsonAsync("/api/customers", new { name = "Offline Telecom", contactEmail = "ops@offline.example" });
+
+        await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
+    public async Task After_the_database_ended_every_session_the_first_request_gets_503_and_the_next_ones_succeed()
+    {
+        var (customer, _) = await factory.SignUpAsync("Restart Telecom");
+        // Several pooled connections, all of which the database is about to end (as a restart does).
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => customer.GetAsync("/api/customers/me")));
+        await using (var connection = new Npgsql.NpgsqlConnection(factory.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var terminate = new Npgsql.NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", connection);
+            Assert.True((long)(await terminate.ExecuteScalarAsync())! >= 2);
+        }
+
+        var first = await customer.GetAsync("/api/customers/me");
+
+        await Problem.AssertAsync(first, HttpStatusCode.ServiceUnavailable);
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(HttpStatusCode.OK, (await customer.GetAsync("/api/customers/me")).StatusCode);
+    }
+
+    [Fact]
     public async Task Swagger_documents_every_api_endpoint_with_a_summary_and_the_api_key_scheme()
     {
         using var client = factory.CreateClient();

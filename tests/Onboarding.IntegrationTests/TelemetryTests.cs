@@ -378,8 +378,9 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
                 factory.Logs.RenderedMessages.Any(m => m.Contains("not written; retrying", StringComparison.Ordinal))), "a failed write");
             await factory.ExecuteAsync(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
-            // The test's own pooled connections were terminated too, and so were the host's idle ones (its API data source is
-            // not among "all pools"): the ingester, which has its own, must recover by itself.
+            // The test's own pooled connections were terminated too, and so were the host's idle ones (the API's data source is
+            // not among "all pools"; a request meeting one answers 503, see HostTests). The ingester, which has its own
+            // connection, must recover by itself.
             Npgsql.NpgsqlConnection.ClearAllPools();
             factory.Services.GetRequiredService<Npgsql.NpgsqlDataSource>().Clear();
         }
