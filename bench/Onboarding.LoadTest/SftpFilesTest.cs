@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging.Abstractions;
 using Onboarding.Bench.Harness;
-using Onboarding.Sftp;
-using Onboarding.Ssh;
 using Onboarding.Ssh.Keys;
 
 namespace Onboarding.LoadTest;
@@ -20,31 +17,15 @@ internal static class SftpFilesTest
         using var hostKey = SshHostKey.GenerateEd25519();
         using var clientKey = SshHostKey.GenerateEd25519();
         var handler = new DrainSftpHandler { CloseDelay = TimeSpan.FromMilliseconds(closeDelayMs) };
-        var options = Loopback.ServerOptions(hostKey, clientKey, (request, ct) =>
-        {
-            if (request.RequestType != "subsystem" || request.Subsystem != "sftp")
-                return ValueTask.FromResult(false);
-            _ = Task.Run(async () =>
-            {
-                await using var stream = request.Channel.AsStream();
-                await SftpServer.RunAsync(stream, handler, SftpServerOptions.Default, NullLogger.Instance, CancellationToken.None);
-                await request.Channel.CloseAsync();
-            }, CancellationToken.None);
-            return ValueTask.FromResult(true);
-        });
+        var options = Loopback.ServerOptions(hostKey, clientKey, OurSftp.Subsystem(handler));
         await using var server = new OurSshServer(options);
         var rows = new List<Measurement>();
         var content = new byte[1024];
         var scenario = $"{files} × 1 KiB files, CLOSE takes {closeDelayMs} ms";
         foreach (var parallel in parallels)
         {
-            var stream = await Loopback.ConnectAsync(server.Port, cancellationToken);
-            await using var ssh = await SshClientSession.ConnectAsync(stream, Loopback.ClientOptions(clientKey, "bench", hostKey.PublicKey.Fingerprint), cancellationToken);
-            var channel = await ssh.OpenSessionAsync(cancellationToken);
-            if (!await channel.RequestSubsystemAsync("sftp", cancellationToken))
-                throw new InvalidOperationException("sftp subsystem refused");
-            await using var sftp = new SftpClient(channel.AsStream());
-            await sftp.ConnectAsync(cancellationToken);
+            await using var session = await OurSftp.ConnectAsync(server.Port, Loopback.ClientOptions(clientKey, "bench", hostKey.PublicKey.Fingerprint), cancellationToken);
+            var sftp = session.Client;
             var next = -1;
             var watch = Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>

@@ -80,19 +80,13 @@ internal static class SftpRecordsTest
 
     private static async Task<TimeSpan> UploadToDropAsync(int port, string userName, string passphrase, HashSet<string> pins, byte[][] documents, string prefix, int parallel, CancellationToken cancellationToken)
     {
-        var stream = await Loopback.ConnectAsync(port, cancellationToken);
-        await using var ssh = await SshClientSession.ConnectAsync(stream, new SshClientOptions
+        await using var session = await OurSftp.ConnectAsync(port, new SshClientOptions
         {
             UserName = userName,
             Password = passphrase,
             HostKeyVerifier = (key, _) => ValueTask.FromResult(pins.Contains(key.Fingerprint)),
         }, cancellationToken);
-        var channel = await ssh.OpenSessionAsync(cancellationToken);
-        if (!await channel.RequestSubsystemAsync("sftp", cancellationToken))
-            throw new InvalidOperationException("sftp subsystem refused");
-        await using var sftp = new SftpClient(channel.AsStream());
-        await sftp.ConnectAsync(cancellationToken);
-        return await UploadAllAsync(sftp, documents, i => $"/incoming/{prefix}-{i:D5}.xml", parallel, cancellationToken);
+        return await UploadAllAsync(session.Client, documents, i => $"/incoming/{prefix}-{i:D5}.xml", parallel, cancellationToken);
     }
 
     private static async Task<TimeSpan> UploadToSftpServerAsync(byte[][] documents, int parallel, CancellationToken cancellationToken)

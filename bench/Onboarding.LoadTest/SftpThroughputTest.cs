@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
 using Onboarding.Bench.Harness;
-using Onboarding.Sftp;
-using Onboarding.Ssh;
 using Onboarding.Ssh.Keys;
 
 namespace Onboarding.LoadTest;
@@ -24,19 +21,7 @@ internal static class SftpThroughputTest
         var bytes = (long)megabytes * 1024 * 1024;
         var rows = new List<Measurement>();
         var handler = new DrainSftpHandler();
-        var options = Loopback.ServerOptions(hostKey, clientKey, (request, ct) =>
-        {
-            if (request.RequestType != "subsystem" || request.Subsystem != "sftp")
-                return ValueTask.FromResult(false);
-            _ = Task.Run(async () =>
-            {
-                await using var stream = request.Channel.AsStream();
-                await SftpServer.RunAsync(stream, handler, SftpServerOptions.Default, NullLogger.Instance, CancellationToken.None);
-                await request.Channel.SendExitStatusAsync(0);
-                await request.Channel.CloseAsync();
-            }, CancellationToken.None);
-            return ValueTask.FromResult(true);
-        });
+        var options = Loopback.ServerOptions(hostKey, clientKey, OurSftp.Subsystem(handler));
         var scenario = $"{megabytes} MiB upload, {cipher}";
         var user = Environment.UserName;
         await using var ours = new OurSshServer(options);
@@ -82,15 +67,9 @@ internal static class SftpThroughputTest
 
     private static async Task<TimeSpan> OurClientAsync(int port, string user, SshHostKey hostKey, SshHostKey clientKey, string cipher, long bytes, CancellationToken cancellationToken)
     {
-        var stream = await Loopback.ConnectAsync(port, cancellationToken);
-        await using var client = await SshClientSession.ConnectAsync(stream, Loopback.ClientOptions(clientKey, user, hostKey.PublicKey.Fingerprint, cipher), cancellationToken);
-        var channel = await client.OpenSessionAsync(cancellationToken);
-        if (!await channel.RequestSubsystemAsync("sftp", cancellationToken))
-            throw new InvalidOperationException("sftp subsystem refused");
-        await using var sftp = new SftpClient(channel.AsStream());
-        await sftp.ConnectAsync(cancellationToken);
+        await using var session = await OurSftp.ConnectAsync(port, Loopback.ClientOptions(clientKey, user, hostKey.PublicKey.Fingerprint, cipher), cancellationToken);
         var watch = Stopwatch.StartNew();
-        var sent = await sftp.UploadAsync("/dev/null", new ZeroStream(bytes), cancellationToken);
+        var sent = await session.Client.UploadAsync("/dev/null", new ZeroStream(bytes), cancellationToken);
         watch.Stop();
         if (sent != bytes)
             throw new InvalidOperationException($"uploaded {sent} of {bytes} bytes");

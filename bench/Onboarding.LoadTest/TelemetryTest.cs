@@ -7,7 +7,6 @@ using System.Text.Json;
 using Npgsql;
 using Onboarding.Bench.Harness;
 using Onboarding.Mqtt;
-using Onboarding.Sftp;
 using Onboarding.Ssh;
 
 namespace Onboarding.LoadTest;
@@ -368,20 +367,14 @@ internal static class TelemetryTest
         (await http.PutAsJsonAsync($"/api/manufacturers/{manufacturerId}/ca", new { certificatesPem = ca.Pem }, cancellationToken)).EnsureSuccessStatusCode();
         var document = FactoryAuthority.Document(serials.Select(s => FactoryAuthority.Device(s, customerId, ca.IssueDevicePem(s))));
 
-        var stream = await Loopback.ConnectAsync(sftpPort, cancellationToken);
-        await using var ssh = await SshClientSession.ConnectAsync(stream, new SshClientOptions
+        await using var session = await OurSftp.ConnectAsync(sftpPort, new SshClientOptions
         {
             UserName = manufacturer.GetProperty("username").GetString()!,
             Password = manufacturer.GetProperty("passphrase").GetString()!,
             HostKeyVerifier = (key, _) => ValueTask.FromResult(pins.Contains(key.Fingerprint)),
         }, cancellationToken);
-        var channel = await ssh.OpenSessionAsync(cancellationToken);
-        if (!await channel.RequestSubsystemAsync("sftp", cancellationToken))
-            throw new InvalidOperationException("sftp subsystem refused");
-        await using var sftp = new SftpClient(channel.AsStream());
-        await sftp.ConnectAsync(cancellationToken);
         using var source = new MemoryStream(document, writable: false);
-        await sftp.UploadAsync($"/incoming/telemetry-lt-{runId}.xml", source, cancellationToken);
+        await session.Client.UploadAsync($"/incoming/telemetry-lt-{runId}.xml", source, cancellationToken);
     }
 
     private static async Task<Device> IssueAndConnectAsync(HttpClient http, string adminKey, string serial, int devicePort, CancellationToken cancellationToken)
