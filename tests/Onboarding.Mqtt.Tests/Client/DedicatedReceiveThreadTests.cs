@@ -52,12 +52,8 @@ public class DedicatedReceiveThreadTests
     [InlineData("90 03 00 01 00", MqttReasonCode.ProtocolError)] // SUBACK without reason codes
     public async Task A_malformed_packet_disconnects_with_its_reason(string hex, byte reason)
     {
-        await using var broker = new FakeBroker();
-        await using var client = broker.Client(V5, dedicatedReceiveThread: true);
-        var accept = broker.AcceptAndConnAckAsync(V5);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(V5, dedicatedReceiveThread: true);
+        var session = connected.Session;
 
         await session.SendRawAsync(Codec.Hex.Bytes(hex));
 
@@ -91,12 +87,8 @@ public class DedicatedReceiveThreadTests
     [Fact]
     public async Task Disposing_the_client_ends_the_receive_thread_promptly()
     {
-        await using var broker = new FakeBroker();
-        var client = broker.Client(V5, dedicatedReceiveThread: true);
-        var accept = broker.AcceptAndConnAckAsync(V5);
-        await client.ConnectAsync();
-        var (session, _) = await accept;
-        await using var s = session;
+        await using var connected = await FakeBroker.ConnectedAsync(V5, dedicatedReceiveThread: true);
+        var (_, client, session) = connected;
 
         await client.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
 

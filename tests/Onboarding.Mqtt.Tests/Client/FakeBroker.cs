@@ -33,10 +33,10 @@ internal sealed class FakeBroker : IAsyncDisposable
     }
 
     /// <summary>A broker, a client with the default options connected to it, and the broker's side of that session.</summary>
-    public static async Task<ConnectedClient> ConnectedAsync(MqttProtocolVersion version)
+    public static async Task<ConnectedClient> ConnectedAsync(MqttProtocolVersion version, bool dedicatedReceiveThread = false)
     {
         var broker = new FakeBroker();
-        var client = broker.Client(version);
+        var client = broker.Client(version, dedicatedReceiveThread: dedicatedReceiveThread);
         var accept = broker.AcceptAndConnAckAsync(version);
         await client.ConnectAsync();
         var (session, _) = await accept;
