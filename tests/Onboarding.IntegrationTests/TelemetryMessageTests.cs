@@ -51,6 +51,14 @@ public class TelemetryMessageTests
     }
 
     [Fact]
+    public void A_metric_name_too_long_to_decode_is_refused_before_it_is_decoded()
+    {
+        // More JSON bytes than 64 characters can take even escaped (\uXXXX each): refused without copying the name.
+        Assert.Null(Parse(Valid + ",\"" + new string('a', 6 * 64 + 1) + "\":1}", out var reason));
+        Assert.Equal("metric names are 1 to 64 characters", reason);
+    }
+
+    [Fact]
     public void A_reading_may_have_up_to_64_further_metrics()
     {
         string Metrics(int count) => string.Concat(Enumerable.Range(0, count).Select(i => $",\"m{i}\":{i}"));
