@@ -52,7 +52,7 @@ internal static class TelemetryApi
     private static async Task<IQueryable<Reading>> RangeAsync(TelemetryDbContext db, Guid customerId, string serial, DateTimeOffset? from, DateTimeOffset? to,
         CancellationToken cancellationToken)
     {
-        var deviceName = await db.Devices.Where(d => d.SerialNumber == serial).Select(d => (long?)d.DeviceName).SingleOrDefaultAsync(cancellationToken);
+        var deviceName = await DeviceNameAsync(db, serial, cancellationToken);
         var query = db.Readings.AsNoTracking().Where(r => r.CustomerId == customerId && r.DeviceName == (deviceName ?? -1));
         if (from is { } f)
             query = query.Where(r => r.SignalDate >= f.ToUniversalTime());
@@ -60,6 +60,10 @@ internal static class TelemetryApi
             query = query.Where(r => r.SignalDate < t.ToUniversalTime());
         return query;
     }
+
+    /// <summary>The number issued to <paramref name="serial"/> with its telemetry credentials: readings are keyed by it.</summary>
+    private static Task<long?> DeviceNameAsync(TelemetryDbContext db, string serial, CancellationToken cancellationToken) =>
+        db.Devices.Where(d => d.SerialNumber == serial).Select(d => (long?)d.DeviceName).SingleOrDefaultAsync(cancellationToken);
 
     private static ProblemHttpResult NoSuchDevice() =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Device not found", detail: "You have no device with that serial number.");
@@ -161,8 +165,7 @@ internal static class TelemetryApi
         if (!await OwnsAsync(directory, user, serial, cancellationToken))
             return NoSuchDevice();
 
-        var devices = await db.Devices.AsNoTracking().Where(d => d.SerialNumber == serial)
-            .Select(d => new CsvDevice(d.SerialNumber, d.DeviceName)).ToListAsync(cancellationToken);
+        List<CsvDevice> devices = await DeviceNameAsync(db, serial, cancellationToken) is { } deviceName ? [new(serial, deviceName)] : [];
         return Csv(dataSource, user.GetCustomerId(), devices, from, to, $"telemetry-{serial}.csv", cancellationToken);
     }
 
