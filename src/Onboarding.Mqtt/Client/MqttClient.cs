@@ -199,14 +199,7 @@ public sealed class MqttClient : IAsyncDisposable
     public ValueTask AckAsync(MqttApplicationMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.Ack is null || message.Connection is null)
-            return ValueTask.CompletedTask; // QoS 0
-        lock (_gate)
-        {
-            _readyAcks.Clear();
-            AckLocked(message);
-            SendReadyAcksLocked();
-        }
+        Ack([message]);
         return ValueTask.CompletedTask;
     }
 
@@ -224,39 +217,28 @@ public sealed class MqttClient : IAsyncDisposable
             _readyAcks.Clear();
             foreach (var message in messages)
             {
-                if (message.Ack is not null && message.Connection is not null)
-                    AckLocked(message);
+                if (message.Ack is null || message.Connection is null)
+                    continue; // QoS 0
+                // Acks of messages from an earlier connection are meaningless on this one (MQTT 5.0 §4.4): the broker redelivers.
+                var before = _readyAcks.Count;
+                message.Connection.Acks.Ack(message.Ack, _readyAcks);
+                if (!ReferenceEquals(message.Connection, _current))
+                    _readyAcks.RemoveRange(before, _readyAcks.Count - before);
             }
-            SendReadyAcksLocked();
-        }
-    }
 
-    private void AckLocked(MqttApplicationMessage message)
-    {
-        // Acks of messages from an earlier connection are meaningless on this one (MQTT 5.0 §4.4): the broker redelivers.
-        var before = _readyAcks.Count;
-        message.Connection!.Acks.Ack(message.Ack!, _readyAcks);
-        if (!ReferenceEquals(message.Connection, _current))
-            _readyAcks.RemoveRange(before, _readyAcks.Count - before);
-    }
-
-    private void SendReadyAcksLocked()
-    {
-        if (_current is null)
-            return;
-        foreach (var ready in _readyAcks)
-        {
-            if (ready.QoS == MqttQualityOfService.AtLeastOnce)
+            foreach (var ready in _readyAcks)
             {
-                _current.Send(new PubAckPacket { PacketId = ready.PacketId });
-            }
-            else
-            {
-                _inboundQoS2Released.Add(ready.PacketId);
-                _current.Send(new PubRecPacket { PacketId = ready.PacketId });
+                if (ready.QoS == MqttQualityOfService.AtLeastOnce)
+                {
+                    _current!.Send(new PubAckPacket { PacketId = ready.PacketId });
+                }
+                else
+                {
+                    _inboundQoS2Released.Add(ready.PacketId);
+                    _current!.Send(new PubRecPacket { PacketId = ready.PacketId });
+                }
             }
         }
-        _readyAcks.Clear();
     }
 
     /// <summary>
