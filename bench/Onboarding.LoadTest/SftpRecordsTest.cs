@@ -21,20 +21,9 @@ internal static class SftpRecordsTest
     public static async Task<int> RunAsync(Uri url, int sftpPort, int records, IReadOnlyList<int> recordsPerFile, int parallel, CancellationToken cancellationToken)
     {
         Report.Header($"sftp-records url={url} sftp-port={sftpPort} records={records} layouts={string.Join(',', recordsPerFile.Select(r => $"{records / r}x{r}"))} parallel={parallel}");
-        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
         var runId = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-
-        var signUp = await PostAsync(http, "/api/customers", new { name = "LoadTest " + runId, contactEmail = "loadtest@bench.example" }, cancellationToken);
-        var customerId = signUp.GetProperty("id").GetString()!;
-        http.DefaultRequestHeaders.Add("X-Api-Key", signUp.GetProperty("apiKey").GetString());
-        var manufacturer = await PostAsync(http, "/api/manufacturers", new { name = "Acme " + runId, serverDnsName = "redirect.acme.example" }, cancellationToken);
-        var manufacturerId = manufacturer.GetProperty("manufacturerId").GetString()!;
-        var userName = manufacturer.GetProperty("username").GetString()!;
-        var passphrase = manufacturer.GetProperty("passphrase").GetString()!;
-        var pins = manufacturer.GetProperty("manufacturer").GetProperty("sftp").GetProperty("hostKeyFingerprints").EnumerateArray()
-            .Select(f => f.GetProperty("fingerprint").GetString()!).ToHashSet(StringComparer.Ordinal);
-        using var ca = new FactoryAuthority();
-        (await http.PutAsJsonAsync($"/api/manufacturers/{manufacturerId}/ca", new { certificatesPem = ca.Pem }, cancellationToken)).EnsureSuccessStatusCode();
+        using var tenant = await NmsTenant.SignUpAsync(url, "LoadTest " + runId, "Acme " + runId, cancellationToken);
+        var http = tenant.Http;
 
         var rows = new List<Measurement>();
         foreach (var perFile in recordsPerFile)
@@ -46,13 +35,13 @@ internal static class SftpRecordsTest
             Parallel.For(0, files, f => documents[f] = FactoryAuthority.Document(Enumerable.Range(0, perFile).Select(r =>
             {
                 var serial = $"LT{runId}-{perFile}-{f * perFile + r:D6}";
-                return FactoryAuthority.Device(serial, customerId, ca.IssueDevicePem(serial));
+                return FactoryAuthority.Device(serial, tenant.CustomerId, tenant.Ca.IssueDevicePem(serial));
             })));
             var totalBytes = documents.Sum(d => (long)d.Length);
             Console.WriteLine($"{scenario}: generated {records} certificates + records ({totalBytes / 1048576.0:0.0} MiB) in {generate.Elapsed.TotalSeconds:0.0} s");
 
             var before = await DeviceTotalAsync(http, cancellationToken);
-            var elapsed = await UploadToDropAsync(sftpPort, userName, passphrase, pins, documents, $"lt-{runId}-{perFile}", parallel, cancellationToken);
+            var elapsed = await UploadToDropAsync(sftpPort, tenant.SftpOptions, documents, $"lt-{runId}-{perFile}", parallel, cancellationToken);
             var after = await DeviceTotalAsync(http, cancellationToken);
             var bookkept = after - before;
             rows.Add(new Measurement(scenario, "ours: host drop (SSH + SFTP + parse + verify + Postgres)", "ours", bookkept / elapsed.TotalSeconds, "records/s",
@@ -67,25 +56,12 @@ internal static class SftpRecordsTest
         return 0;
     }
 
-    private static async Task<JsonElement> PostAsync(HttpClient http, string path, object body, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(path, body, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-    }
-
     private static async Task<int> DeviceTotalAsync(HttpClient http, CancellationToken cancellationToken) =>
         (await http.GetFromJsonAsync<JsonElement>("/api/devices?pageSize=1", cancellationToken)).GetProperty("total").GetInt32();
 
-    private static async Task<TimeSpan> UploadToDropAsync(int port, string userName, string passphrase, HashSet<string> pins, byte[][] documents, string prefix, int parallel, CancellationToken cancellationToken)
+    private static async Task<TimeSpan> UploadToDropAsync(int port, SshClientOptions options, byte[][] documents, string prefix, int parallel, CancellationToken cancellationToken)
     {
-        await using var session = await OurSftp.ConnectAsync(port, new SshClientOptions
-        {
-            UserName = userName,
-            Password = passphrase,
-            HostKeyVerifier = (key, _) => ValueTask.FromResult(pins.Contains(key.Fingerprint)),
-        }, cancellationToken);
+        await using var session = await OurSftp.ConnectAsync(port, options, cancellationToken);
         return await UploadAllAsync(session.Client, documents, i => $"/incoming/{prefix}-{i:D5}.xml", parallel, cancellationToken);
     }
 

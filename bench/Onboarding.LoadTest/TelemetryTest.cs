@@ -40,9 +40,9 @@ internal static class TelemetryTest
         var adminKey = (await File.ReadAllTextAsync(settings.AdminKeyFile, cancellationToken)).Trim();
         var ingesterSecret = (await File.ReadAllTextAsync(Path.Combine(settings.CaDirectory, "ingester.secret"), cancellationToken)).Trim();
 
-        using var http = new HttpClient { BaseAddress = settings.Url, Timeout = TimeSpan.FromSeconds(60) };
         var setup = Stopwatch.StartNew();
-        await BookkeepAsync(http, settings.SftpPort, runId, serials, cancellationToken);
+        using var tenant = await BookkeepAsync(settings.Url, settings.SftpPort, runId, serials, cancellationToken);
+        var http = tenant.Http;
         var devices = new List<Device>();
         try
         {
@@ -354,27 +354,22 @@ internal static class TelemetryTest
     }
 
     /// <summary>Sign-up, manufacturer + factory CA, and one device-record document with every serial through the SFTP drop.</summary>
-    private static async Task BookkeepAsync(HttpClient http, int sftpPort, string runId, IReadOnlyList<string> serials, CancellationToken cancellationToken)
+    private static async Task<NmsTenant> BookkeepAsync(Uri url, int sftpPort, string runId, IReadOnlyList<string> serials, CancellationToken cancellationToken)
     {
-        var signUp = await PostAsync(http, "/api/customers", new { name = "Telemetry LoadTest " + runId, contactEmail = "loadtest@bench.example" }, cancellationToken);
-        var customerId = signUp.GetProperty("id").GetString()!;
-        http.DefaultRequestHeaders.Add("X-Api-Key", signUp.GetProperty("apiKey").GetString());
-        var manufacturer = await PostAsync(http, "/api/manufacturers", new { name = "Telemetry Acme " + runId, serverDnsName = "redirect.acme.example" }, cancellationToken);
-        var manufacturerId = manufacturer.GetProperty("manufacturerId").GetString()!;
-        var pins = manufacturer.GetProperty("manufacturer").GetProperty("sftp").GetProperty("hostKeyFingerprints").EnumerateArray()
-            .Select(f => f.GetProperty("fingerprint").GetString()!).ToHashSet(StringComparer.Ordinal);
-        using var ca = new FactoryAuthority();
-        (await http.PutAsJsonAsync($"/api/manufacturers/{manufacturerId}/ca", new { certificatesPem = ca.Pem }, cancellationToken)).EnsureSuccessStatusCode();
-        var document = FactoryAuthority.Document(serials.Select(s => FactoryAuthority.Device(s, customerId, ca.IssueDevicePem(s))));
-
-        await using var session = await OurSftp.ConnectAsync(sftpPort, new SshClientOptions
+        var tenant = await NmsTenant.SignUpAsync(url, "Telemetry LoadTest " + runId, "Telemetry Acme " + runId, cancellationToken);
+        try
         {
-            UserName = manufacturer.GetProperty("username").GetString()!,
-            Password = manufacturer.GetProperty("passphrase").GetString()!,
-            HostKeyVerifier = (key, _) => ValueTask.FromResult(pins.Contains(key.Fingerprint)),
-        }, cancellationToken);
-        using var source = new MemoryStream(document, writable: false);
-        await session.Client.UploadAsync($"/incoming/telemetry-lt-{runId}.xml", source, cancellationToken);
+            var document = FactoryAuthority.Document(serials.Select(s => FactoryAuthority.Device(s, tenant.CustomerId, tenant.Ca.IssueDevicePem(s))));
+            await using var session = await OurSftp.ConnectAsync(sftpPort, tenant.SftpOptions, cancellationToken);
+            using var source = new MemoryStream(document, writable: false);
+            await session.Client.UploadAsync($"/incoming/telemetry-lt-{runId}.xml", source, cancellationToken);
+            return tenant;
+        }
+        catch
+        {
+            tenant.Dispose();
+            throw;
+        }
     }
 
     private static async Task<Device> IssueAndConnectAsync(HttpClient http, string adminKey, string serial, int devicePort, CancellationToken cancellationToken)
@@ -397,13 +392,5 @@ internal static class TelemetryTest
         });
         await client.ConnectAsync(cancellationToken);
         return new Device(serial, credential.GetProperty("device_name").GetInt64(), client, certificate, ca);
-    }
-
-    private static async Task<JsonElement> PostAsync(HttpClient http, string path, object body, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(path, body, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
     }
 }

@@ -69,6 +69,16 @@ public sealed class MqttClient : IAsyncDisposable
         }
     }
 
+    /// <summary>The current connection's TCP socket, for tests.</summary>
+    internal Socket? CurrentSocket
+    {
+        get
+        {
+            lock (_gate)
+                return _current?.Socket;
+        }
+    }
+
     /// <summary>Raised after every successful CONNACK (messages of the new connection may already be flowing); the argument is Session Present.</summary>
     public event Action<bool>? Connected;
 
@@ -384,10 +394,16 @@ public sealed class MqttClient : IAsyncDisposable
         }
     }
 
-    private async Task<MqttConnection> ConnectOnceAsync(bool cleanStart, CancellationToken timeoutToken, CancellationToken cancellationToken)
+    // A DedicatedReceiveThread connection connects with blocking calls (OpenStreamAsync): on a pool thread, never the caller's.
+    private Task<MqttConnection> ConnectOnceAsync(bool cleanStart, CancellationToken timeoutToken, CancellationToken cancellationToken) =>
+        _options.DedicatedReceiveThread
+            ? Task.Run(() => ConnectOnceCoreAsync(cleanStart, timeoutToken, cancellationToken), CancellationToken.None)
+            : ConnectOnceCoreAsync(cleanStart, timeoutToken, cancellationToken);
+
+    private async Task<MqttConnection> ConnectOnceCoreAsync(bool cleanStart, CancellationToken timeoutToken, CancellationToken cancellationToken)
     {
-        var stream = await OpenStreamAsync(timeoutToken);
-        var connection = new MqttConnection(stream, _options.ProtocolVersion, _options.MaximumPacketSize, _logger, _clientId, Interlocked.Increment(ref _generation))
+        var (socket, stream) = await OpenStreamAsync(timeoutToken);
+        var connection = new MqttConnection(socket, stream, _options.ProtocolVersion, _options.MaximumPacketSize, _logger, _clientId, Interlocked.Increment(ref _generation))
         {
             DedicatedReceiveThread = _options.DedicatedReceiveThread,
         };
@@ -439,37 +455,56 @@ public sealed class MqttClient : IAsyncDisposable
         };
     }
 
-    private async Task<Stream> OpenStreamAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// TCP connection and TLS handshake. For <see cref="MqttClientOptions.DedicatedReceiveThread"/> both are blocking
+    /// calls (a pool thread waits for them; cancellation disposes the socket): a socket .NET never had to wait on
+    /// asynchronously stays out of its epoll set, so the data arriving for the receive thread does not also wake the
+    /// socket engine's thread and, through it, a pool thread.
+    /// </summary>
+    private async Task<(Socket, Stream)> OpenStreamAsync(CancellationToken cancellationToken)
     {
+        var blocking = _options.DedicatedReceiveThread;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
         try
         {
-            await socket.ConnectAsync(_options.Host, _options.Port, cancellationToken);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
-        if (_options.Tls is not { } tls)
-            return stream;
-        var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            using var cancel = blocking ? cancellationToken.Register(socket.Dispose) : default;
+            try
             {
-                TargetHost = tls.TargetHost ?? _options.Host,
-                ClientCertificates = tls.ClientCertificate is null ? null : [tls.ClientCertificate],
-                RemoteCertificateValidationCallback = tls.RemoteCertificateValidation ?? ((_, certificate, _, errors) => ValidateBroker(tls, certificate, errors)),
-            }, cancellationToken);
+                if (blocking)
+                    socket.Connect(_options.Host, _options.Port);
+                else
+                    await socket.ConnectAsync(_options.Host, _options.Port, cancellationToken);
+                stream = new NetworkStream(socket, ownsSocket: true);
+                if (_options.Tls is not { } tls)
+                    return (socket, stream);
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                var authentication = new SslClientAuthenticationOptions
+                {
+                    TargetHost = tls.TargetHost ?? _options.Host,
+                    ClientCertificates = tls.ClientCertificate is null ? null : [tls.ClientCertificate],
+                    RemoteCertificateValidationCallback = tls.RemoteCertificateValidation ?? ((_, certificate, _, errors) => ValidateBroker(tls, certificate, errors)),
+                };
+                if (blocking)
+                    ssl.AuthenticateAsClient(authentication);
+                else
+                    await ssl.AuthenticateAsClientAsync(authentication, cancellationToken);
+                return (socket, ssl);
+            }
+            catch (Exception e) when (blocking && cancellationToken.IsCancellationRequested && e is SocketException or IOException or ObjectDisposedException)
+            {
+                throw new OperationCanceledException("Cancelled while connecting", e, cancellationToken);
+            }
         }
         catch
         {
-            await ssl.DisposeAsync();
+            if (stream is not null)
+                await stream.DisposeAsync();
+            else
+                socket.Dispose();
             throw;
         }
-        return ssl;
     }
 
     private static bool ValidateBroker(MqttTlsOptions tls, X509Certificate? certificate, SslPolicyErrors errors)

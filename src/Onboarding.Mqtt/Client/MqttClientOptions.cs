@@ -53,7 +53,10 @@ public sealed class MqttClientOptions
     /// Read the connection on a thread of its own with blocking reads, handling each packet on it, instead of awaiting
     /// socket reads on the thread pool. For a client receiving tens of thousands of messages a second (the telemetry
     /// ingester): the kernel wakes the one reading thread, instead of waking the socket engine's thread, which then wakes
-    /// a pool thread, for every read. Costs a thread per connection while it is open.
+    /// a pool thread, for every read. Costs a thread per connection while it is open. The connect, the TLS handshake,
+    /// CONNECT/CONNACK and every write are blocking calls too (the connecting thread waits for them): .NET registers a
+    /// socket with its epoll engine the first time an asynchronous operation has to wait, and a registered socket wakes
+    /// the engine for every segment that arrives, read by this thread or not.
     /// </summary>
     public bool DedicatedReceiveThread { get; init; }
 

@@ -16,7 +16,6 @@ internal sealed class MqttConnection : IAsyncDisposable
 {
     private readonly Stream _stream;
     private readonly PipeReader _reader;
-    private readonly PipeWriter _writer;
     private readonly MqttProtocolVersion _version;
     private readonly uint _maximumPacketSize;
     private readonly ILogger _logger;
@@ -26,17 +25,21 @@ internal sealed class MqttConnection : IAsyncDisposable
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously); // all loops ended
     private readonly TaskCompletionSource<Exception?> _closedWithReason = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _writeLoop = Task.CompletedTask;
+    // DedicatedReceiveThread: bytes [_receiveStart, _receiveEnd) of _receiveBuffer are received and not yet handled.
+    private byte[] _receiveBuffer = [];
+    private int _receiveStart;
+    private int _receiveEnd;
     private long _lastSent = Environment.TickCount64;
     private long _lastReceived = Environment.TickCount64;
     private long _pingSentAt;
     private int _closeStarted;
     private volatile bool _started;
 
-    public MqttConnection(Stream stream, MqttProtocolVersion version, uint maximumPacketSize, ILogger logger, string clientId, int generation)
+    public MqttConnection(Socket socket, Stream stream, MqttProtocolVersion version, uint maximumPacketSize, ILogger logger, string clientId, int generation)
     {
+        Socket = socket;
         _stream = stream;
         _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
-        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         _version = version;
         _maximumPacketSize = maximumPacketSize;
         _logger = logger;
@@ -45,6 +48,9 @@ internal sealed class MqttConnection : IAsyncDisposable
     }
 
     public int Generation { get; }
+
+    /// <summary>The TCP socket under the stream (also under TLS).</summary>
+    internal Socket Socket { get; }
 
     /// <summary>See <see cref="MqttClientOptions.DedicatedReceiveThread"/>. Set before <see cref="Start"/>.</summary>
     public bool DedicatedReceiveThread { get; init; }
@@ -58,15 +64,37 @@ internal sealed class MqttConnection : IAsyncDisposable
     /// <summary>Completes when the connection is closed, with the reason (null for a local, orderly close).</summary>
     public Task<Exception?> Closed => _closedWithReason.Task;
 
-    /// <summary>Sends CONNECT and waits for CONNACK (MQTT 5.0 §3.1.4, §3.2).</summary>
+    /// <summary>
+    /// Sends CONNECT and waits for CONNACK (MQTT 5.0 §3.1.4, §3.2). With <see cref="DedicatedReceiveThread"/> both are
+    /// blocking calls on the caller's thread (see <see cref="MqttClientOptions.DedicatedReceiveThread"/>), and the bytes
+    /// after CONNACK stay in the receive thread's buffer.
+    /// </summary>
     public async Task<ConnAckPacket> HandshakeAsync(ConnectPacket connect, CancellationToken cancellationToken)
     {
+        MqttPacket packet;
         using (var w = new MqttWriter())
         {
             connect.Write(w, _version);
-            await _writer.WriteAsync(w.Written, cancellationToken);
+            if (DedicatedReceiveThread)
+            {
+                // Cancellation (the connect timeout) closes the stream, which ends a blocking call.
+                using var cancel = cancellationToken.Register(() => Close(new OperationCanceledException(cancellationToken)));
+                try
+                {
+                    _stream.Write(w.Written.Span);
+                    packet = ReadPacketBlocking() ?? throw new IOException("Connection closed by the broker before CONNACK");
+                }
+                catch (Exception e) when (cancellationToken.IsCancellationRequested && e is IOException or ObjectDisposedException)
+                {
+                    throw new OperationCanceledException("Cancelled while waiting for CONNACK", e, cancellationToken);
+                }
+            }
+            else
+            {
+                await _stream.WriteAsync(w.Written, cancellationToken);
+                packet = await ReadPacketAsync(cancellationToken);
+            }
         }
-        var packet = await ReadPacketAsync(cancellationToken);
         _lastReceived = Environment.TickCount64;
         return packet as ConnAckPacket
             ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, $"Protocol error: expected CONNACK, got {packet.Type} (MQTT 5.0 §3.1.4)");
@@ -195,29 +223,18 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     /// <summary>
     /// The read loop on a thread of its own: blocking reads into one buffer, every whole packet in it handled before the
-    /// next read. It starts with whatever the handshake's reader had already buffered after CONNACK. Ends (the task
-    /// faults) like the awaiting loop: on a protocol error, at end of stream, or when <see cref="Close"/> disposes the stream.
+    /// next read, starting with whatever arrived behind CONNACK. Ends (the task faults) like the awaiting loop: on a
+    /// protocol error, at end of stream, or when <see cref="Close"/> disposes the stream.
     /// </summary>
     private Task ReadOnThreadAsync(Action<MqttConnection, MqttPacket> onPacket)
     {
-        var buffer = new byte[64 * 1024];
-        var end = 0;
-        if (_reader.TryRead(out var buffered))
-        {
-            var length = (int)buffered.Buffer.Length;
-            if (length > buffer.Length)
-                buffer = new byte[length];
-            buffered.Buffer.CopyTo(buffer);
-            end = length;
-            _reader.AdvanceTo(buffered.Buffer.End);
-        }
-
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
-                ReadBlocking(buffer, end, onPacket);
+                while (ReadPacketBlocking() is { } packet)
+                    Received(packet, onPacket);
                 ended.SetResult();
             }
             catch (Exception e)
@@ -233,68 +250,75 @@ internal sealed class MqttConnection : IAsyncDisposable
         return ended.Task;
     }
 
-    private void ReadBlocking(byte[] buffer, int end, Action<MqttConnection, MqttPacket> onPacket)
+    /// <summary>
+    /// The next packet of a <see cref="DedicatedReceiveThread"/> connection, from bytes already received or after
+    /// blocking reads; null once the connection is closing. Throws on a malformed packet and at end of stream.
+    /// </summary>
+    private MqttPacket? ReadPacketBlocking()
     {
-        // .NET keeps a socket that was ever used asynchronously non-blocking, and a blocking Read on it waits for the socket
-        // engine's thread to signal it: two wake-ups per read again. poll(2) blocks in the kernel on this thread alone, and
-        // the Read after it finds the data there. Over TLS, SslStream may hold decrypted bytes poll cannot see: no poll.
-        var socket = (_stream as NetworkStream)?.Socket;
-        var start = 0;
-        while (!_closing.IsCancellationRequested)
+        if (_receiveBuffer.Length == 0)
+            _receiveBuffer = new byte[64 * 1024];
+        while (true)
         {
-            while (true)
+            var frame = MqttFrameReader.Read(new ReadOnlySequence<byte>(_receiveBuffer, _receiveStart, _receiveEnd - _receiveStart), _version, _maximumPacketSize);
+            if (frame.Status == FrameStatus.Error)
+                throw frame.Error!;
+            if (frame.Status == FrameStatus.Packet)
             {
-                var frame = MqttFrameReader.Read(new ReadOnlySequence<byte>(buffer, start, end - start), _version, _maximumPacketSize);
-                if (frame.Status == FrameStatus.Error)
-                    throw frame.Error!;
-                if (frame.Status == FrameStatus.NeedMore)
-                    break;
-                start += (int)frame.Consumed;
-                Received(frame.Packet!, onPacket);
+                _receiveStart += (int)frame.Consumed;
+                return frame.Packet;
             }
 
             // Keep the partial packet at the front; a packet larger than the buffer (the frame reader has already refused
             // one above the maximum packet size) grows it.
-            if (start > 0)
+            if (_receiveStart > 0)
             {
-                buffer.AsSpan(start, end - start).CopyTo(buffer);
-                end -= start;
-                start = 0;
+                _receiveBuffer.AsSpan(_receiveStart, _receiveEnd - _receiveStart).CopyTo(_receiveBuffer);
+                _receiveEnd -= _receiveStart;
+                _receiveStart = 0;
             }
-            if (end == buffer.Length)
-                Array.Resize(ref buffer, buffer.Length * 2);
+            if (_receiveEnd == _receiveBuffer.Length)
+                Array.Resize(ref _receiveBuffer, _receiveBuffer.Length * 2);
 
-            while (socket is not null && !socket.Poll(TimeSpan.FromMilliseconds(500), SelectMode.SelectRead))
+            // Plain TCP: poll(2) with a timeout, so closing is noticed even if the stream's disposal did not end the read.
+            // Over TLS, SslStream may hold decrypted bytes poll cannot see: no poll, disposal ends the read.
+            while (_stream is NetworkStream && !Socket.Poll(TimeSpan.FromMilliseconds(500), SelectMode.SelectRead))
             {
                 if (_closing.IsCancellationRequested)
-                    return;
+                    return null;
             }
-            var read = _stream.Read(buffer, end, buffer.Length - end);
+            if (_closing.IsCancellationRequested)
+                return null;
+            var read = _stream.Read(_receiveBuffer, _receiveEnd, _receiveBuffer.Length - _receiveEnd);
             if (read == 0)
-                throw new IOException(end == 0 ? "Connection closed by the broker" : "Connection closed by the broker inside a packet");
-            end += read;
+                throw new IOException(_receiveEnd == 0 ? "Connection closed by the broker" : "Connection closed by the broker inside a packet");
+            _receiveEnd += read;
         }
     }
 
     private async Task WriteLoopAsync()
     {
+        var buffer = new ArrayBufferWriter<byte>(4096);
         try
         {
             var reader = _outgoing.Reader;
             while (await reader.WaitToReadAsync(_closing.Token))
             {
+                buffer.ResetWrittenCount();
                 while (reader.TryRead(out var packet))
                 {
                     using var w = new MqttWriter();
                     packet.Write(w, _version);
-                    var span = w.Written.Span;
-                    span.CopyTo(_writer.GetSpan(span.Length));
-                    _writer.Advance(span.Length);
+                    buffer.Write(w.Written.Span);
                     if (_logger.IsEnabled(LogLevel.Trace))
                         MqttLog.PacketSent(_logger, _clientId, packet.Type.ToString());
                 }
-                // One flush per batch: everything queued meanwhile leaves in as few writes as possible.
-                await _writer.FlushAsync(_closing.Token);
+                // One write per batch: everything queued meanwhile leaves together. A DedicatedReceiveThread connection
+                // writes with a blocking call, so its socket never needs the socket engine (MqttClientOptions).
+                if (DedicatedReceiveThread)
+                    _stream.Write(buffer.WrittenSpan);
+                else
+                    await _stream.WriteAsync(buffer.WrittenMemory, _closing.Token);
                 _lastSent = Environment.TickCount64;
             }
         }
@@ -302,10 +326,6 @@ internal sealed class MqttConnection : IAsyncDisposable
         {
             // An encoding error (ArgumentException) must also end the connection: a silent writer would stall every exchange.
             Close(e);
-        }
-        finally
-        {
-            await _writer.CompleteAsync();
         }
     }
 

@@ -47,6 +47,27 @@ public class DedicatedReceiveThreadTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // the control: proves the check sees a registration
+    public async Task A_dedicated_connection_never_enters_the_socket_engines_epoll_set(bool dedicatedReceiveThread)
+    {
+        // .NET adds a socket to its epoll set the first time an asynchronous operation on it has to wait; from then on
+        // every segment that arrives wakes the engine's thread (and through it a pool thread), whoever reads it.
+        await using var connected = await FakeBroker.ConnectedAsync(V5, dedicatedReceiveThread);
+        var client = connected.Client;
+        for (ushort id = 1; id <= 3; id++)
+        {
+            await Task.Delay(50); // the receive side waits for data between messages
+            await connected.Session.SendAsync(Publish(id));
+            client.Ack([await NextMessage(client)]);
+            Assert.Equal(id, Assert.IsType<PubAckPacket>(await connected.Session.ReadAsync()).PacketId);
+        }
+
+        var fd = client.CurrentSocket!.Handle;
+        Assert.Equal(!dedicatedReceiveThread, EpollSet.Registered().Contains(fd));
+    }
+
+    [Theory]
     [InlineData("30 05 00 03 ED A0 80", MqttReasonCode.MalformedPacket)] // surrogate in topic
     [InlineData("30 F0 FF 7F", MqttReasonCode.PacketTooLarge)] // ~2 MiB announced, above our 1 MiB maximum
     [InlineData("90 03 00 01 00", MqttReasonCode.ProtocolError)] // SUBACK without reason codes

@@ -40,6 +40,8 @@ public class MosquittoTlsTests(MosquittoFixture broker) : IClassFixture<Mosquitt
         var message = await device.Messages.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("21.5", Encoding.UTF8.GetString(message.Payload.Span));
         await device.AckAsync(message);
+        // Connect, TLS handshake and writes were blocking calls, so no socket-engine wake-ups (MqttClientOptions).
+        Assert.Equal(!dedicatedReceiveThread, Client.EpollSet.Registered().Contains(device.CurrentSocket!.Handle));
     }
 
     [Fact]
@@ -64,21 +66,26 @@ public class MosquittoTlsTests(MosquittoFixture broker) : IClassFixture<Mosquitt
         Assert.False(deviceA.Messages.TryRead(out _));
     }
 
-    [Fact]
-    public async Task Connection_without_client_certificate_is_refused()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // blocking TLS handshake
+    public async Task Connection_without_client_certificate_is_refused(bool dedicatedReceiveThread)
     {
-        await using var device = Device(null);
+        await using var device = Device(null, dedicatedReceiveThread: dedicatedReceiveThread);
         await Assert.ThrowsAnyAsync<Exception>(() => device.ConnectAsync());
         Assert.False(device.IsConnected);
     }
 
-    [Fact]
-    public async Task Broker_certificate_from_an_untrusted_ca_is_refused()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // blocking TLS handshake
+    public async Task Broker_certificate_from_an_untrusted_ca_is_refused(bool dedicatedReceiveThread)
     {
         using var otherPki = new TestPki();
         using var certificate = broker.Pki.IssueDevice("SN-C");
         await using var device = new MqttClient(new MqttClientOptions
         {
+            DedicatedReceiveThread = dedicatedReceiveThread,
             Host = "127.0.0.1",
             Port = broker.TlsPort,
             ClientId = "untrusting",
