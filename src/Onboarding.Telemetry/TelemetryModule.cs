@@ -20,7 +20,11 @@ public static class TelemetryModule
 {
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<TelemetryOptions>(builder.Configuration.GetSection("Telemetry"));
+        builder.Services.AddOptions<TelemetryOptions>().Bind(builder.Configuration.GetSection("Telemetry"))
+            .Validate(o => o.Ingestion.BatchSize >= 1 && o.Ingestion.BatchSize <= o.Ingestion.ReceiveMaximum / 2,
+                "Telemetry:Ingestion:BatchSize must be at least 1 and at most half of Telemetry:Ingestion:ReceiveMaximum: acks wait for "
+                + "the commit, so the broker must be allowed to send the next batch while one is being written")
+            .ValidateOnStart();
         builder.Services.AddModuleDatabase<TelemetryDbContext>("telemetry");
         // Created on first use (issuing credentials, broker-config, the ingester), so hosts without telemetry never make a CA.
         builder.Services.AddSingleton(provider => DeviceCertificateAuthority.LoadOrCreate(

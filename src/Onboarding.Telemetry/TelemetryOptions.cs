@@ -59,8 +59,12 @@ public sealed class BrokerOptions
 
 public sealed class IngestionOptions
 {
-    /// <summary>Rows per COPY; a batch is also written when <see cref="FlushInterval"/> has passed since its first message.</summary>
-    public int BatchSize { get; set; } = 500;
+    /// <summary>
+    /// Rows per COPY; a batch is also written when <see cref="FlushInterval"/> has passed since its first message. At most
+    /// half of <see cref="ReceiveMaximum"/> (checked at start). Each COPY and commit has a fixed cost in PostgreSQL:
+    /// 2,000 rows cost it about a quarter less per row than 500 did (bench/README.md, telemetry).
+    /// </summary>
+    public int BatchSize { get; set; } = 2000;
 
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
