@@ -9,28 +9,10 @@ namespace Onboarding.LoadTest;
 /// A customer signed up on a running host with one manufacturer and its factory CA registered: what every load test
 /// needs before it can upload device records to the drop. <see cref="Http"/> carries the customer's API key.
 /// </summary>
-internal sealed class NmsTenant : IDisposable
+/// <param name="Pins">The SFTP host-key fingerprints the NMS shared with the manufacturer.</param>
+internal sealed record NmsTenant(HttpClient Http, string CustomerId, string ManufacturerId, string UserName, string Passphrase, HashSet<string> Pins, FactoryAuthority Ca)
+    : IDisposable
 {
-    private NmsTenant(HttpClient http, string customerId, string manufacturerId, string userName, string passphrase, HashSet<string> pins, FactoryAuthority ca)
-    {
-        Http = http;
-        CustomerId = customerId;
-        ManufacturerId = manufacturerId;
-        UserName = userName;
-        Passphrase = passphrase;
-        Pins = pins;
-        Ca = ca;
-    }
-
-    public HttpClient Http { get; }
-    public string CustomerId { get; }
-    public string ManufacturerId { get; }
-    public string UserName { get; }
-    public string Passphrase { get; }
-    /// <summary>The SFTP host-key fingerprints the NMS shared with the manufacturer.</summary>
-    public HashSet<string> Pins { get; }
-    public FactoryAuthority Ca { get; }
-
     /// <summary>SSH client options for the manufacturer's SFTP account, pinned to the shared host keys.</summary>
     public SshClientOptions SftpOptions => new()
     {
