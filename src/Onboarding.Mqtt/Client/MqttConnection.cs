@@ -66,8 +66,8 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     /// <summary>
     /// Sends CONNECT and waits for CONNACK (MQTT 5.0 §3.1.4, §3.2). With <see cref="DedicatedReceiveThread"/> both are
-    /// blocking calls on the caller's thread (see <see cref="MqttClientOptions.DedicatedReceiveThread"/>), and the bytes
-    /// after CONNACK stay in the receive thread's buffer.
+    /// blocking calls on the calling thread (MqttClient makes it a pool thread; see
+    /// <see cref="MqttClientOptions.DedicatedReceiveThread"/>), and the bytes after CONNACK stay in the receive thread's buffer.
     /// </summary>
     public async Task<ConnAckPacket> HandshakeAsync(ConnectPacket connect, CancellationToken cancellationToken)
     {

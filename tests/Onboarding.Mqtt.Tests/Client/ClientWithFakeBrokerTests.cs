@@ -415,16 +415,21 @@ public class ClientWithFakeBrokerTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => processing);
     }
 
-    [Fact]
-    public async Task Missing_connack_is_a_timeout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the blocking wait for CONNACK ends too
+    public async Task Missing_connack_is_a_timeout(bool dedicatedReceiveThread)
     {
         await using var broker = new FakeBroker();
         await using var client = new MqttClient(new MqttClientOptions
         {
             Host = "127.0.0.1", Port = broker.Port, ClientId = "t", ConnectTimeout = TimeSpan.FromMilliseconds(300),
+            DedicatedReceiveThread = dedicatedReceiveThread,
         });
         var accept = broker.AcceptAsync(V5);
-        await Assert.ThrowsAsync<TimeoutException>(() => client.ConnectAsync());
+        var connect = client.ConnectAsync();
+        Assert.Same(connect, await Task.WhenAny(connect, Task.Delay(TimeSpan.FromSeconds(10)))); // it gives up, not hangs
+        await Assert.ThrowsAsync<TimeoutException>(() => connect);
         await using var session = await accept;
         Assert.IsType<ConnectPacket>(await session.ReadAsync());
     }
