@@ -147,6 +147,9 @@ public class TelemetryMessageTests
     [InlineData("devices//telemetry", "Other", null)]
     [InlineData("devices/SN-1/telemetry/x", "Other", null)]
     [InlineData("other/SN-1/telemetry", "Other", null)]
+    [InlineData("devices/SN-4567890123456789012345678901234567890123456789012345678901234/telemetry", "Telemetry",
+        "SN-4567890123456789012345678901234567890123456789012345678901234")] // 64 characters
+    [InlineData("devices/SN-45678901234567890123456789012345678901234567890123456789012345/telemetry", "Other", null)] // 65
     public void Topics_name_the_serial_and_what_is_reported(string topic, string kind, string? serial)
     {
         Assert.Equal(kind, TelemetryMessage.ParseTopic(topic, out var parsed).ToString());

@@ -56,20 +56,20 @@ internal sealed class TelemetryBatchWriter(NpgsqlDataSource dataSource, TimeProv
         {
             switch (TelemetryMessage.ParseTopic(message.Topic, out var serial))
             {
-                case TelemetryMessage.Topic.Telemetry when serial!.Length <= 64:
-                    if (TelemetryMessage.Parse(message.Payload.Span, serial, out var reason) is { } parsed)
+                case TelemetryMessage.Topic.Telemetry:
+                    if (TelemetryMessage.Parse(message.Payload.Span, serial!, out var reason) is { } parsed)
                         candidates.Add((parsed, message));
                     else
                         deadLetters.Add(new DeadLetter(message.Topic, reason!, message.Payload));
                     break;
-                case TelemetryMessage.Topic.State when serial!.Length <= 64:
+                case TelemetryMessage.Topic.State:
                     if (TelemetryMessage.ParseAppliedVersion(message.Payload, out var stateReason) is { } applied)
-                        states.Add((new StateReport(serial, applied), message));
+                        states.Add((new StateReport(serial!, applied), message));
                     else
                         deadLetters.Add(new DeadLetter(message.Topic, stateReason!, message.Payload));
                     break;
                 default:
-                    deadLetters.Add(new DeadLetter(message.Topic, "the topic is not devices/<serial>/telemetry", message.Payload));
+                    deadLetters.Add(new DeadLetter(message.Topic, $"the topic is not devices/<serial>/telemetry or /state with a serial of at most {TelemetryMessage.MaxSerialLength} characters", message.Payload));
                     break;
             }
         }

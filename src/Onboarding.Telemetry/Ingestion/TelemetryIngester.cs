@@ -11,7 +11,7 @@ namespace Onboarding.Telemetry.Ingestion;
 /// Reads <c>$share/&lt;group&gt;/devices/+/telemetry</c> from the broker's internal listener and writes it to
 /// PostgreSQL in batches (on batch size or on the flush interval, whichever comes first). Messages are acked only
 /// after their batch committed (DESIGN.md "Protocol libraries", MQTT): at-least-once, made idempotent by the
-/// readings' (serial, signal_date) key. A failed write is retried, never acked, so a database outage loses nothing.
+/// readings' (device_name, signal_date) key. A failed write is retried, never acked, so a database outage loses nothing.
 /// </summary>
 internal sealed class TelemetryIngester(
     IOptions<TelemetryOptions> options, IServiceProvider services, TelemetryBatchWriter writer,

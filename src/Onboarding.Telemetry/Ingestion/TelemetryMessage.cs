@@ -55,7 +55,13 @@ internal sealed record TelemetryMessage(
         State,
     }
 
-    /// <summary>Splits <c>devices/&lt;serial&gt;/&lt;leaf&gt;</c>; <see cref="Topic.Other"/> (and a null serial) for anything else.</summary>
+    /// <summary>Serials are at most this long (telemetry.devices.serial_number).</summary>
+    public const int MaxSerialLength = 64;
+
+    /// <summary>
+    /// Splits <c>devices/&lt;serial&gt;/&lt;leaf&gt;</c>; <see cref="Topic.Other"/> (and a null serial) for anything else,
+    /// a serial longer than <see cref="MaxSerialLength"/> included.
+    /// </summary>
     public static Topic ParseTopic(string topic, out string? serial)
     {
         serial = null;
@@ -64,7 +70,7 @@ internal sealed record TelemetryMessage(
             return Topic.Other;
         var rest = topic.AsSpan(prefix.Length);
         var slash = rest.IndexOf('/');
-        if (slash <= 0)
+        if (slash <= 0 || slash > MaxSerialLength)
             return Topic.Other;
         var leaf = rest[(slash + 1)..];
         var kind = leaf.SequenceEqual("telemetry") ? Topic.Telemetry : leaf.SequenceEqual("state") ? Topic.State : Topic.Other;
