@@ -293,6 +293,12 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         await Problem.AssertValidationAsync(await customer.GetAsync("/api/devices/ANY/telemetry?pageSize=0"), "pageSize");
         await Problem.AssertValidationAsync(await customer.GetAsync("/api/devices/ANY/telemetry?page=2147483647&pageSize=500"), "page");
         await Problem.AssertAsync(await customer.GetAsync("/api/devices/ANY/telemetry?from=yesterday"), HttpStatusCode.BadRequest);
+        // An inverted or empty range is refused by every endpoint that takes one (before the serial is looked up).
+        foreach (var path in new[] { "/api/devices/ANY/telemetry", "/api/devices/ANY/telemetry/hourly", "/api/devices/ANY/telemetry.csv", "/api/telemetry/readings.csv" })
+        {
+            await Problem.AssertValidationAsync(await customer.GetAsync(path + "?from=2026-11-20T09:00:00Z&to=2026-11-20T08:00:00Z"), "to");
+            await Problem.AssertValidationAsync(await customer.GetAsync(path + "?from=2026-11-20T09:00:00Z&to=2026-11-20T09:00:00Z"), "to");
+        }
         await Problem.AssertAsync(await customer.GetAsync("/api/devices/ANY/telemetry"), HttpStatusCode.NotFound);
     }
 

@@ -65,6 +65,10 @@ internal static class TelemetryApi
     private static Task<long?> DeviceNameAsync(TelemetryDbContext db, string serial, CancellationToken cancellationToken) =>
         db.Devices.Where(d => d.SerialNumber == serial).Select(d => (long?)d.DeviceName).SingleOrDefaultAsync(cancellationToken);
 
+    /// <summary>Every time range is [from, to): an empty or inverted one is refused, on every endpoint that takes one.</summary>
+    private static Dictionary<string, string[]> RangeErrors(DateTimeOffset? from, DateTimeOffset? to) =>
+        from is { } f && to is { } t && f >= t ? new() { ["to"] = ["to must be after from."] } : [];
+
     private static ProblemHttpResult NoSuchDevice() =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Device not found", detail: "You have no device with that serial number.");
 
@@ -75,7 +79,7 @@ internal static class TelemetryApi
         string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 100)
     {
-        var errors = new Dictionary<string, string[]>();
+        var errors = RangeErrors(from, to);
         var skip = Paging.Validate(page, pageSize, errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
@@ -122,10 +126,12 @@ internal static class TelemetryApi
             device.ReportedVersion, device.ReportedAt, device.ReportedVersion == device.DesiredVersion));
     }
 
-    private static async Task<Results<Ok<List<HourlyAggregate>>, ProblemHttpResult>> Hourly(
+    private static async Task<Results<Ok<List<HourlyAggregate>>, ValidationProblem, ProblemHttpResult>> Hourly(
         string serial, ClaimsPrincipal user, NpgsqlDataSource dataSource, IDeviceDirectory directory, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
+        if (RangeErrors(from, to) is { Count: > 0 } errors)
+            return TypedResults.ValidationProblem(errors);
         if (!await OwnsAsync(directory, user, serial, cancellationToken))
             return NoSuchDevice();
 
@@ -160,8 +166,8 @@ internal static class TelemetryApi
         string serial, ClaimsPrincipal user, TelemetryDbContext db, NpgsqlDataSource dataSource, IDeviceDirectory directory, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
-        if (InvalidRange(from, to) is { } invalid)
-            return invalid;
+        if (RangeErrors(from, to) is { Count: > 0 } errors)
+            return TypedResults.ValidationProblem(errors);
         if (!await OwnsAsync(directory, user, serial, cancellationToken))
             return NoSuchDevice();
 
@@ -173,18 +179,14 @@ internal static class TelemetryApi
         ClaimsPrincipal user, TelemetryDbContext db, NpgsqlDataSource dataSource, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
-        if (InvalidRange(from, to) is { } invalid)
-            return invalid;
+        if (RangeErrors(from, to) is { Count: > 0 } errors)
+            return TypedResults.ValidationProblem(errors);
         var customerId = user.GetCustomerId();
         var devices = await db.Devices.AsNoTracking().Where(d => d.CustomerId == customerId).OrderBy(d => d.SerialNumber)
             .Select(d => new CsvDevice(d.SerialNumber, d.DeviceName)).ToListAsync(cancellationToken);
         return Csv(dataSource, customerId, devices, from, to, "telemetry.csv", cancellationToken);
     }
 
-    private static ValidationProblem? InvalidRange(DateTimeOffset? from, DateTimeOffset? to) =>
-        from is { } f && to is { } t && f >= t
-            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["to must be after from."] })
-            : null;
 
     private sealed record CsvDevice(string Serial, long DeviceName);
 
