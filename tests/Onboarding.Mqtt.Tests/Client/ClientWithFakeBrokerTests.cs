@@ -272,14 +272,19 @@ public class ClientWithFakeBrokerTests
     }
 
     [Theory]
-    [InlineData("30 05 00 03 ED A0 80", MqttReasonCode.MalformedPacket)] // surrogate in topic
-    [InlineData("30 FF FF FF FF 7F", MqttReasonCode.MalformedPacket)] // 5-byte remaining length
-    [InlineData("30 F0 FF 7F", MqttReasonCode.PacketTooLarge)] // ~2 MiB announced, above our 1 MiB maximum
-    [InlineData("90 03 00 01 00", MqttReasonCode.ProtocolError)] // SUBACK without reason codes
-    [InlineData("10 00", MqttReasonCode.MalformedPacket)] // CONNECT from a server, body truncated
-    public async Task Malformed_packet_after_connack_disconnects_with_reason(string hex, byte reason)
+    [InlineData("30 05 00 03 ED A0 80", MqttReasonCode.MalformedPacket, false)] // surrogate in topic
+    [InlineData("30 FF FF FF FF 7F", MqttReasonCode.MalformedPacket, false)] // 5-byte remaining length
+    [InlineData("30 F0 FF 7F", MqttReasonCode.PacketTooLarge, false)] // ~2 MiB announced, above our 1 MiB maximum
+    [InlineData("90 03 00 01 00", MqttReasonCode.ProtocolError, false)] // SUBACK without reason codes
+    [InlineData("10 00", MqttReasonCode.MalformedPacket, false)] // CONNECT from a server, body truncated
+    [InlineData("30 05 00 03 ED A0 80", MqttReasonCode.MalformedPacket, true)] // surrogate in topic, read on the dedicated thread
+    [InlineData("30 FF FF FF FF 7F", MqttReasonCode.MalformedPacket, true)] // 5-byte remaining length, read on the dedicated thread
+    [InlineData("30 F0 FF 7F", MqttReasonCode.PacketTooLarge, true)] // ~2 MiB announced, above our 1 MiB maximum, read on the dedicated thread
+    [InlineData("90 03 00 01 00", MqttReasonCode.ProtocolError, true)] // SUBACK without reason codes, read on the dedicated thread
+    [InlineData("10 00", MqttReasonCode.MalformedPacket, true)] // CONNECT from a server, body truncated, read on the dedicated thread
+    public async Task Malformed_packet_after_connack_disconnects_with_reason(string hex, byte reason, bool dedicatedReceiveThread)
     {
-        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        await using var connected = await FakeBroker.ConnectedAsync(V5, dedicatedReceiveThread);
         var (_, client, session) = connected;
         await session.SendRawAsync(Codec.Hex.Bytes(hex));
         // MQTT 5.0 §4.13: DISCONNECT with the reason code, then the connection is closed.

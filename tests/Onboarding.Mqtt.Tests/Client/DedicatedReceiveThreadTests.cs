@@ -4,7 +4,7 @@ namespace Onboarding.Mqtt.Tests.Client;
 
 /// <summary>
 /// <see cref="MqttClientOptions.DedicatedReceiveThread"/>: the same protocol behaviour as the awaiting read loop, from a
-/// thread doing blocking reads into its own buffer.
+/// thread doing blocking reads into its own buffer (malformed packets: ClientWithFakeBrokerTests, in both modes).
 /// </summary>
 public class DedicatedReceiveThreadTests
 {
@@ -65,22 +65,6 @@ public class DedicatedReceiveThreadTests
 
         var fd = client.CurrentSocket!.Handle;
         Assert.Equal(!dedicatedReceiveThread, EpollSet.Registered().Contains(fd));
-    }
-
-    [Theory]
-    [InlineData("30 05 00 03 ED A0 80", MqttReasonCode.MalformedPacket)] // surrogate in topic
-    [InlineData("30 F0 FF 7F", MqttReasonCode.PacketTooLarge)] // ~2 MiB announced, above our 1 MiB maximum
-    [InlineData("90 03 00 01 00", MqttReasonCode.ProtocolError)] // SUBACK without reason codes
-    public async Task A_malformed_packet_disconnects_with_its_reason(string hex, byte reason)
-    {
-        await using var connected = await FakeBroker.ConnectedAsync(V5, dedicatedReceiveThread: true);
-        var session = connected.Session;
-
-        await session.SendRawAsync(Codec.Hex.Bytes(hex));
-
-        var disconnect = Assert.IsType<DisconnectPacket>(await session.ReadAsync());
-        Assert.Equal(reason, disconnect.ReasonCode);
-        Assert.True(await session.IsClosedByClientAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
