@@ -10,7 +10,6 @@ using Npgsql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.Inventory.Contracts;
-using Onboarding.Mqtt;
 using Onboarding.Telemetry.Broker;
 using Onboarding.Telemetry.Data;
 using Onboarding.Telemetry.Pki;
@@ -141,7 +140,7 @@ internal static class CredentialsApi
         {
             await broker.DisconnectDeviceAsync(serial, cancellationToken);
         }
-        catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        catch (Exception ex) when (DeviceConfigPublisher.IsBrokerFailure(ex))
         {
             // The CRL is in place: a still-connected device is cut off by the next broker restart, and cannot reconnect.
             logger.LogWarning(ex, "Could not end the broker connection of revoked device {Serial}", serial);
@@ -199,7 +198,7 @@ internal static class CredentialsApi
             foreach (var device in devices)
                 await publisher.PublishAsync(device.SerialNumber, device.DesiredVersion, deviceFunction, cancellationToken);
         }
-        catch (Exception ex) when (ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        catch (Exception ex) when (DeviceConfigPublisher.IsBrokerFailure(ex))
         {
             published = false;
         }

@@ -18,6 +18,10 @@ internal sealed class DeviceConfigPublisher(IOptions<TelemetryOptions> options, 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private MqttClient? _client;
 
+    /// <summary>What <see cref="PublishAsync"/> and <see cref="DisconnectDeviceAsync"/> throw when the broker is away or refuses.</summary>
+    public static bool IsBrokerFailure(Exception ex) =>
+        ex is MqttConnectException or MqttRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException;
+
     public async Task PublishAsync(string serial, int version, string deviceFunction, CancellationToken cancellationToken)
     {
         var client = await ConnectedAsync(cancellationToken);
