@@ -176,6 +176,33 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     }
 
     [Fact]
+    public async Task A_topic_with_a_serial_longer_than_any_device_can_have_is_dead_lettered_with_the_reason()
+    {
+        // No device certificate carries such a serial; the internal listener's user may publish under devices/#.
+        var serial = "TLM-LONG-" + new string('9', 56); // 65 characters
+        var topic = $"devices/{serial}/telemetry";
+        var secret = File.ReadAllText(Path.Combine(factory.CaDirectory, Onboarding.Telemetry.Pki.DeviceCertificateAuthority.IngesterSecretFileName)).Trim();
+
+        // QoS 1 to a shared subscription not made yet is dropped, and the ingester may still be subscribing: publish until it arrives.
+        await TelemetryFactory.EventuallyAsync(async () =>
+        {
+            if (await factory.CountAsync($"SELECT count(*) FROM telemetry.dead_letters WHERE topic = '{topic}'") > 0)
+                return true;
+            var published = await ExternalTool.RunAsync("mosquitto_pub",
+            [
+                "-h", "127.0.0.1", "-p", factory.InternalPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", "mqttv5", "-q", "1",
+                "-u", "nms-ingester", "-P", secret, "-t", topic, "-m", "{}",
+            ], timeout: TimeSpan.FromSeconds(30));
+            Assert.Equal(0, published.ExitCode);
+            await Task.Delay(400);
+            return false;
+        }, "a dead letter");
+
+        Assert.Equal(0, await factory.CountAsync($"SELECT count(*) FROM telemetry.dead_letters WHERE topic = '{topic}' "
+            + "AND reason <> 'the topic is not devices/<serial>/telemetry or /state with a serial of at most 64 characters'"));
+    }
+
+    [Fact]
     public async Task A_malformed_payload_is_dead_lettered_with_its_reason_and_raw_bytes()
     {
         await BookkeepAsync("Malformed Telecom", "TLM-BAD-1");
