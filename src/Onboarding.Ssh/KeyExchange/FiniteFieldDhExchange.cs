@@ -17,7 +17,7 @@ internal sealed class FiniteFieldDhExchange : KeyExchangeMethod
     {
         _group = group;
         Hash = hash;
-        var generator = new DHBasicKeyPairGenerator();
+        var generator = new DHKeyPairGenerator();
         generator.Init(new DHKeyGenerationParameters(new SecureRandom(), group));
         var pair = generator.GenerateKeyPair();
         _pair = new AsymmetricKeyPairHolder((DHPrivateKeyParameters)pair.Private, (DHPublicKeyParameters)pair.Public);

@@ -1,51 +1,53 @@
 using System.Security.Cryptography;
 using Onboarding.Ssh.Wire;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
-using Org.BouncyCastle.Security;
+using BcEd25519 = Org.BouncyCastle.Math.EC.Rfc8032.Ed25519;
 
 namespace Onboarding.Ssh.Keys;
 
-/// <summary>Ed25519 (RFC 8032, RFC 8709) via BouncyCastle.</summary>
+/// <summary>
+/// Ed25519 (RFC 8032, RFC 8709) via BouncyCastle's span functions: the message is signed where it lies (no copy),
+/// with the public key passed in rather than derived again for every signature.
+/// </summary>
 internal sealed class Ed25519HostKey : SshHostKey
 {
-    private readonly Ed25519PrivateKeyParameters _key;
+    private readonly byte[] _seed;
     private readonly byte[] _publicKey;
 
-    private Ed25519HostKey(Ed25519PrivateKeyParameters key, byte[] publicKey)
+    private Ed25519HostKey(byte[] seed, byte[] publicKey)
         : base(SshKeyAlgorithms.Ed25519, SshPublicKey.FromEd25519(publicKey), [SshKeyAlgorithms.Ed25519])
     {
-        _key = key;
+        _seed = seed;
         _publicKey = publicKey;
     }
 
-    public static Ed25519HostKey Generate() => Create(new Ed25519PrivateKeyParameters(new SecureRandom()));
+    public static Ed25519HostKey Generate()
+    {
+        var seed = new byte[BcEd25519.SecretKeySize];
+        RandomNumberGenerator.Fill(seed);
+        return Create(seed);
+    }
 
     public static Ed25519HostKey FromSeed(ReadOnlySpan<byte> seed)
     {
-        if (seed.Length != 32)
+        if (seed.Length != BcEd25519.SecretKeySize)
             throw new FormatException("Ed25519 seed must be 32 bytes");
-        var copy = seed.ToArray();
-        try
-        {
-            return Create(new Ed25519PrivateKeyParameters(copy, 0));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(copy);
-        }
+        return Create(seed.ToArray());
     }
 
-    private static Ed25519HostKey Create(Ed25519PrivateKeyParameters key) => new(key, key.GeneratePublicKey().GetEncoded());
+    private static Ed25519HostKey Create(byte[] seed)
+    {
+        var publicKey = new byte[BcEd25519.PublicKeySize];
+        BcEd25519.GeneratePublicKey(seed, publicKey);
+        return new Ed25519HostKey(seed, publicKey);
+    }
 
     public override byte[] Sign(string signatureAlgorithm, ReadOnlySpan<byte> data)
     {
         CheckAlgorithm(signatureAlgorithm);
-        var signer = new Ed25519Signer();
-        signer.Init(true, _key);
-        var msg = data.ToArray();
-        signer.BlockUpdate(msg, 0, msg.Length);
-        return SignatureBlob(signatureAlgorithm, signer.GenerateSignature());
+        var signature = new byte[BcEd25519.SignatureSize];
+        // The cast picks the pure Ed25519 overload: a byte[] second argument would bind to Ed25519ctx's context.
+        BcEd25519.Sign(_seed, (ReadOnlySpan<byte>)_publicKey, data, signature);
+        return SignatureBlob(signatureAlgorithm, signature);
     }
 
     // PROTOCOL.key / RFC 8709: string pk(32), string sk(64 = seed || pk)
@@ -55,7 +57,7 @@ internal sealed class Ed25519HostKey : SshHostKey
         var sk = new byte[64];
         try
         {
-            _key.Encode(sk, 0);
+            _seed.CopyTo(sk, 0);
             _publicKey.CopyTo(sk, 32);
             writer.WriteString(sk);
         }
@@ -63,5 +65,11 @@ internal sealed class Ed25519HostKey : SshHostKey
         {
             CryptographicOperations.ZeroMemory(sk);
         }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        CryptographicOperations.ZeroMemory(_seed);
+        base.Dispose(disposing);
     }
 }

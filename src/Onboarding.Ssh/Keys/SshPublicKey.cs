@@ -2,8 +2,6 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Onboarding.Ssh.Wire;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
 
 namespace Onboarding.Ssh.Keys;
 
@@ -214,11 +212,8 @@ public sealed class SshPublicKey : IEquatable<SshPublicKey>
             {
                 if (sig.Length != 64)
                     return false;
-                var verifier = new Ed25519Signer();
-                verifier.Init(false, new Ed25519PublicKeyParameters(_ed25519, 0));
-                var msg = data.ToArray();
-                verifier.BlockUpdate(msg, 0, msg.Length);
-                return verifier.VerifySignature(sig.ToArray());
+                // BouncyCastle's span overload: no copy of the signed data or the signature.
+                return Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.Verify(sig, _ed25519, data);
             }
             case SshKeyAlgorithms.Rsa:
             {
