@@ -24,7 +24,7 @@ internal static partial class CommittedSecrets
     /// with real or escaped ("\n") line breaks and optional RFC 1421 headers. A source line naming only the header
     /// (a parser's constant) is not a key.
     /// </summary>
-    [GeneratedRegex(@"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:\r?\n|\\r?\\n)(?:[A-Za-z-]+: [^\r\n\\]*(?:\r?\n|\\r?\\n))*(?:\r?\n|\\r?\\n)?(?<body>[A-Za-z0-9+/=]{16,})")]
+    [GeneratedRegex(@"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:\r?\n|(?:\\r)?\\n)(?:[A-Za-z-]+: [^\r\n\\]*(?:\r?\n|(?:\\r)?\\n))*(?:\r?\n|(?:\\r)?\\n)?(?<body>[A-Za-z0-9+/=]{16,})")]
     private static partial Regex PemPrivateKey();
 
     /// <summary>PuTTY's private key files carry no PEM armour.</summary>
