@@ -7,7 +7,8 @@ RUN dotnet publish src/Onboarding.Host -c Release -o /app
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app .
-ENV HostKeys__Directory=/var/lib/onboarding/keys
+# The key store (SSH host keys, telemetry device CA): generated on first start, kept in a volume, never in the image.
+ENV KeyStore__Directory=/var/lib/onboarding/keys
 VOLUME /var/lib/onboarding/keys
 # 8080: REST + Swagger UI; 2222: SFTP drop for manufacturers; 4334: call home (RFC 8071).
 EXPOSE 8080 2222 4334

@@ -14,7 +14,18 @@ if [ -z "${ONBOARDING_DB:-}" ]; then
   ONBOARDING_DB=$(start_local_postgres .data/pg "${ONBOARDING_PG_PORT:-55432}")
 fi
 export ConnectionStrings__Onboarding="$ONBOARDING_DB"
-export HostKeys__Directory="${HostKeys__Directory:-$PWD/.data/keys}"
+# The key store: NMS SSH host keys (ssh-host-keys/), the telemetry device CA (telemetry-ca/); generated on first start.
+export KeyStore__Directory="${KeyStore__Directory:-$PWD/.data/keys}"
+# Earlier versions kept the host keys directly in .data/keys and the CA in .data/telemetry-ca: move them into the
+# store's subdirectories once, so the host-key fingerprints manufacturers pinned stay the same.
+if [ -f .data/keys/ssh_host_ed25519_key ] && [ ! -e .data/keys/ssh-host-keys ]; then
+  mkdir -m 700 .data/keys/ssh-host-keys && mv .data/keys/ssh_host_* .data/keys/ssh-host-keys/
+fi
+if [ -d .data/telemetry-ca ] && [ ! -e .data/keys/telemetry-ca ]; then
+  mkdir -p -m 700 .data/keys && mv .data/telemetry-ca .data/keys/telemetry-ca
+  # A broker started by an earlier run reads the CA and CRL from the old path: stop it; it is restarted below.
+  [ -s .data/broker/mosquitto.pid ] && kill "$(cat .data/broker/mosquitto.pid)" 2>/dev/null && sleep 1 || true
+fi
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
 
 log "building"
@@ -24,7 +35,6 @@ out="$PWD/src/Onboarding.Host/bin/Release/net10.0"
 if [ "${ONBOARDING_TELEMETRY:-1}" = "1" ] && [ $# -eq 0 ]; then
   ensure_packages mosquitto
   export Telemetry__Enabled=true
-  export Telemetry__CaDirectory="${Telemetry__CaDirectory:-$PWD/.data/telemetry-ca}"
   # mosquitto would otherwise switch to the `mosquitto` user, which cannot read our 0600 key files.
   export Telemetry__Broker__RunAsUser="${Telemetry__Broker__RunAsUser:-$(id -un)}"
   # After a revocation the host sends this mosquitto SIGHUP, so it rereads the CRL.

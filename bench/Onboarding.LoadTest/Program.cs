@@ -58,7 +58,7 @@ var tUrl = new Option<string>("--url") { Description = "the running host's HTTP 
 var tSftpPort = new Option<int>("--sftp-port") { Description = "the running host's SFTP drop port (device records are bookkept through it)", DefaultValueFactory = _ => 22222 };
 var tDb = new Option<string>("--database") { Description = "the host's PostgreSQL (Npgsql connection string)", DefaultValueFactory = _ => "Host=127.0.0.1;Port=25432;Username=postgres;Database=onboarding" };
 var tAdminKey = new Option<string>("--admin-key-file") { Description = "file holding X-Admin-Key (run.sh writes it)", DefaultValueFactory = _ => ".data/telemetry-admin-key" };
-var tCaDir = new Option<string>("--ca-directory") { Description = "Telemetry:CaDirectory (ingester.secret for the baseline's mosquitto_sub; broker log next to it)", DefaultValueFactory = _ => ".data/telemetry-ca" };
+var tCaDir = new Option<string>("--ca-directory") { Description = "Telemetry:CaDirectory (ingester.secret for the baseline's mosquitto_sub); run.sh keeps it in the key store", DefaultValueFactory = _ => ".data/keys/telemetry-ca" };
 var tDevicePort = new Option<int>("--device-port") { Description = "mosquitto's device TLS listener", DefaultValueFactory = _ => 28883 };
 var tInternalPort = new Option<int>("--internal-port") { Description = "mosquitto's internal listener (ingester, baseline mosquitto_sub)", DefaultValueFactory = _ => 21884 };
 var tDevices = new Option<int>("--devices") { Description = "simulated devices (K)", DefaultValueFactory = _ => 20 };

@@ -323,7 +323,8 @@ internal static class TelemetryTest
     /// <summary>Waits until mosquitto has our baseline subscriber's client id among its connected clients (its log), or 3 s.</summary>
     private static async Task WaitForSubscriberAsync(TelemetrySettings settings, string runId, CancellationToken cancellationToken)
     {
-        var log = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.CaDirectory))!, "broker", "mosquitto.log");
+        // run.sh's layout: .data/keys/telemetry-ca and .data/broker.
+        var log = Path.GetFullPath(Path.Combine(settings.CaDirectory, "..", "..", "broker", "mosquitto.log"));
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromSeconds(3))
         {

@@ -25,11 +25,10 @@ public static class AccountsModule
         services.AddModuleDatabase<AccountsDbContext>("accounts");
         services.AddScoped<IManufacturerAccounts, ManufacturerAccounts>();
         services.AddSingleton<FailedAuthenticationThrottle>();
-        services.AddSingleton(TimeProvider.System);
 
+        // TimeProvider and the authorization services come from ServiceDefaults; Accounts adds only its scheme.
         services.AddAuthentication(CustomerClaims.AuthenticationScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(CustomerClaims.AuthenticationScheme, null);
-        services.AddAuthorization();
 
         services.AddRateLimiter(options => options.AddPolicy(CustomersApi.SignUpRateLimit, context =>
         {

@@ -38,6 +38,12 @@ internal static class HostCommands
                 return 2;
             }
 
+            if (!app.Services.GetRequiredService<HostRoles>().Has(HostRole.Nms))
+            {
+                app.Logger.LogError("broker-config writes the NMS telemetry broker's configuration: run it with the Nms role");
+                return 2;
+            }
+
             var config = Onboarding.Telemetry.TelemetryModule.WriteBrokerConfiguration(app.Services, args[1]);
             app.Logger.LogInformation("Mosquitto configuration written; start the broker with: mosquitto -c {Config}", config);
             return 0;

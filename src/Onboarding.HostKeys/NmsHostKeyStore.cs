@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.HostKeys.Contracts;
+using Onboarding.ServiceDefaults.Keys;
 using Onboarding.Ssh.Keys;
 
 namespace Onboarding.HostKeys;
@@ -12,14 +12,9 @@ namespace Onboarding.HostKeys;
 /// </summary>
 internal sealed class NmsHostKeyStore : INmsHostKeys, IDisposable
 {
-    private const UnixFileMode PrivateKeyMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
-    public NmsHostKeyStore(IOptions<HostKeysOptions> options, IHostEnvironment environment, ILogger<NmsHostKeyStore> logger)
+    public NmsHostKeyStore(IOptions<HostKeysOptions> options, KeyStore keyStore, ILogger<NmsHostKeyStore> logger)
     {
-        var directory = Path.GetFullPath(options.Value.Directory, environment.ContentRootPath);
-        System.IO.Directory.CreateDirectory(directory);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var directory = keyStore.PrivateDirectory(options.Value.Directory, HostKeysOptions.KeyStoreSubdirectory);
 
         Keys =
         [
@@ -52,11 +47,7 @@ internal sealed class NmsHostKeyStore : INmsHostKeys, IDisposable
         try
         {
             // CreateNew: when two hosts share the directory and start together, one writes and the other reads.
-            var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-                fileOptions.UnixCreateMode = PrivateKeyMode;
-            using (var writer = new StreamWriter(new FileStream(path, fileOptions)))
-                writer.Write(key.ToOpenSshPrivateKey("onboarding-nms"));
+            KeyStore.WritePrivateFile(path, key.ToOpenSshPrivateKey("onboarding-nms"), FileMode.CreateNew);
             File.WriteAllText(path + ".pub", key.PublicKey.ToAuthorizedKeysLine("onboarding-nms") + "\n");
         }
         catch (IOException) when (File.Exists(path))

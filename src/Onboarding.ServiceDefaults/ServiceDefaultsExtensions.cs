@@ -18,13 +18,17 @@ using Onboarding.ServiceDefaults.Logging;
 
 namespace Onboarding.ServiceDefaults;
 
-/// <summary>What every module relies on: logging, the database, migrations, ProblemDetails, health, OpenAPI.</summary>
+/// <summary>
+/// What every module relies on: logging, time, authentication and authorization, the key store, the database, migrations,
+/// ProblemDetails, health, OpenAPI.
+/// </summary>
 public static class ServiceDefaultsExtensions
 {
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
         SerilogSetup.AddSerilog(builder.Services, builder.Configuration);
+        CrossCuttingServices.Add(builder);
 
         builder.Services.Configure<DatabaseOptions>(builder.Configuration.GetSection("Database"));
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(GetConnectionString(builder.Configuration)).Build());

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Onboarding.ServiceDefaults;
+using Onboarding.ServiceDefaults.Keys;
 using Onboarding.Telemetry.Api;
 using Onboarding.Telemetry.Broker;
 using Onboarding.Telemetry.Data;
@@ -26,9 +27,9 @@ public static class TelemetryModule
                 + "the commit, so the broker must be allowed to send the next batch while one is being written")
             .ValidateOnStart();
         builder.Services.AddModuleDatabase<TelemetryDbContext>("telemetry");
-        // Created on first use (issuing credentials, broker-config, the ingester), so hosts without telemetry never make a CA.
         builder.Services.AddSingleton(provider => DeviceCertificateAuthority.LoadOrCreate(
-            CaDirectory(provider.GetRequiredService<IOptions<TelemetryOptions>>().Value, provider.GetRequiredService<IHostEnvironment>())));
+            provider.GetRequiredService<KeyStore>().PrivateDirectory(
+                provider.GetRequiredService<IOptions<TelemetryOptions>>().Value.CaDirectory, TelemetryOptions.KeyStoreSubdirectory)));
         builder.Services.AddSingleton<AdminKey>();
         builder.Services.AddSingleton<RevocationList>();
         builder.Services.AddSingleton<DeviceConfigPublisher>();
@@ -41,6 +42,8 @@ public static class TelemetryModule
 
     public static IEndpointRouteBuilder MapTelemetry(this IEndpointRouteBuilder endpoints)
     {
+        // Load (or generate) the device CA at start-up, so a missing or unreadable key store fails the start, not a request.
+        _ = endpoints.ServiceProvider.GetRequiredService<DeviceCertificateAuthority>();
         endpoints.MapCredentialsApi();
         endpoints.MapTelemetryApi();
         return endpoints;
@@ -56,7 +59,4 @@ public static class TelemetryModule
         var ca = services.GetRequiredService<DeviceCertificateAuthority>();
         return MosquittoConfiguration.Write(options, ca, directory);
     }
-
-    internal static string CaDirectory(TelemetryOptions options, IHostEnvironment environment) =>
-        Path.GetFullPath(options.CaDirectory, environment.ContentRootPath);
 }

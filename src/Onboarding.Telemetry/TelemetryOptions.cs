@@ -6,8 +6,14 @@ public sealed class TelemetryOptions
     /// <summary>Runs the ingester (an MQTT connection to the broker's internal listener). Off unless a broker is running.</summary>
     public bool Enabled { get; set; }
 
-    /// <summary>Where the device CA key (0600), its certificate, CRL and the ingester's broker secret live; relative to the content root.</summary>
-    public string CaDirectory { get; set; } = "telemetry-ca";
+    /// <summary>The key store's subdirectory that holds the device CA unless <see cref="CaDirectory"/> is set.</summary>
+    public const string KeyStoreSubdirectory = "telemetry-ca";
+
+    /// <summary>
+    /// Where the device CA key (0600), its certificate, CRL and the ingester's broker secret live; relative to the content
+    /// root; unset: <c>telemetry-ca</c> in the key store (<c>KeyStore:Directory</c>).
+    /// </summary>
+    public string? CaDirectory { get; set; }
 
     /// <summary>The device_function handed to a device that has no function of its own.</summary>
     public string DefaultDeviceFunction { get; set; } = "telemetry";

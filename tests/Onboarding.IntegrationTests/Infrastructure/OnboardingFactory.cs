@@ -9,7 +9,7 @@ namespace Onboarding.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// The real host on a real Kestrel socket (port 0), with its own database cloned from the migrated template
-/// and its own host-key directory. Settings can be overridden per test class.
+/// and its own key store (so no test writes keys into the source tree). Settings can be overridden per test class.
 /// </summary>
 public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -32,7 +32,10 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
-    public string KeyDirectory { get; } = Directory.CreateTempSubdirectory("onboarding-keys-").FullName;
+    public string KeyStoreDirectory { get; } = Directory.CreateTempSubdirectory("onboarding-keys-").FullName;
+
+    /// <summary>Where the host keeps its SSH host keys by default: a subdirectory of its key store.</summary>
+    public string KeyDirectory => Path.Combine(KeyStoreDirectory, Onboarding.HostKeys.HostKeysOptions.KeyStoreSubdirectory);
 
     /// <summary>Overrides a configuration value; call before the server starts.</summary>
     public OnboardingFactory With(string key, string? value)
@@ -57,7 +60,7 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:Onboarding", ConnectionString);
-        builder.UseSetting("HostKeys:Directory", KeyDirectory);
+        builder.UseSetting("KeyStore:Directory", KeyStoreDirectory);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
         builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
@@ -69,7 +72,7 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("ConnectionStrings:Onboarding", connectionString);
-            b.UseSetting("HostKeys:Directory", Directory.CreateTempSubdirectory("onboarding-keys-").FullName);
+            b.UseSetting("KeyStore:Directory", Directory.CreateTempSubdirectory("onboarding-keys-").FullName);
             b.UseSetting("Drop:Enabled", "false");
         });
         _ = factory.Services; // builds and starts the host, which migrates on start-up
