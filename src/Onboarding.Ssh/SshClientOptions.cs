@@ -22,4 +22,7 @@ public sealed class SshClientOptions
     public IReadOnlyList<string> Macs { get; init; } = SshAlgorithms.Macs;
     public long RekeyBytes { get; init; } = 1L << 30;
     public TimeSpan RekeyInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Extensions the client announces in its own EXT_INFO (RFC 8308 §2.4); none by default, so none is sent. Tests set it.</summary>
+    internal IReadOnlyDictionary<string, string> ExtInfo { get; init; } = new Dictionary<string, string>();
 }

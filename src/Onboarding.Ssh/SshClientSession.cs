@@ -47,6 +47,7 @@ public sealed class SshClientSession : IAsyncDisposable
             HostKeyVerifier = options.HostKeyVerifier,
             RekeyBytes = options.RekeyBytes,
             RekeyInterval = options.RekeyInterval,
+            ExtInfo = options.ExtInfo,
         });
         try
         {

@@ -22,6 +22,9 @@ internal sealed class SshTransport : IAsyncDisposable
     public const string ExtInfoClient = "ext-info-c";
     public const string ExtInfoServer = "ext-info-s";
 
+    // SSH_MSG_USERAUTH_SUCCESS (RFC 4252 §5.1): the server may send EXT_INFO just before it (RFC 8308 §2.4).
+    private const byte UserAuthSuccessNumber = 52;
+
     private readonly Stream _stream;
     private readonly TransportSettings _settings;
     private readonly BinaryPacketStream _packets;
@@ -40,6 +43,9 @@ internal sealed class SshTransport : IAsyncDisposable
     private byte[]? _ourKexInit;
     private KexInitMessage? _ourKexInitMessage;
     private bool _peerWantsExtInfo;
+    private bool _extInfoMayFollowNewKeys;
+    private bool _extInfoMustPrecedeAuthSuccess;
+    private bool _peerAuthSucceeded;
     private long _lastKexTicks;
     private volatile bool _closed;
     private bool _disposed;
@@ -122,6 +128,10 @@ internal sealed class SshTransport : IAsyncDisposable
         {
             await WaitForReaderSpaceAsync(ct).ConfigureAwait(false);
             var p = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
+            var firstAfterNewKeys = _extInfoMayFollowNewKeys;
+            _extInfoMayFollowNewKeys = false;
+            if (_extInfoMustPrecedeAuthSuccess && p[0] != UserAuthSuccessNumber)
+                throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from the server was not followed by USERAUTH_SUCCESS (RFC 8308 §2.4)");
             switch (p[0])
             {
                 case KexInitMessage.Number:
@@ -132,13 +142,16 @@ internal sealed class SshTransport : IAsyncDisposable
                 case SshMessageNumbers.Ignore or SshMessageNumbers.Debug or SshMessageNumbers.Unimplemented:
                     continue;
                 case ExtInfoMessage.Number:
-                    if (_settings.IsServer)
-                        throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from a client is not expected");
-                    ReadExtInfo(p);
+                    ReadExtInfo(p, firstAfterNewKeys);
                     continue;
                 default:
                     if (SshMessageNumbers.IsKexMethodMessage(p[0]))
                         throw Error(SshDisconnectReason.ProtocolError, $"Unexpected key exchange message {p[0]}");
+                    if (p[0] == UserAuthSuccessNumber && !_settings.IsServer)
+                    {
+                        _peerAuthSucceeded = true;
+                        _extInfoMustPrecedeAuthSuccess = false;
+                    }
                     LastReceivedSequence = unchecked(_packets.ReadSequence - 1);
                     if (NeedsRekey())
                         InitiateRekey();
@@ -147,11 +160,24 @@ internal sealed class SshTransport : IAsyncDisposable
         }
     }
 
-    private void ReadExtInfo(byte[] p)
+    /// <summary>
+    /// RFC 8308 §2.4: EXT_INFO is allowed only as the peer's first message after its first NEWKEYS (in both
+    /// roles, and only if we announced ext-info-c/-s), and from the server also just before USERAUTH_SUCCESS.
+    /// Extensions we do not know are ignored (§2.5); the server reads none of the client's.
+    /// </summary>
+    private void ReadExtInfo(byte[] p, bool firstAfterNewKeys)
     {
+        if (!firstAfterNewKeys)
+        {
+            if (_settings.IsServer)
+                throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from the client is allowed only as its first message after its first NEWKEYS (RFC 8308 §2.4)");
+            if (!_settings.OfferExtInfo || _peerAuthSucceeded)
+                throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from the server is allowed only after its first NEWKEYS or just before USERAUTH_SUCCESS (RFC 8308 §2.4)");
+            _extInfoMustPrecedeAuthSuccess = true;
+        }
         var r = new SshReader(p);
         var ext = ExtInfoMessage.Read(ref r);
-        if (ext.Extensions.TryGetValue(ExtInfoMessage.ServerSigAlgs, out var algs))
+        if (!_settings.IsServer && ext.Extensions.TryGetValue(ExtInfoMessage.ServerSigAlgs, out var algs))
             ServerSigAlgs = algs.Split(',', StringSplitOptions.RemoveEmptyEntries);
     }
 
@@ -328,7 +354,8 @@ internal sealed class SshTransport : IAsyncDisposable
         if (!_firstKexDone)
         {
             // RFC 8308 §2.1 and OpenSSH PROTOCOL §1.10: pseudo-algorithms, only in the first KEXINIT.
-            kex.Add(isServer ? ExtInfoServer : ExtInfoClient);
+            if (_settings.OfferExtInfo)
+                kex.Add(isServer ? ExtInfoServer : ExtInfoClient);
             if (_settings.OfferStrictKex)
                 kex.Add(isServer ? StrictKexServer : StrictKexClient);
         }
@@ -403,7 +430,7 @@ internal sealed class SshTransport : IAsyncDisposable
             // Strict KEX: the peer's KEXINIT must have been its first packet (sequence number 0).
             if (StrictKex && _packets.ReadSequence != 1)
                 throw Error(SshDisconnectReason.ProtocolError, "KEXINIT was not the first packet under strict KEX");
-            _peerWantsExtInfo = isServer && peer.KexAlgorithms.Contains(ExtInfoClient);
+            _peerWantsExtInfo = _settings.OfferExtInfo && peer.KexAlgorithms.Contains(isServer ? ExtInfoClient : ExtInfoServer);
         }
 
         var negotiated = NegotiatedAlgorithms.Negotiate(client, server);
@@ -474,11 +501,11 @@ internal sealed class SshTransport : IAsyncDisposable
             _packets.WriteCipher = outgoing;
             if (StrictKex)
                 _packets.WriteSequence = 0; // strict KEX: sequence numbers restart at every NEWKEYS
-            if (first && _peerWantsExtInfo)
+            if (first && _peerWantsExtInfo && OurExtInfo() is { } extensions)
             {
-                // RFC 8308 §2.4: the server sends EXT_INFO as the next packet after its first NEWKEYS.
+                // RFC 8308 §2.4: EXT_INFO goes out as the next packet after our first NEWKEYS (both roles).
                 using var w = new SshWriter();
-                new ExtInfoMessage(new Dictionary<string, string> { [ExtInfoMessage.ServerSigAlgs] = string.Join(',', _settings.ServerSigAlgs) }).Write(w);
+                new ExtInfoMessage(extensions).Write(w);
                 EnqueueLocked(w.WrittenSpan);
             }
         }
@@ -489,6 +516,9 @@ internal sealed class SshTransport : IAsyncDisposable
         oldIn.Dispose();
         if (StrictKex)
             _packets.ReadSequence = 0;
+        // RFC 8308 §2.4: the peer's EXT_INFO may be its next packet, if we announced ext-info.
+        if (first)
+            _extInfoMayFollowNewKeys = _settings.OfferExtInfo;
 
         lock (_sendSync)
         {
@@ -509,6 +539,15 @@ internal sealed class SshTransport : IAsyncDisposable
             _deferred.Clear();
             _deferredBytes = 0;
         }
+    }
+
+    // The server always announces server-sig-algs (RFC 8308 §3.1); the client sends EXT_INFO only when configured to.
+    private Dictionary<string, string>? OurExtInfo()
+    {
+        var extensions = new Dictionary<string, string>(_settings.ExtInfo, StringComparer.Ordinal);
+        if (_settings.IsServer)
+            extensions[ExtInfoMessage.ServerSigAlgs] = string.Join(',', _settings.ServerSigAlgs);
+        return extensions.Count == 0 ? null : extensions;
     }
 
     private SshHostKey HostKeyFor(string algorithm)

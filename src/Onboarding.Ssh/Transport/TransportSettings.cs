@@ -30,6 +30,15 @@ internal sealed class TransportSettings
     /// <summary>Offer strict KEX (Terrapin countermeasure). Only tests turn it off.</summary>
     public bool OfferStrictKex { get; init; } = true;
 
+    /// <summary>Announce ext-info-c / ext-info-s (RFC 8308 §2.1). Only tests turn it off.</summary>
+    public bool OfferExtInfo { get; init; } = true;
+
+    /// <summary>
+    /// Extensions we send in our EXT_INFO when the peer announced ext-info (RFC 8308 §2.3). The server adds
+    /// server-sig-algs; a client sends EXT_INFO only when this is not empty.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ExtInfo { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Server-sig-algs to advertise in EXT_INFO (server role).</summary>
     public IReadOnlyList<string> ServerSigAlgs { get; init; } = [SshAlgorithms.Ed25519, SshAlgorithms.EcdsaNistp256, SshAlgorithms.EcdsaNistp384, SshAlgorithms.EcdsaNistp521, SshAlgorithms.RsaSha512, SshAlgorithms.RsaSha256];
 }
