@@ -9,8 +9,12 @@ public sealed class SshClientOptions
     public string? Password { get; init; }
     public SshHostKey? ClientKey { get; init; }
 
-    /// <summary>Required: decides whether the server's host key is trusted.</summary>
-    public required Func<SshPublicKey, CancellationToken, ValueTask<bool>> HostKeyVerifier { get; init; }
+    /// <summary>
+    /// Required: decides whether the server is trusted, from its host key (or X.509 chain), the lines it sent
+    /// before its identification string and its address. Runs once, in the first key exchange, after the
+    /// server proved possession of the key.
+    /// </summary>
+    public required Func<SshHostKeyContext, CancellationToken, ValueTask<bool>> HostKeyVerifier { get; init; }
 
     /// <summary>Lines a server may send before its version string (Juniper outbound-ssh sends DEVICE-CONN-INFO).</summary>
     public int MaxPreBannerLines { get; init; } = 32;

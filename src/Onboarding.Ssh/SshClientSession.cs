@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Onboarding.Ssh.Auth;
 using Onboarding.Ssh.Connection;
 using Onboarding.Ssh.Keys;
@@ -25,12 +27,23 @@ public sealed class SshClientSession : IAsyncDisposable
     /// <summary>The host key the server proved possession of (and the verifier accepted).</summary>
     public SshPublicKey ServerHostKey => _transport.ServerHostKey!;
 
+    /// <summary>What the host-key verifier accepted: key, X.509 chain, pre-banner lines, remote endpoint.</summary>
+    public SshHostKeyContext HostKeyContext => _transport.HostKeyContext!;
+
     /// <summary>Completes when the connection ends; faults with <see cref="SshProtocolException"/> on a protocol error.</summary>
     public Task Completion => _connection.Completion;
 
     internal SshTransport Transport => _transport;
 
-    public static async Task<SshClientSession> ConnectAsync(Stream stream, SshClientOptions options, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the handshake and authentication on <paramref name="stream"/>. The host-key verifier sees the
+    /// remote endpoint of a <see cref="NetworkStream"/>'s socket; use the overload to name it for other streams.
+    /// </summary>
+    public static Task<SshClientSession> ConnectAsync(Stream stream, SshClientOptions options, CancellationToken cancellationToken = default) =>
+        ConnectAsync(stream, options, (stream as NetworkStream)?.Socket.RemoteEndPoint, cancellationToken);
+
+    /// <summary>As above, with the peer's address given by the caller (e.g. the accepted call-home socket behind a TLS or proxy stream).</summary>
+    public static async Task<SshClientSession> ConnectAsync(Stream stream, SshClientOptions options, EndPoint? remoteEndPoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,6 +58,7 @@ public sealed class SshClientSession : IAsyncDisposable
             Ciphers = options.Ciphers,
             Macs = options.Macs,
             HostKeyVerifier = options.HostKeyVerifier,
+            RemoteEndPoint = remoteEndPoint,
             RekeyBytes = options.RekeyBytes,
             RekeyInterval = options.RekeyInterval,
             ExtInfo = options.ExtInfo,

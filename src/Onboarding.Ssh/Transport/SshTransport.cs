@@ -74,6 +74,9 @@ internal sealed class SshTransport : IAsyncDisposable
     public IReadOnlyList<string> PreBannerLines => _preBannerLines;
     public byte[]? SessionId { get; private set; }
     public SshPublicKey? ServerHostKey { get; private set; }
+
+    /// <summary>Client role: what the host-key verifier accepted in the first key exchange.</summary>
+    public SshHostKeyContext? HostKeyContext { get; private set; }
     public bool StrictKex { get; private set; }
     public NegotiatedAlgorithms? Algorithms { get; private set; }
     public int KeyExchangeCount { get; private set; }
@@ -97,6 +100,8 @@ internal sealed class SshTransport : IAsyncDisposable
             var line = await _packets.ReadLineAsync(ct).ConfigureAwait(false);
             if (line.StartsWith("SSH-", StringComparison.Ordinal))
             {
+                if (System.Text.Encoding.UTF8.GetByteCount(line) > BinaryPacketStream.MaxLineLength || line.Contains('\0', StringComparison.Ordinal))
+                    throw Error(SshDisconnectReason.ProtocolError, "Identification string is longer than 255 bytes or holds a NUL");
                 // RFC 4253 §5.1: "SSH-1.99" announces a v2-compatible server.
                 if (!line.StartsWith("SSH-2.0-", StringComparison.Ordinal) && !line.StartsWith("SSH-1.99-", StringComparison.Ordinal))
                     throw Error(SshDisconnectReason.ProtocolVersionNotSupported, "Unsupported protocol version");
@@ -107,7 +112,8 @@ internal sealed class SshTransport : IAsyncDisposable
             // DEVICE-CONN-INFO); the client side skips and exposes a bounded number of them.
             if (_settings.IsServer || _preBannerLines.Count >= _settings.MaxPreBannerLines)
                 throw Error(SshDisconnectReason.ProtocolError, "Unexpected lines before the identification string");
-            _preBannerLines.Add(line);
+            // NULs are dropped: the lines reach the application (logs, device identification) as text.
+            _preBannerLines.Add(line.Replace("\0", "", StringComparison.Ordinal));
         }
         _writerLoop = Task.Run(WriterLoopAsync, CancellationToken.None);
         lock (_sendSync)
@@ -451,19 +457,34 @@ internal sealed class SshTransport : IAsyncDisposable
             var replyPayload = await ReadKexPacketAsync(KexEcdhReplyMessage.Number, ct).ConfigureAwait(false);
             var rr = new SshReader(replyPayload);
             var reply = KexEcdhReplyMessage.Read(ref rr, method.UsesMpint);
-            var hostKey = SshPublicKey.Parse(reply.HostKey);
-            if (SshKeyAlgorithms.KeyTypeForSignature(negotiated.HostKey) != hostKey.KeyType)
+            // RFC 6187: an x509v3-* blob carries a certificate chain; the leaf's key signs the exchange hash.
+            var x509 = X509HostKey.IsX509Algorithm(negotiated.HostKey) ? X509HostKey.Parse(negotiated.HostKey, reply.HostKey) : null;
+            var hostKey = x509?.LeafKey ?? SshPublicKey.Parse(reply.HostKey);
+            if (x509 is null && SshKeyAlgorithms.KeyTypeForSignature(negotiated.HostKey) != hostKey.KeyType)
                 throw Error(SshDisconnectReason.KeyExchangeFailed, "Host key type does not match the negotiated algorithm");
             sharedSecret = method.Agree(reply.ServerPublic);
             exchangeHash = ExchangeHash(method, iC, iS, reply.HostKey, method.PublicValue, reply.ServerPublic, sharedSecret);
-            if (SignatureAlgorithmOf(reply.Signature) != negotiated.HostKey || !hostKey.Verify(reply.Signature, exchangeHash))
+            var signatureValid = x509 is not null
+                ? x509.Verify(negotiated.HostKey, reply.Signature, exchangeHash)
+                : SignatureAlgorithmOf(reply.Signature) == negotiated.HostKey && hostKey.Verify(reply.Signature, exchangeHash);
+            if (!signatureValid)
                 throw Error(SshDisconnectReason.KeyExchangeFailed, "Host key signature is invalid");
             if (first)
             {
                 var verifier = _settings.HostKeyVerifier ?? throw new InvalidOperationException("A host key verifier is required");
-                if (!await verifier(hostKey, ct).ConfigureAwait(false))
+                var context = new SshHostKeyContext
+                {
+                    HostKey = hostKey,
+                    HostKeyAlgorithm = negotiated.HostKey,
+                    CertificateChain = x509?.Chain ?? [],
+                    PreBannerLines = [.. _preBannerLines],
+                    ServerVersion = PeerVersion!,
+                    RemoteEndPoint = _settings.RemoteEndPoint,
+                };
+                if (!await verifier(context, ct).ConfigureAwait(false))
                     throw Error(SshDisconnectReason.HostKeyNotVerifiable, "Host key was not accepted");
                 ServerHostKey = hostKey;
+                HostKeyContext = context;
             }
             else if (!hostKey.BlobSpan.SequenceEqual(ServerHostKey!.BlobSpan))
             {
@@ -476,7 +497,7 @@ internal sealed class SshTransport : IAsyncDisposable
             var ir = new SshReader(initPayload);
             var init = KexEcdhInitMessage.Read(ref ir, method.UsesMpint);
             var hostKey = HostKeyFor(negotiated.HostKey);
-            var hostKeyBlob = hostKey.PublicKey.Blob;
+            var hostKeyBlob = hostKey.HostKeyBlob;
             sharedSecret = method.Agree(init.ClientPublic);
             exchangeHash = ExchangeHash(method, iC, iS, hostKeyBlob, init.ClientPublic, method.PublicValue, sharedSecret);
             var signature = hostKey.Sign(negotiated.HostKey, exchangeHash);

@@ -19,7 +19,10 @@ internal sealed class TransportSettings
     public IReadOnlyList<SshHostKey> HostKeys { get; init; } = [];
 
     /// <summary>Client role: decides whether the server's host key is trusted (first key exchange only).</summary>
-    public Func<SshPublicKey, CancellationToken, ValueTask<bool>>? HostKeyVerifier { get; init; }
+    public Func<SshHostKeyContext, CancellationToken, ValueTask<bool>>? HostKeyVerifier { get; init; }
+
+    /// <summary>Client role: the server's address as the caller knows it, handed to the verifier.</summary>
+    public System.Net.EndPoint? RemoteEndPoint { get; init; }
 
     /// <summary>RFC 4253 §9: rekey after this many bytes in either direction (default 1 GiB).</summary>
     public long RekeyBytes { get; init; } = 1L << 30;
