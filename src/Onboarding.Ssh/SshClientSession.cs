@@ -48,25 +48,21 @@ public sealed class SshClientSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.HostKeyVerifier);
-        var transport = new SshTransport(stream, new TransportSettings
+        var transport = new SshTransport(stream, options.TransportSettings(isServer: false) with
         {
-            IsServer = false,
-            Version = options.ClientVersion,
             MaxPreBannerLines = options.MaxPreBannerLines,
-            KeyExchange = options.KeyExchangeAlgorithms,
             HostKeyAlgorithms = options.HostKeyAlgorithms,
-            Ciphers = options.Ciphers,
-            Macs = options.Macs,
             HostKeyVerifier = options.HostKeyVerifier,
             RemoteEndPoint = remoteEndPoint,
-            RekeyBytes = options.RekeyBytes,
-            RekeyInterval = options.RekeyInterval,
             ExtInfo = options.ExtInfo,
         });
+        // The same time limit as the server's: a call-home peer that stalls the handshake must not hold us.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.AuthenticationTimeout);
         try
         {
-            await transport.StartAsync(cancellationToken).ConfigureAwait(false);
-            await ClientAuthentication.RunAsync(transport, options, cancellationToken).ConfigureAwait(false);
+            await transport.StartAsync(timeout.Token).ConfigureAwait(false);
+            await ClientAuthentication.RunAsync(transport, options, timeout.Token).ConfigureAwait(false);
             var connection = new SshConnection(transport, options.UserName, null, 0);
             connection.Start();
             return new SshClientSession(transport, connection);
@@ -75,6 +71,11 @@ public sealed class SshClientSession : IAsyncDisposable
         {
             await transport.CloseAsync(ex.Reason, ex.Message).ConfigureAwait(false);
             throw;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await transport.CloseAsync(SshDisconnectReason.ByApplication, "Authentication timeout").ConfigureAwait(false);
+            throw new SshAuthenticationException("The server did not complete the handshake and authentication in time");
         }
         catch (IOException ex)
         {

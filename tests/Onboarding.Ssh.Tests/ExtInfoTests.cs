@@ -22,16 +22,7 @@ public class ExtInfoTests
         var (c, s) = await LoopbackPair.CreateAsync();
         var serverSettings = TransportPairTests.Server(key, SshAlgorithms.Curve25519Sha256, SshAlgorithms.Aes128Gcm);
         var client = new SshTransport(c, TransportPairTests.Client(SshAlgorithms.Curve25519Sha256, SshAlgorithms.Aes128Gcm));
-        var server = new SshTransport(s, new TransportSettings
-        {
-            IsServer = true,
-            Version = serverSettings.Version,
-            KeyExchange = serverSettings.KeyExchange,
-            Ciphers = serverSettings.Ciphers,
-            Macs = serverSettings.Macs,
-            HostKeys = serverSettings.HostKeys,
-            OfferExtInfo = serverOffersExtInfo,
-        });
+        var server = new SshTransport(s, serverSettings with { OfferExtInfo = serverOffersExtInfo });
         await Task.WhenAll(client.StartAsync(default), server.StartAsync(default)).WaitAsync(Timeout);
         return (client, server);
     }

@@ -3,7 +3,7 @@ using Onboarding.Ssh.Keys;
 namespace Onboarding.Ssh.Transport;
 
 /// <summary>Role and algorithm configuration of one transport (the role is configuration, not code).</summary>
-internal sealed class TransportSettings
+internal sealed record TransportSettings
 {
     public required bool IsServer { get; init; }
     public required string Version { get; init; }
