@@ -18,7 +18,7 @@ internal sealed record NmsTenant(HttpClient Http, string CustomerId, string Manu
     {
         UserName = UserName,
         Password = Passphrase,
-        HostKeyVerifier = (key, _) => ValueTask.FromResult(Pins.Contains(key.Fingerprint)),
+        HostKeyVerifier = (context, _) => ValueTask.FromResult(Pins.Contains(context.HostKey.Fingerprint)),
     };
 
     public static async Task<NmsTenant> SignUpAsync(Uri url, string customerName, string manufacturerName, CancellationToken cancellationToken)

@@ -69,7 +69,7 @@ public static class Loopback
     {
         UserName = userName,
         ClientKey = clientKey,
-        HostKeyVerifier = (k, _) => ValueTask.FromResult(k.Fingerprint == hostKeyFingerprint),
+        HostKeyVerifier = (context, _) => ValueTask.FromResult(context.HostKey.Fingerprint == hostKeyFingerprint),
         KeyExchangeAlgorithms = [SshAlgorithms.Curve25519Sha256],
         HostKeyAlgorithms = [SshAlgorithms.Ed25519],
         Ciphers = [cipher],

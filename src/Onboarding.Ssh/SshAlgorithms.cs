@@ -16,6 +16,11 @@ public static class SshAlgorithms
     public const string EcdsaNistp384 = "ecdsa-sha2-nistp384";
     public const string EcdsaNistp521 = "ecdsa-sha2-nistp521";
 
+    /// <summary>RFC 6187 X.509 host keys (client side): the server sends its certificate chain.</summary>
+    public const string X509EcdsaNistp256 = "x509v3-ecdsa-sha2-nistp256";
+    public const string X509Rsa2048Sha256 = "x509v3-rsa2048-sha256";
+    public const string X509Ed25519 = "x509v3-ssh-ed25519";
+
     public const string ChaCha20Poly1305 = "chacha20-poly1305@openssh.com";
     public const string Aes128Gcm = "aes128-gcm@openssh.com";
     public const string Aes256Gcm = "aes256-gcm@openssh.com";
@@ -31,8 +36,11 @@ public static class SshAlgorithms
     /// <summary>Server role: curve25519 only (ssh-audit fails the NIST curves; DESIGN.md).</summary>
     public static IReadOnlyList<string> ServerKeyExchange { get; } = [Curve25519Sha256, Curve25519Sha256Libssh];
 
-    /// <summary>Host key algorithms the client accepts (device certificates are often ECDSA).</summary>
-    public static IReadOnlyList<string> ClientHostKeys { get; } = [Ed25519, EcdsaNistp256, EcdsaNistp384, EcdsaNistp521, RsaSha512, RsaSha256];
+    /// <summary>
+    /// Host key algorithms the client accepts (device certificates are often ECDSA). The RFC 6187 x509v3-*
+    /// ones come last, so a server that offers both keeps today's choice; put them first to prefer the chain.
+    /// </summary>
+    public static IReadOnlyList<string> ClientHostKeys { get; } = [Ed25519, EcdsaNistp256, EcdsaNistp384, EcdsaNistp521, RsaSha512, RsaSha256, X509EcdsaNistp256, X509Ed25519, X509Rsa2048Sha256];
 
     /// <summary>
     /// Client ciphers, preferred first. AES-GCM leads because it is hardware accelerated (our server with

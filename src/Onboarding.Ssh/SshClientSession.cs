@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Onboarding.Ssh.Auth;
 using Onboarding.Ssh.Connection;
 using Onboarding.Ssh.Keys;
@@ -25,33 +27,42 @@ public sealed class SshClientSession : IAsyncDisposable
     /// <summary>The host key the server proved possession of (and the verifier accepted).</summary>
     public SshPublicKey ServerHostKey => _transport.ServerHostKey!;
 
+    /// <summary>What the host-key verifier accepted: key, X.509 chain, pre-banner lines, remote endpoint.</summary>
+    public SshHostKeyContext HostKeyContext => _transport.HostKeyContext!;
+
     /// <summary>Completes when the connection ends; faults with <see cref="SshProtocolException"/> on a protocol error.</summary>
     public Task Completion => _connection.Completion;
 
     internal SshTransport Transport => _transport;
 
-    public static async Task<SshClientSession> ConnectAsync(Stream stream, SshClientOptions options, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the handshake and authentication on <paramref name="stream"/>. The host-key verifier sees the
+    /// remote endpoint of a <see cref="NetworkStream"/>'s socket; use the overload to name it for other streams.
+    /// </summary>
+    public static Task<SshClientSession> ConnectAsync(Stream stream, SshClientOptions options, CancellationToken cancellationToken = default) =>
+        ConnectAsync(stream, options, (stream as NetworkStream)?.Socket.RemoteEndPoint, cancellationToken);
+
+    /// <summary>As above, with the peer's address given by the caller (e.g. the accepted call-home socket behind a TLS or proxy stream).</summary>
+    public static async Task<SshClientSession> ConnectAsync(Stream stream, SshClientOptions options, EndPoint? remoteEndPoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.HostKeyVerifier);
-        var transport = new SshTransport(stream, new TransportSettings
+        var transport = new SshTransport(stream, options.TransportSettings(isServer: false) with
         {
-            IsServer = false,
-            Version = options.ClientVersion,
             MaxPreBannerLines = options.MaxPreBannerLines,
-            KeyExchange = options.KeyExchangeAlgorithms,
             HostKeyAlgorithms = options.HostKeyAlgorithms,
-            Ciphers = options.Ciphers,
-            Macs = options.Macs,
             HostKeyVerifier = options.HostKeyVerifier,
-            RekeyBytes = options.RekeyBytes,
-            RekeyInterval = options.RekeyInterval,
+            RemoteEndPoint = remoteEndPoint,
+            ExtInfo = options.ExtInfo,
         });
+        // The same time limit as the server's: a call-home peer that stalls the handshake must not hold us.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.AuthenticationTimeout);
         try
         {
-            await transport.StartAsync(cancellationToken).ConfigureAwait(false);
-            await ClientAuthentication.RunAsync(transport, options, cancellationToken).ConfigureAwait(false);
+            await transport.StartAsync(timeout.Token).ConfigureAwait(false);
+            await ClientAuthentication.RunAsync(transport, options, timeout.Token).ConfigureAwait(false);
             var connection = new SshConnection(transport, options.UserName, null, 0);
             connection.Start();
             return new SshClientSession(transport, connection);
@@ -60,6 +71,11 @@ public sealed class SshClientSession : IAsyncDisposable
         {
             await transport.CloseAsync(ex.Reason, ex.Message).ConfigureAwait(false);
             throw;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await transport.CloseAsync(SshDisconnectReason.ByApplication, "Authentication timeout").ConfigureAwait(false);
+            throw new SshAuthenticationException("The server did not complete the handshake and authentication in time");
         }
         catch (IOException ex)
         {

@@ -2,9 +2,14 @@ using Onboarding.Ssh.Keys;
 
 namespace Onboarding.Ssh;
 
-/// <summary>Server role configuration: host keys and the application's authentication and channel decisions.</summary>
-public sealed class SshServerOptions
+/// <summary>Server role: host keys and the application's authentication and channel decisions; the rest is in <see cref="SshSessionOptions"/>.</summary>
+public sealed class SshServerOptions : SshSessionOptions
 {
+    public SshServerOptions()
+        : base(SshAlgorithms.ServerKeyExchange, SshAlgorithms.ServerCiphers)
+    {
+    }
+
     public required IReadOnlyList<SshHostKey> HostKeys { get; init; }
 
     /// <summary>Decides a password login. Null disables the "password" method.</summary>
@@ -24,14 +29,6 @@ public sealed class SshServerOptions
     public int MaxAuthAttempts { get; init; } = 6;
     public TimeSpan AuthFailureDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Time allowed from connection to successful authentication (OpenSSH LoginGraceTime).</summary>
-    public TimeSpan AuthenticationTimeout { get; init; } = TimeSpan.FromMinutes(2);
-
+    /// <summary>Channels a client may hold open at once.</summary>
     public int MaxChannels { get; init; } = 10;
-    public string ServerVersion { get; init; } = "SSH-2.0-Onboarding_1.0";
-    public IReadOnlyList<string> KeyExchangeAlgorithms { get; init; } = SshAlgorithms.ServerKeyExchange;
-    public IReadOnlyList<string> Ciphers { get; init; } = SshAlgorithms.ServerCiphers;
-    public IReadOnlyList<string> Macs { get; init; } = SshAlgorithms.Macs;
-    public long RekeyBytes { get; init; } = 1L << 30;
-    public TimeSpan RekeyInterval { get; init; } = TimeSpan.FromHours(1);
 }

@@ -42,17 +42,7 @@ public sealed class SshServerSession : IAsyncDisposable
             if (key.PublicKey.RsaBits is > 0 and < 3072)
                 throw new ArgumentException("RSA host keys must be at least 3072 bits", nameof(options));
         }
-        var transport = new SshTransport(stream, new TransportSettings
-        {
-            IsServer = true,
-            Version = options.ServerVersion,
-            KeyExchange = options.KeyExchangeAlgorithms,
-            Ciphers = options.Ciphers,
-            Macs = options.Macs,
-            HostKeys = options.HostKeys,
-            RekeyBytes = options.RekeyBytes,
-            RekeyInterval = options.RekeyInterval,
-        });
+        var transport = new SshTransport(stream, options.TransportSettings(isServer: true) with { HostKeys = options.HostKeys });
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.AuthenticationTimeout);
         try

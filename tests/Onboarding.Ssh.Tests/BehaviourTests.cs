@@ -389,7 +389,7 @@ public class BehaviourTests
         await s.DisposeAsync();
 
         (c, s) = await LoopbackPair.CreateAsync();
-        await s.WriteAsync(Encoding.ASCII.GetBytes(new string('x', 300) + "\r\n"));
+        await s.WriteAsync(Encoding.ASCII.GetBytes(new string('x', 2100) + "\r\n"));
         await Assert.ThrowsAsync<SshProtocolException>(() => SshClientSession.ConnectAsync(c, options).WaitAsync(Timeout));
         await s.DisposeAsync();
     }

@@ -214,7 +214,7 @@ public sealed class OpenSshInteropTests
             {
                 UserName = Environment.UserName,
                 ClientKey = clientKey,
-                HostKeyVerifier = (k, _) => ValueTask.FromResult(k.Fingerprint == expectedHostKey!.PublicKey.Fingerprint),
+                HostKeyVerifier = (k, _) => ValueTask.FromResult(k.HostKey.Fingerprint == expectedHostKey!.PublicKey.Fingerprint),
                 KeyExchangeAlgorithms = [kex],
                 HostKeyAlgorithms = [hostKeyAlgorithm],
                 Ciphers = [cipher],
@@ -395,7 +395,7 @@ public sealed class OpenSshInteropTests
             {
                 UserName = "alice",
                 Password = "secret",
-                HostKeyVerifier = (k, _) => ValueTask.FromResult(k.Fingerprint == hostKey.PublicKey.Fingerprint),
+                HostKeyVerifier = (k, _) => ValueTask.FromResult(k.HostKey.Fingerprint == hostKey.PublicKey.Fingerprint),
             };
             await using var client = await SshClientSession.ConnectAsync(new NetworkStream(socket, true), options).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.False(client.Transport.StrictKex);

@@ -40,7 +40,7 @@ public class SessionTests
             Password = "secret",
             HostKeyVerifier = (k, _) =>
             {
-                seen = k;
+                seen = k.HostKey;
                 return ValueTask.FromResult(true);
             },
             KeyExchangeAlgorithms = [kex],

@@ -157,6 +157,9 @@ public abstract class SshHostKey : IDisposable
     /// <summary>Signs <paramref name="data"/> and returns the SSH signature blob (string algorithm, string signature).</summary>
     public abstract byte[] Sign(string signatureAlgorithm, ReadOnlySpan<byte> data);
 
+    /// <summary>K_S as the server sends it (RFC 4253 §8): the public key blob, or an RFC 6187 certificate blob.</summary>
+    internal virtual byte[] HostKeyBlob => PublicKey.Blob;
+
     /// <summary>Writes the key-type specific private fields of PROTOCOL.key (after the key type string).</summary>
     internal abstract void WriteOpenSshPrivateFields(SshWriter writer);
 

@@ -16,6 +16,12 @@ internal sealed class BinaryPacketStream
     /// <summary>RFC 4253 §4.2: the identification line is at most 255 characters including CR LF.</summary>
     public const int MaxLineLength = 255;
 
+    /// <summary>
+    /// Bound on a line before the server's identification (RFC 4253 §4.2 sets none): Juniper's DEVICE-CONN-INFO
+    /// carries a whole public key (HOST-KEY) on one line.
+    /// </summary>
+    public const int MaxPreBannerLineLength = 2048;
+
     private readonly Stream _stream;
     private readonly byte[] _readBuffer = new byte[64 * 1024];
     private int _readStart;
@@ -60,7 +66,10 @@ internal sealed class BinaryPacketStream
         }
     }
 
-    /// <summary>Reads one line terminated by LF (CR LF expected), bounded by <see cref="MaxLineLength"/>.</summary>
+    /// <summary>
+    /// Reads one line terminated by LF (CR LF expected), bounded by <see cref="MaxPreBannerLineLength"/>; the
+    /// caller holds the identification string to <see cref="MaxLineLength"/> and refuses a NUL in it.
+    /// </summary>
     public async ValueTask<string> ReadLineAsync(CancellationToken ct)
     {
         var line = new List<byte>(64);
@@ -72,16 +81,11 @@ internal sealed class BinaryPacketStream
             if (b == (byte)'\n')
                 break;
             line.Add(b);
-            if (line.Count > MaxLineLength)
+            if (line.Count > MaxPreBannerLineLength)
                 throw new SshProtocolException(SshDisconnectReason.ProtocolError, "Identification line too long");
         }
         if (line.Count > 0 && line[^1] == (byte)'\r')
             line.RemoveAt(line.Count - 1);
-        foreach (var c in line)
-        {
-            if (c == 0)
-                throw new SshProtocolException(SshDisconnectReason.ProtocolError, "NUL in identification line");
-        }
         return Encoding.UTF8.GetString(line.ToArray());
     }
 

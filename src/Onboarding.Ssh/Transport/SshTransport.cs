@@ -15,12 +15,15 @@ namespace Onboarding.Ssh.Transport;
 /// (RFC 4253 §7.1) and sealed with the new keys afterwards, so the reader never waits for the writer.
 /// Bulk senders (channel data) wait while more than <see cref="MaxPendingBytes"/> are queued.
 /// </summary>
-internal sealed class SshTransport : IAsyncDisposable
+internal sealed partial class SshTransport : IAsyncDisposable
 {
     public const string StrictKexClient = "kex-strict-c-v00@openssh.com";
     public const string StrictKexServer = "kex-strict-s-v00@openssh.com";
     public const string ExtInfoClient = "ext-info-c";
     public const string ExtInfoServer = "ext-info-s";
+
+    // SSH_MSG_USERAUTH_SUCCESS (RFC 4252 §5.1): the server may send EXT_INFO just before it (RFC 8308 §2.4).
+    private const byte UserAuthSuccessNumber = 52;
 
     private readonly Stream _stream;
     private readonly TransportSettings _settings;
@@ -40,6 +43,9 @@ internal sealed class SshTransport : IAsyncDisposable
     private byte[]? _ourKexInit;
     private KexInitMessage? _ourKexInitMessage;
     private bool _peerWantsExtInfo;
+    private bool _extInfoMayFollowNewKeys;
+    private bool _extInfoMustPrecedeAuthSuccess;
+    private bool _peerAuthSucceeded;
     private long _lastKexTicks;
     private volatile bool _closed;
     private bool _disposed;
@@ -68,6 +74,9 @@ internal sealed class SshTransport : IAsyncDisposable
     public IReadOnlyList<string> PreBannerLines => _preBannerLines;
     public byte[]? SessionId { get; private set; }
     public SshPublicKey? ServerHostKey { get; private set; }
+
+    /// <summary>Client role: what the host-key verifier accepted in the first key exchange.</summary>
+    public SshHostKeyContext? HostKeyContext { get; private set; }
     public bool StrictKex { get; private set; }
     public NegotiatedAlgorithms? Algorithms { get; private set; }
     public int KeyExchangeCount { get; private set; }
@@ -91,6 +100,8 @@ internal sealed class SshTransport : IAsyncDisposable
             var line = await _packets.ReadLineAsync(ct).ConfigureAwait(false);
             if (line.StartsWith("SSH-", StringComparison.Ordinal))
             {
+                if (System.Text.Encoding.UTF8.GetByteCount(line) > BinaryPacketStream.MaxLineLength || line.Contains('\0', StringComparison.Ordinal))
+                    throw Error(SshDisconnectReason.ProtocolError, "Identification string is longer than 255 bytes or holds a NUL");
                 // RFC 4253 §5.1: "SSH-1.99" announces a v2-compatible server.
                 if (!line.StartsWith("SSH-2.0-", StringComparison.Ordinal) && !line.StartsWith("SSH-1.99-", StringComparison.Ordinal))
                     throw Error(SshDisconnectReason.ProtocolVersionNotSupported, "Unsupported protocol version");
@@ -101,7 +112,8 @@ internal sealed class SshTransport : IAsyncDisposable
             // DEVICE-CONN-INFO); the client side skips and exposes a bounded number of them.
             if (_settings.IsServer || _preBannerLines.Count >= _settings.MaxPreBannerLines)
                 throw Error(SshDisconnectReason.ProtocolError, "Unexpected lines before the identification string");
-            _preBannerLines.Add(line);
+            // NULs are dropped: the lines reach the application (logs, device identification) as text.
+            _preBannerLines.Add(line.Replace("\0", "", StringComparison.Ordinal));
         }
         _writerLoop = Task.Run(WriterLoopAsync, CancellationToken.None);
         lock (_sendSync)
@@ -122,6 +134,10 @@ internal sealed class SshTransport : IAsyncDisposable
         {
             await WaitForReaderSpaceAsync(ct).ConfigureAwait(false);
             var p = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
+            var firstAfterNewKeys = _extInfoMayFollowNewKeys;
+            _extInfoMayFollowNewKeys = false;
+            if (_extInfoMustPrecedeAuthSuccess && p[0] != UserAuthSuccessNumber)
+                throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from the server was not followed by USERAUTH_SUCCESS (RFC 8308 §2.4)");
             switch (p[0])
             {
                 case KexInitMessage.Number:
@@ -132,13 +148,16 @@ internal sealed class SshTransport : IAsyncDisposable
                 case SshMessageNumbers.Ignore or SshMessageNumbers.Debug or SshMessageNumbers.Unimplemented:
                     continue;
                 case ExtInfoMessage.Number:
-                    if (_settings.IsServer)
-                        throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from a client is not expected");
-                    ReadExtInfo(p);
+                    ReadExtInfo(p, firstAfterNewKeys);
                     continue;
                 default:
                     if (SshMessageNumbers.IsKexMethodMessage(p[0]))
                         throw Error(SshDisconnectReason.ProtocolError, $"Unexpected key exchange message {p[0]}");
+                    if (p[0] == UserAuthSuccessNumber && !_settings.IsServer)
+                    {
+                        _peerAuthSucceeded = true;
+                        _extInfoMustPrecedeAuthSuccess = false;
+                    }
                     LastReceivedSequence = unchecked(_packets.ReadSequence - 1);
                     if (NeedsRekey())
                         InitiateRekey();
@@ -147,11 +166,24 @@ internal sealed class SshTransport : IAsyncDisposable
         }
     }
 
-    private void ReadExtInfo(byte[] p)
+    /// <summary>
+    /// RFC 8308 §2.4: EXT_INFO is allowed only as the peer's first message after its first NEWKEYS (in both
+    /// roles, and only if we announced ext-info-c/-s), and from the server also just before USERAUTH_SUCCESS.
+    /// Extensions we do not know are ignored (§2.5); the server reads none of the client's.
+    /// </summary>
+    private void ReadExtInfo(byte[] p, bool firstAfterNewKeys)
     {
+        if (!firstAfterNewKeys)
+        {
+            if (_settings.IsServer)
+                throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from the client is allowed only as its first message after its first NEWKEYS (RFC 8308 §2.4)");
+            if (!_settings.OfferExtInfo || _peerAuthSucceeded)
+                throw Error(SshDisconnectReason.ProtocolError, "EXT_INFO from the server is allowed only after its first NEWKEYS or just before USERAUTH_SUCCESS (RFC 8308 §2.4)");
+            _extInfoMustPrecedeAuthSuccess = true;
+        }
         var r = new SshReader(p);
         var ext = ExtInfoMessage.Read(ref r);
-        if (ext.Extensions.TryGetValue(ExtInfoMessage.ServerSigAlgs, out var algs))
+        if (!_settings.IsServer && ext.Extensions.TryGetValue(ExtInfoMessage.ServerSigAlgs, out var algs))
             ServerSigAlgs = algs.Split(',', StringSplitOptions.RemoveEmptyEntries);
     }
 
@@ -316,249 +348,6 @@ internal sealed class SshTransport : IAsyncDisposable
         }
     }
 
-    // Caller holds _sendSync.
-    private void BeginKexLocked()
-    {
-        if (_inKex)
-            return;
-        _inKex = true;
-        var isServer = _settings.IsServer;
-        var hostKeyAlgorithms = isServer ? ServerHostKeyAlgorithms() : _settings.HostKeyAlgorithms;
-        var kex = new List<string>(_settings.KeyExchange);
-        if (!_firstKexDone)
-        {
-            // RFC 8308 §2.1 and OpenSSH PROTOCOL §1.10: pseudo-algorithms, only in the first KEXINIT.
-            kex.Add(isServer ? ExtInfoServer : ExtInfoClient);
-            if (_settings.OfferStrictKex)
-                kex.Add(isServer ? StrictKexServer : StrictKexClient);
-        }
-        var msg = new KexInitMessage
-        {
-            KexAlgorithms = [.. kex],
-            ServerHostKeyAlgorithms = [.. hostKeyAlgorithms],
-            EncryptionClientToServer = [.. _settings.Ciphers],
-            EncryptionServerToClient = [.. _settings.Ciphers],
-            MacClientToServer = [.. _settings.Macs],
-            MacServerToClient = [.. _settings.Macs],
-        };
-        using var w = new SshWriter(512);
-        msg.Write(w);
-        _ourKexInit = w.ToArray();
-        _ourKexInitMessage = msg;
-        EnqueueLocked(_ourKexInit);
-    }
-
-    private List<string> ServerHostKeyAlgorithms()
-    {
-        var list = new List<string>();
-        foreach (var key in _settings.HostKeys)
-        {
-            foreach (var alg in key.SignatureAlgorithms)
-            {
-                if (!list.Contains(alg))
-                    list.Add(alg);
-            }
-        }
-        return list;
-    }
-
-    private async ValueTask<byte[]> ReadKexPacketAsync(byte expected, CancellationToken ct)
-    {
-        while (true)
-        {
-            var p = await _packets.ReadPacketAsync(ct).ConfigureAwait(false);
-            if (p[0] == expected)
-                return p;
-            if (p[0] == DisconnectMessage.Number)
-                throw PeerDisconnected(p);
-            if (p[0] is SshMessageNumbers.Ignore or SshMessageNumbers.Debug or SshMessageNumbers.Unimplemented)
-            {
-                // Strict KEX (CVE-2023-48795): nothing but the key exchange itself during the first one.
-                if (StrictKex && !_firstKexDone)
-                    throw Error(SshDisconnectReason.ProtocolError, $"Message {p[0]} during strict key exchange");
-                continue;
-            }
-            throw Error(SshDisconnectReason.ProtocolError, $"Unexpected message {p[0]} during key exchange (expected {expected})");
-        }
-    }
-
-    private async Task RunKexAsync(byte[] peerKexInitPayload, CancellationToken ct)
-    {
-        var isServer = _settings.IsServer;
-        var r = new SshReader(peerKexInitPayload);
-        var peer = KexInitMessage.Read(ref r);
-        if (_firstKexDone && _inKex && _ourKexInit is null)
-            throw Error(SshDisconnectReason.ProtocolError, "Key exchange state");
-        lock (_sendSync)
-            BeginKexLocked();
-        var ours = _ourKexInitMessage!;
-        var client = isServer ? peer : ours;
-        var server = isServer ? ours : peer;
-        var iC = isServer ? peerKexInitPayload : _ourKexInit!;
-        var iS = isServer ? _ourKexInit! : peerKexInitPayload;
-        var first = !_firstKexDone;
-        if (first)
-        {
-            StrictKex = _settings.OfferStrictKex && peer.KexAlgorithms.Contains(isServer ? StrictKexClient : StrictKexServer);
-            // Strict KEX: the peer's KEXINIT must have been its first packet (sequence number 0).
-            if (StrictKex && _packets.ReadSequence != 1)
-                throw Error(SshDisconnectReason.ProtocolError, "KEXINIT was not the first packet under strict KEX");
-            _peerWantsExtInfo = isServer && peer.KexAlgorithms.Contains(ExtInfoClient);
-        }
-
-        var negotiated = NegotiatedAlgorithms.Negotiate(client, server);
-        // RFC 4253 §7: a wrong guessed packet is ignored.
-        if (peer.FirstKexPacketFollows && (peer.KexAlgorithms[0] != negotiated.KeyExchange || peer.ServerHostKeyAlgorithms[0] != negotiated.HostKey))
-            await ReadKexPacketAsync(KexEcdhInitMessage.Number, ct).ConfigureAwait(false);
-
-        using var method = KeyExchangeMethod.Create(negotiated.KeyExchange);
-        byte[] sharedSecret;
-        byte[] exchangeHash;
-        if (!isServer)
-        {
-            using (var w = new SshWriter())
-            {
-                new KexEcdhInitMessage(method.PublicValue).Write(w, method.UsesMpint);
-                SendKexMessage(w.WrittenSpan);
-            }
-            var replyPayload = await ReadKexPacketAsync(KexEcdhReplyMessage.Number, ct).ConfigureAwait(false);
-            var rr = new SshReader(replyPayload);
-            var reply = KexEcdhReplyMessage.Read(ref rr, method.UsesMpint);
-            var hostKey = SshPublicKey.Parse(reply.HostKey);
-            if (SshKeyAlgorithms.KeyTypeForSignature(negotiated.HostKey) != hostKey.KeyType)
-                throw Error(SshDisconnectReason.KeyExchangeFailed, "Host key type does not match the negotiated algorithm");
-            sharedSecret = method.Agree(reply.ServerPublic);
-            exchangeHash = ExchangeHash(method, iC, iS, reply.HostKey, method.PublicValue, reply.ServerPublic, sharedSecret);
-            if (SignatureAlgorithmOf(reply.Signature) != negotiated.HostKey || !hostKey.Verify(reply.Signature, exchangeHash))
-                throw Error(SshDisconnectReason.KeyExchangeFailed, "Host key signature is invalid");
-            if (first)
-            {
-                var verifier = _settings.HostKeyVerifier ?? throw new InvalidOperationException("A host key verifier is required");
-                if (!await verifier(hostKey, ct).ConfigureAwait(false))
-                    throw Error(SshDisconnectReason.HostKeyNotVerifiable, "Host key was not accepted");
-                ServerHostKey = hostKey;
-            }
-            else if (!hostKey.BlobSpan.SequenceEqual(ServerHostKey!.BlobSpan))
-            {
-                throw Error(SshDisconnectReason.HostKeyNotVerifiable, "Host key changed during rekey");
-            }
-        }
-        else
-        {
-            var initPayload = await ReadKexPacketAsync(KexEcdhInitMessage.Number, ct).ConfigureAwait(false);
-            var ir = new SshReader(initPayload);
-            var init = KexEcdhInitMessage.Read(ref ir, method.UsesMpint);
-            var hostKey = HostKeyFor(negotiated.HostKey);
-            var hostKeyBlob = hostKey.PublicKey.Blob;
-            sharedSecret = method.Agree(init.ClientPublic);
-            exchangeHash = ExchangeHash(method, iC, iS, hostKeyBlob, init.ClientPublic, method.PublicValue, sharedSecret);
-            var signature = hostKey.Sign(negotiated.HostKey, exchangeHash);
-            using var w = new SshWriter(1024);
-            new KexEcdhReplyMessage(hostKeyBlob, method.PublicValue, signature).Write(w, method.UsesMpint);
-            SendKexMessage(w.WrittenSpan);
-        }
-        if (first)
-            SessionId = exchangeHash;
-
-        var keys = new SessionKeys(method.Hash, sharedSecret, exchangeHash, SessionId!, negotiated);
-        CryptographicOperations.ZeroMemory(sharedSecret);
-        var (outgoing, incoming) = isServer ? (keys.ServerToClient(), keys.ClientToServer()) : (keys.ClientToServer(), keys.ServerToClient());
-
-        // RFC 4253 §7.3: after sending NEWKEYS, all outgoing packets use the new keys.
-        lock (_sendSync)
-        {
-            ThrowIfClosed();
-            EnqueueLocked([SshMessageNumbers.NewKeys]);
-            // The old cipher may still be sealing nothing else: every packet is sealed under this lock.
-            _packets.WriteCipher.Dispose();
-            _packets.WriteCipher = outgoing;
-            if (StrictKex)
-                _packets.WriteSequence = 0; // strict KEX: sequence numbers restart at every NEWKEYS
-            if (first && _peerWantsExtInfo)
-            {
-                // RFC 8308 §2.4: the server sends EXT_INFO as the next packet after its first NEWKEYS.
-                using var w = new SshWriter();
-                new ExtInfoMessage(new Dictionary<string, string> { [ExtInfoMessage.ServerSigAlgs] = string.Join(',', _settings.ServerSigAlgs) }).Write(w);
-                EnqueueLocked(w.WrittenSpan);
-            }
-        }
-
-        await ReadKexPacketAsync(SshMessageNumbers.NewKeys, ct).ConfigureAwait(false);
-        var oldIn = _packets.ReadCipher;
-        _packets.ReadCipher = incoming;
-        oldIn.Dispose();
-        if (StrictKex)
-            _packets.ReadSequence = 0;
-
-        lock (_sendSync)
-        {
-            Algorithms = negotiated;
-            KeyExchangeCount++;
-            _packets.BytesReadSinceKex = 0;
-            _packets.BytesWrittenSinceKex = 0;
-            _lastKexTicks = Environment.TickCount64;
-            _firstKexDone = true;
-            _inKex = false;
-            _ourKexInit = null;
-            // Messages held back during the exchange go out now, in order, under the new keys.
-            foreach (var payload in _deferred)
-            {
-                _pendingBytes -= payload.Length;
-                EnqueueLocked(payload);
-            }
-            _deferred.Clear();
-            _deferredBytes = 0;
-        }
-    }
-
-    private SshHostKey HostKeyFor(string algorithm)
-    {
-        foreach (var key in _settings.HostKeys)
-        {
-            if (key.SignatureAlgorithms.Contains(algorithm))
-                return key;
-        }
-        throw Error(SshDisconnectReason.KeyExchangeFailed, "No host key for " + algorithm);
-    }
-
-    private static string? SignatureAlgorithmOf(ReadOnlySpan<byte> signatureBlob)
-    {
-        try
-        {
-            var r = new SshReader(signatureBlob);
-            return r.ReadAscii();
-        }
-        catch (SshProtocolException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// RFC 4253 §8 / RFC 5656 §4 / RFC 8731 §3.1: H = HASH(V_C || V_S || I_C || I_S || K_S || Q_C/e || Q_S/f || K).
-    /// </summary>
-    private byte[] ExchangeHash(KeyExchangeMethod method, byte[] iC, byte[] iS, byte[] hostKeyBlob, byte[] clientPublic, byte[] serverPublic, byte[] sharedSecret)
-    {
-        var (vC, vS) = _settings.IsServer ? (PeerVersion!, _settings.Version) : (_settings.Version, PeerVersion!);
-        using var w = new SshWriter(2048);
-        w.WriteString(vC);
-        w.WriteString(vS);
-        w.WriteString(iC);
-        w.WriteString(iS);
-        w.WriteString(hostKeyBlob);
-        if (method.UsesMpint)
-        {
-            w.WriteMpintUnsigned(clientPublic);
-            w.WriteMpintUnsigned(serverPublic);
-        }
-        else
-        {
-            w.WriteString(clientPublic);
-            w.WriteString(serverPublic);
-        }
-        w.WriteMpintUnsigned(sharedSecret);
-        return CryptographicOperations.HashData(method.Hash, w.WrittenSpan);
-    }
 
     /// <summary>Sends SSH_MSG_DISCONNECT (best effort, bounded wait) and closes the stream.</summary>
     public async Task CloseAsync(SshDisconnectReason reason, string description)

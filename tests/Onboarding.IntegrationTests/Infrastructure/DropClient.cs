@@ -27,7 +27,7 @@ public sealed class DropClient : IAsyncDisposable
         {
             UserName = userName,
             Password = passphrase,
-            HostKeyVerifier = (key, _) => ValueTask.FromResult(pins.Contains(key.Fingerprint)),
+            HostKeyVerifier = (context, _) => ValueTask.FromResult(pins.Contains(context.HostKey.Fingerprint)),
         });
         var channel = await ssh.OpenSessionAsync();
         if (!await channel.RequestSubsystemAsync("sftp"))
