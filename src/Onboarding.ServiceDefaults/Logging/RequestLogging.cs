@@ -24,12 +24,9 @@ internal static class RequestLogging
             options.Logger = app.ApplicationServices.GetRequiredService<ILogger>();
             options.MessageTemplate = MessageTemplate;
             options.IncludeQueryInRequestPath = false;
+            // RequestId comes, as for every other event of the request, from ASP.NET Core's request scope, which
+            // Serilog.Extensions.Logging pushes onto Serilog's LogContext (SerilogSetup enriches from it).
             options.EnrichDiagnosticContext = (diagnostics, context) =>
-            {
-                // The middleware writes through Serilog directly, outside ASP.NET Core's logging scope, so the request
-                // id that every other event of the request carries is added here.
-                diagnostics.Set("RequestId", context.TraceIdentifier);
                 diagnostics.Set("Route", (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "");
-            };
         });
 }
