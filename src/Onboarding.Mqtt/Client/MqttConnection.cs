@@ -10,7 +10,7 @@ namespace Onboarding.Mqtt;
 /// <summary>
 /// One network connection to the broker. It owns only lifetime: the read loop (frames → handler),
 /// the single writer loop (ordered queue → stream, flushed per batch) and keepalive. Session state
-/// and protocol decisions live in <see cref="MqttClient"/>.
+/// and protocol decisions live in <see cref="MqttSession"/>, connecting and reconnecting in <see cref="MqttConnectionSupervisor"/>.
 /// </summary>
 internal sealed class MqttConnection : IAsyncDisposable
 {
@@ -66,7 +66,7 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     /// <summary>
     /// Sends CONNECT and waits for CONNACK (MQTT 5.0 §3.1.4, §3.2). With <see cref="DedicatedReceiveThread"/> both are
-    /// blocking calls on the calling thread (MqttClient makes it a pool thread; see
+    /// blocking calls on the calling thread (MqttConnectionSupervisor makes it a pool thread; see
     /// <see cref="MqttClientOptions.DedicatedReceiveThread"/>), and the bytes after CONNACK stay in the receive thread's buffer.
     /// </summary>
     public async Task<ConnAckPacket> HandshakeAsync(ConnectPacket connect, CancellationToken cancellationToken)

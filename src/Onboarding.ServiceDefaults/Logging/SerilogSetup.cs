@@ -1,9 +1,7 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Serilog;
-using Serilog.Core;
-using Serilog.Extensions.Logging;
 using Serilog.Formatting.Json;
 
 namespace Onboarding.ServiceDefaults.Logging;
@@ -14,29 +12,27 @@ internal static class SerilogSetup
         "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}{Tags:l}: {Message:lj}{NewLine}{Exception}";
 
     /// <summary>
-    /// Serilog behind Microsoft.Extensions.Logging. The logger is built from the service provider so that
-    /// extra <see cref="ILogEventSink"/>s registered in DI (tests capture events this way) receive every event.
-    /// ASP.NET Core's request scope (RequestId, RequestPath) becomes properties of each event in the request.
+    /// Serilog (Serilog.AspNetCore) as the host's only logger, configured from <c>Serilog:*</c> and
+    /// <c>Logging:Console:Format</c> (plain|json). <c>ReadFrom.Services</c> adds every <see cref="Serilog.Core.ILogEventSink"/>
+    /// registered in DI (tests capture events this way). The static <see cref="Log.Logger"/> is left alone
+    /// (<c>preserveStaticLogger</c>): several hosts share one test process, and a process-wide logger would send one
+    /// host's events to another's sinks. ASP.NET Core's request scope (RequestId, RequestPath) becomes properties of
+    /// each event logged through Microsoft.Extensions.Logging within the request.
     /// </summary>
-    public static void AddSerilog(IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddSingleton<ILoggerProvider>(provider =>
+    public static void AddSerilog(IServiceCollection services, IConfiguration configuration) =>
+        services.AddSerilog((provider, config) =>
         {
-            var config = new LoggerConfiguration()
-                .ReadFrom.Configuration(configuration)
+            config.ReadFrom.Configuration(configuration)
+                .ReadFrom.Services(provider)
                 .Enrich.FromLogContext()
                 .Enrich.With<CorrelationTags>();
 
-            var format = configuration["Logging:Console:Format"];
+            var format = configuration["Logging:Console:Format"] ?? "plain";
             if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
                 config.WriteTo.Console(new JsonFormatter(renderMessage: true));
+            else if (string.Equals(format, "plain", StringComparison.OrdinalIgnoreCase))
+                config.WriteTo.Console(outputTemplate: PlainTemplate, formatProvider: CultureInfo.InvariantCulture);
             else
-                config.WriteTo.Console(outputTemplate: PlainTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
-
-            foreach (var sink in provider.GetServices<ILogEventSink>())
-                config.WriteTo.Sink(sink);
-
-            return new SerilogLoggerProvider(config.CreateLogger(), dispose: true);
-        });
-    }
+                throw new InvalidOperationException($"Logging:Console:Format is '{format}'; it must be 'plain' or 'json'.");
+        }, preserveStaticLogger: true);
 }

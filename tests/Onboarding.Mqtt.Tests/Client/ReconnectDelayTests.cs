@@ -13,7 +13,7 @@ public class ReconnectDelayTests
     [InlineData(1000, 10_000)]
     public void Delay_doubles_up_to_the_maximum(int attempt, double upperMs)
     {
-        Assert.Equal(upperMs, MqttClient.ReconnectDelay(attempt, Min, Max, 0.999999).TotalMilliseconds, 0.1);
-        Assert.Equal(upperMs / 2, MqttClient.ReconnectDelay(attempt, Min, Max, 0).TotalMilliseconds, 0.1);
+        Assert.Equal(upperMs, MqttConnectionSupervisor.ReconnectDelay(attempt, Min, Max, 0.999999).TotalMilliseconds, 0.1);
+        Assert.Equal(upperMs / 2, MqttConnectionSupervisor.ReconnectDelay(attempt, Min, Max, 0).TotalMilliseconds, 0.1);
     }
 }
