@@ -185,9 +185,7 @@ public class DropInteropTests(OnboardingFactory factory) : IClassFixture<Onboard
         var record = Path.Combine(Directory.CreateTempSubdirectory("onboarding-rec-").FullName, "listed.xml");
         await File.WriteAllTextAsync(record, DeviceRecordXml.Devices(DeviceRecordXml.Device("JN-SFTP-0003", setup.Profile.Name, device)));
 
-        var result = await SftpBatchAsync(setup, $"put {record} /incoming/listed.xml
-ls -l /incoming
-");
+        var result = await SftpBatchAsync(setup, $"put {record} /incoming/listed.xml\nls -l /incoming\n");
 
         Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
         var line = Assert.Single(result.Stdout.Split('\n'), l => l.EndsWith(" listed.xml", StringComparison.Ordinal)); // not the echoed put, which ends in "/listed.xml"
