@@ -55,7 +55,7 @@ public class DropConnectionLimitTests(FewUnauthenticatedFactory factory) : IClas
             var sftp = await ExternalTool.RunAsync("sftp", ["-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "BatchMode=yes", "-P", port, "-b", "/dev/null", $"{setup.Credentials.Username}@127.0.0.1"]);
             Assert.NotEqual(0, sftp.ExitCode);
-            Assert.Contains(Refusal, sftp.Stderr, StringComparison.Ordinal);
+            Assert.True(sftp.Stderr.Contains(Refusal, StringComparison.Ordinal), sftp.Stderr);
 
             // The manufacturer that had logged in before does not count and is not disturbed.
             using var device = setup.Ca.IssueDevice("SN-CROWD");

@@ -79,7 +79,7 @@ internal sealed class SftpDropListener(
         {
             _logger.LogWarning("SFTP connection from {ClientAddress} refused: too many unauthenticated connections ({Unauthenticated} of at most {MaxUnauthenticated} in total, {FromAddress} of at most {MaxUnauthenticatedPerAddress} from this address)",
                 address, total, settings.MaxUnauthenticated, fromAddress, settings.MaxUnauthenticatedPerAddress);
-            Refuse(socket);
+            await RefuseAsync(socket);
             return;
         }
 
@@ -158,20 +158,26 @@ internal sealed class SftpDropListener(
         await Task.WhenAll(running);
     }
 
-    /// <summary>Closes a refused connection at once, telling an SSH client why; nothing of ours waits on the peer.</summary>
-    private static void Refuse(Socket socket)
+    /// <summary>
+    /// Tells a refused connection why and closes it. Its slot is never taken; what remains is a bounded drain: closing
+    /// with the client's identification still unread would send a reset, which can destroy the message before the
+    /// client reads it, so input is read and dropped until the client hangs up, for at most 2 s.
+    /// </summary>
+    private static async Task RefuseAsync(Socket socket)
     {
         try
         {
-            socket.Send(TooManyUnauthenticated);
+            await socket.SendAsync(TooManyUnauthenticated, SocketFlags.None);
             socket.Shutdown(SocketShutdown.Send);
-            // Unread input would make close() send a reset, which can destroy the message before the client reads it.
-            if (socket.Available > 0)
-                socket.Receive(new byte[Math.Min(socket.Available, 4096)]);
+            using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            var buffer = new byte[4096];
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, drain.Token) > 0)
+            {
+            }
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
-            // The peer is already gone.
+            // The peer is gone, or kept talking: close anyway.
         }
         finally
         {
