@@ -453,7 +453,8 @@ public class DropPublicKeyTests(OnboardingFactory factory) : IClassFixture<Onboa
 
 public sealed class ShortUploadVisibilityFactory : OnboardingFactory
 {
-    public ShortUploadVisibilityFactory() => With("Drop:RecentUploadVisibility", "00:00:05");
+    // Long enough that login, upload and STAT fit in it on a loaded CI machine (5 s did not, in a full parallel run).
+    public ShortUploadVisibilityFactory() => With("Drop:RecentUploadVisibility", "00:00:15");
 }
 
 public class DropUploadVisibilityTests(ShortUploadVisibilityFactory factory) : IClassFixture<ShortUploadVisibilityFactory>
@@ -467,7 +468,7 @@ public class DropUploadVisibilityTests(ShortUploadVisibilityFactory factory) : I
         await drop.UploadAsync("fading.xml", DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-FADE", setup.Profile.Name, device)));
         Assert.NotNull((await drop.Sftp.StatAsync("/incoming/fading.xml")).Size);
 
-        await Task.Delay(TimeSpan.FromSeconds(6));
+        await Task.Delay(TimeSpan.FromSeconds(16));
 
         Assert.Equal(SftpStatusCode.NoSuchFile, (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.StatAsync("/incoming/fading.xml"))).Code);
         Assert.DoesNotContain(await drop.Sftp.ListDirectoryAsync("/incoming"), e => e.FileName == "fading.xml");
