@@ -14,9 +14,15 @@ public static class DropModule
     public static IHostApplicationBuilder AddDrop(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<DropOptions>(builder.Configuration.GetSection("Drop"));
+        services.AddOptions<DropOptions>().Bind(builder.Configuration.GetSection("Drop"))
+            .Validate(o => o.MaxUnauthenticated >= 1 && o.MaxUnauthenticatedPerAddress >= 1,
+                "Drop:MaxUnauthenticated and Drop:MaxUnauthenticatedPerAddress must be at least 1")
+            .Validate(o => o.RecentUploadVisibility >= TimeSpan.Zero, "Drop:RecentUploadVisibility must not be negative (zero hides uploads at once)")
+            .ValidateOnStart();
         services.AddModuleDatabase<DropDbContext>("drop");
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<RecentUploads>();
+        services.AddSingleton<UnauthenticatedConnections>();
         services.AddSingleton<SftpDropListener>();
         services.AddHostedService(provider => provider.GetRequiredService<SftpDropListener>());
         return builder;

@@ -21,6 +21,21 @@ public sealed class DropOptions
 
     /// <summary>Delay after each failed authentication attempt, before the client may try again.</summary>
     public TimeSpan FailedLoginDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a closed upload can still be STATed and listed in /incoming (clients check an upload after CLOSE);
+    /// zero hides uploads at once.
+    /// </summary>
+    public TimeSpan RecentUploadVisibility { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Connections not (yet) logged in, from TCP accept until authentication succeeds or the connection ends, that
+    /// this host serves at once (OpenSSH's MaxStartups); one more is closed at once.
+    /// </summary>
+    public int MaxUnauthenticated { get; set; } = 100;
+
+    /// <summary>The same limit per client address, so that one address cannot take every slot.</summary>
+    public int MaxUnauthenticatedPerAddress { get; set; } = 10;
 }
 
 /// <summary>Per-manufacturer limits on what the drop keeps.</summary>

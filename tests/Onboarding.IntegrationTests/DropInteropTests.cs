@@ -65,7 +65,10 @@ public class DropInteropTests(OnboardingFactory factory) : IClassFixture<Onboard
         var result = await SftpBatchAsync(setup, $"put {record} /incoming/bad.xml\n");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("record rejected", result.Stderr, StringComparison.Ordinal);
+        // The reason itself, not only a pointer to the report.
+        Assert.Contains("record rejected: bad.xml: 1 of 1 records rejected; nothing from this file was bookkept: record at line ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("serial-number JN-SFTP-0002: the certificate's serial 'JN-OTHER' does not match serial-number 'JN-SFTP-0002' (details in /rejected/bad.xml.result)",
+            result.Stderr, StringComparison.Ordinal);
         Assert.Contains("does not match serial-number", (await setup.Customer.GetFromJsonAsync<PagedList<UploadView>>(
             $"/api/manufacturers/{setup.Credentials.ManufacturerId}/uploads"))!.Items.Single().Report, StringComparison.Ordinal);
     }
@@ -140,6 +143,54 @@ public class DropInteropTests(OnboardingFactory factory) : IClassFixture<Onboard
         Assert.Contains("['incoming', 'processed', 'rejected']", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("outcome: ACCEPTED", result.Stdout, StringComparison.Ordinal);
         Assert.Equal(DeviceState.Bookkept, (await setup.Customer.GetFromJsonAsync<DeviceDetails>("/api/devices/JN-PMK-0001"))!.State);
+    }
+
+    [Fact]
+    public async Task Paramiko_default_put_confirms_the_upload_by_its_size()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Paramiko Put Telecom");
+        using var device = setup.Ca.IssueDevice("JN-PMK-0002");
+        var record = Path.Combine(Directory.CreateTempSubdirectory("onboarding-rec-").FullName, "put.xml");
+        await File.WriteAllTextAsync(record, DeviceRecordXml.Devices(DeviceRecordXml.Device("JN-PMK-0002", setup.Profile.Name, device)));
+        // put() with its defaults: confirm=True STATs the remote file after CLOSE and fails unless the size matches.
+        const string script = """
+            import stat, sys, paramiko
+            port, user, password, known_hosts, local = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+            client = paramiko.SSHClient()
+            client.load_host_keys(known_hosts)
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            client.connect("127.0.0.1", port=port, username=user, password=password, look_for_keys=False, allow_agent=False)
+            sftp = client.open_sftp()
+            attributes = sftp.put(local, "/incoming/put.xml")
+            print("size", attributes.st_size, "regular", stat.S_ISREG(attributes.st_mode))
+            print("incoming", [(a.filename, a.st_size) for a in sftp.listdir_attr("/incoming")])
+            client.close()
+            """;
+        var port = factory.SftpPort;
+        var result = await ExternalTool.RunAsync("/usr/bin/python3", ["-c", script, port.ToString(CultureInfo.InvariantCulture),
+            setup.Credentials.Username, setup.Credentials.Passphrase, setup.WriteKnownHosts(port), record]);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var size = new FileInfo(record).Length;
+        Assert.Contains($"size {size} regular True", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"incoming [('put.xml', {size})]", result.Stdout, StringComparison.Ordinal);
+        Assert.Equal(DeviceState.Bookkept, (await setup.Customer.GetFromJsonAsync<DeviceDetails>("/api/devices/JN-PMK-0002"))!.State);
+    }
+
+    [Fact]
+    public async Task OpenSSH_sftp_lists_a_just_uploaded_file_in_incoming()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Sftp Ls Telecom");
+        using var device = setup.Ca.IssueDevice("JN-SFTP-0003");
+        var record = Path.Combine(Directory.CreateTempSubdirectory("onboarding-rec-").FullName, "listed.xml");
+        await File.WriteAllTextAsync(record, DeviceRecordXml.Devices(DeviceRecordXml.Device("JN-SFTP-0003", setup.Profile.Name, device)));
+
+        var result = await SftpBatchAsync(setup, $"put {record} /incoming/listed.xml\nls -l /incoming\n");
+
+        Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
+        var line = Assert.Single(result.Stdout.Split('\n'), l => l.EndsWith(" listed.xml", StringComparison.Ordinal)); // not the echoed put, which ends in "/listed.xml"
+        Assert.StartsWith("--w-------", line, StringComparison.Ordinal);
+        Assert.Contains($" {new FileInfo(record).Length} ", line, StringComparison.Ordinal);
     }
 
     [Fact]

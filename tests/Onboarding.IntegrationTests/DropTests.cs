@@ -111,6 +111,80 @@ public class DropTests(OnboardingFactory factory) : IClassFixture<OnboardingFact
         Assert.True(upload.Size > 0);
     }
 
+    [Fact]
+    public async Task A_good_record_in_a_rejected_file_is_reported_as_not_bookkept()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "All Or Nothing Telecom");
+        using var good = setup.Ca.IssueDevice("SN-OK");
+        using var bad = setup.Ca.IssueDevice("SN-KO", subjectSerial: "SN-NOT-KO");
+        await using var drop = await setup.ConnectAsync(factory);
+
+        await RejectedUploadAsync(drop, "half.xml", DeviceRecordXml.Devices(
+            DeviceRecordXml.Device("SN-OK", setup.Profile.Name, good), DeviceRecordXml.Device("SN-KO", setup.Profile.Name, bad)));
+
+        var report = await drop.ReadAsync("/rejected/half.xml.result");
+        Assert.Contains("serial-number SN-OK: acceptable, but not bookkept: the file was rejected", report, StringComparison.Ordinal);
+        Assert.DoesNotContain("bookkept (new)", report, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await setup.Customer.GetAsync("/api/devices/SN-OK")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_rejection_tells_the_uploader_the_first_reasons_cut_to_a_bounded_length_then_where_the_report_is()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Many Reasons Telecom");
+        // Six records, each with two long reasons (a 200-character wrong owner, and a serial mismatch): ~400 characters each.
+        var wrongOwner = new string('x', 200);
+        var certificates = Enumerable.Range(1, 6).Select(i => setup.Ca.IssueDevice($"SN-R{i}", subjectSerial: $"SN-OTHER{i}")).ToList();
+        try
+        {
+            await using var drop = await setup.ConnectAsync(factory);
+
+            var error = await RejectedUploadAsync(drop, "many.xml",
+                DeviceRecordXml.Devices([.. certificates.Select((c, i) => DeviceRecordXml.Device($"SN-R{i + 1}", wrongOwner, c))]));
+
+            Assert.StartsWith("record rejected: many.xml: 6 of 6 records rejected; nothing from this file was bookkept: record at line ", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"serial-number SN-R1: owner '{wrongOwner}' is not the customer this SFTP account belongs to", error.Message, StringComparison.Ordinal);
+            Assert.Contains("the certificate's serial 'SN-OTHER1' does not match serial-number 'SN-R1'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("the certificate's serial 'SN-OTHER2' does not match serial-number 'SN-R2'", error.Message, StringComparison.Ordinal);
+            // The third reason no longer fits in 1,000 characters: it is cut, and the other three are counted, not shown.
+            Assert.Contains("serial-number SN-R3: owner 'xxx", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("SN-OTHER3", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("SN-R4", error.Message, StringComparison.Ordinal);
+            Assert.EndsWith("…; …and 3 more (details in /rejected/many.xml.result)", error.Message, StringComparison.Ordinal);
+            Assert.InRange(error.Message.Length, 1000, 1200);
+        }
+        finally
+        {
+            certificates.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task A_just_closed_upload_is_statable_and_listed_in_incoming_for_its_own_manufacturer_only()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Recent Upload Telecom");
+        var other = await ManufacturerSetup.CreateAsync(factory, "Other Recent Telecom");
+        using var device = setup.Ca.IssueDevice("SN-RECENT");
+        var xml = DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-RECENT", setup.Profile.Name, device));
+        await using (var upload = await setup.ConnectAsync(factory))
+            await upload.UploadAsync("fresh.xml", xml);
+
+        // A new session (as from another host): the stored upload answers, with its size, a regular file's mode and its time.
+        await using var drop = await setup.ConnectAsync(factory);
+        var attributes = await drop.Sftp.StatAsync("/incoming/fresh.xml");
+        Assert.Equal((ulong)Encoding.UTF8.GetByteCount(xml), attributes.Size);
+        Assert.Equal(0x8000u, attributes.Permissions!.Value & 0xF000);
+        Assert.InRange((long)attributes.ModifyTime!.Value, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds());
+        var listed = Assert.Single(await drop.Sftp.ListDirectoryAsync("/incoming"), e => e.FileName == "fresh.xml");
+        Assert.Equal(attributes.Size, listed.Attributes.Size);
+        Assert.Equal(SftpStatusCode.PermissionDenied, (await Assert.ThrowsAsync<SftpStatusException>(() => drop.ReadAsync("/incoming/fresh.xml"))).Code);
+        Assert.Equal(SftpStatusCode.NoSuchFile, (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.StatAsync("/incoming/never.xml"))).Code);
+
+        await using var stranger = await other.ConnectAsync(factory);
+        Assert.Equal(SftpStatusCode.NoSuchFile, (await Assert.ThrowsAsync<SftpStatusException>(() => stranger.Sftp.StatAsync("/incoming/fresh.xml"))).Code);
+        Assert.DoesNotContain(await stranger.Sftp.ListDirectoryAsync("/incoming"), e => e.FileName == "fresh.xml");
+    }
+
     [Theory]
     [InlineData("not xml at all", "not well-formed XML")]
     [InlineData("<devices xmlns=\"urn:other\"/>", "root element must be")]
@@ -374,6 +448,31 @@ public class DropPublicKeyTests(OnboardingFactory factory) : IClassFixture<Onboa
         WriteString(Mpint(parameters.Exponent!));
         WriteString(Mpint(parameters.Modulus!));
         return "ssh-rsa " + Convert.ToBase64String(blob.ToArray()) + " weak@example";
+    }
+}
+
+public sealed class ShortUploadVisibilityFactory : OnboardingFactory
+{
+    // Long enough that login, upload and STAT fit in it on a loaded CI machine (5 s did not, in a full parallel run).
+    public ShortUploadVisibilityFactory() => With("Drop:RecentUploadVisibility", "00:00:15");
+}
+
+public class DropUploadVisibilityTests(ShortUploadVisibilityFactory factory) : IClassFixture<ShortUploadVisibilityFactory>
+{
+    [Fact]
+    public async Task An_upload_leaves_incoming_once_its_visibility_has_passed()
+    {
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Fading Upload Telecom");
+        using var device = setup.Ca.IssueDevice("SN-FADE");
+        await using var drop = await setup.ConnectAsync(factory);
+        await drop.UploadAsync("fading.xml", DeviceRecordXml.Devices(DeviceRecordXml.Device("SN-FADE", setup.Profile.Name, device)));
+        Assert.NotNull((await drop.Sftp.StatAsync("/incoming/fading.xml")).Size);
+
+        await Task.Delay(TimeSpan.FromSeconds(16));
+
+        Assert.Equal(SftpStatusCode.NoSuchFile, (await Assert.ThrowsAsync<SftpStatusException>(() => drop.Sftp.StatAsync("/incoming/fading.xml"))).Code);
+        Assert.DoesNotContain(await drop.Sftp.ListDirectoryAsync("/incoming"), e => e.FileName == "fading.xml");
+        Assert.Contains("outcome: ACCEPTED", await drop.ReadAsync("/processed/fading.xml.result"), StringComparison.Ordinal);
     }
 }
 

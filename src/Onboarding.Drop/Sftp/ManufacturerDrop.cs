@@ -13,6 +13,7 @@ namespace Onboarding.Drop.Sftp;
 /// <summary>
 /// One manufacturer's SFTP session on the drop: <c>/incoming</c> takes uploads (each bookkept on CLOSE),
 /// <c>/processed</c> and <c>/rejected</c> hold a <c>&lt;name&gt;.result</c> file per upload saying what happened.
+/// A just-closed upload stays visible (stat, listing) in <c>/incoming</c> for a while: see <see cref="RecentUploads"/>.
 /// Requests may run concurrently, so every database call gets its own scope.
 /// </summary>
 /// <param name="tellUser">
@@ -25,7 +26,8 @@ internal sealed class ManufacturerDrop(
     DropQuota quota,
     TimeProvider clock,
     ILogger logger,
-    Func<string, Task> tellUser) : ISftpHandler
+    Func<string, Task> tellUser,
+    RecentUploads recentUploads) : ISftpHandler
 {
     private const uint Directory = 0x4000;
     private const uint RegularFile = 0x8000;
@@ -59,6 +61,13 @@ internal sealed class ManufacturerDrop(
 
     private async ValueTask<SftpResult<object>> OpenResultAsync(string path, DropPath target, CancellationToken cancellationToken)
     {
+        if (target.Folder == DropFolder.Incoming && target.Name is not null
+            && await recentUploads.FindAsync(account.ManufacturerId, target.Name, cancellationToken) is not null)
+        {
+            return await Refuse<object>(path, SftpStatus.PermissionDenied(
+                $"uploads cannot be read back; read /processed/{target.Name}{ResultSuffix} or /rejected/{target.Name}{ResultSuffix}"));
+        }
+
         var upload = await FindResultAsync(target, cancellationToken);
         if (upload is null)
             return await Refuse<object>(path, SftpStatus.NoSuchFile($"no such file: {path}"));
@@ -156,7 +165,7 @@ internal sealed class ManufacturerDrop(
         }
 
         logger.LogWarning("Upload {UploadId} of {FileName} rejected: {Summary}", upload.Id, buffer.Name, outcome.Summary);
-        var message = $"record rejected: {buffer.Name}: {outcome.Summary} (details in /rejected/{buffer.Name}{ResultSuffix})";
+        var message = RejectionMessage.For(buffer.Name, $"/rejected/{buffer.Name}{ResultSuffix}", outcome);
         await tellUser(message);
         return SftpStatus.Failure(message);
     }
@@ -202,7 +211,8 @@ internal sealed class ManufacturerDrop(
             DropFolder.Root => [Entry(".", FolderAttributes(DropFolder.Root), now), Entry("..", FolderAttributes(DropFolder.Root), now),
                 .. new[] { DropFolder.Incoming, DropFolder.Processed, DropFolder.Rejected }
                     .Select(f => Entry(f.ToString().ToLowerInvariant(), FolderAttributes(f), now))],
-            DropFolder.Incoming => [Entry(".", FolderAttributes(DropFolder.Incoming), now), Entry("..", FolderAttributes(DropFolder.Root), now)],
+            DropFolder.Incoming => [Entry(".", FolderAttributes(DropFolder.Incoming), now), Entry("..", FolderAttributes(DropFolder.Root), now),
+                .. (await recentUploads.ListAsync(account.ManufacturerId, cancellationToken)).Select(u => Entry(u.FileName, RecentUploadAttributes(u), now))],
             _ => [Entry(".", FolderAttributes(target.Folder), now), Entry("..", FolderAttributes(DropFolder.Root), now),
                 .. (await ResultsAsync(target.Folder, cancellationToken)).Select(u => Entry(u.FileName + ResultSuffix, ResultAttributes(u), now))],
         };
@@ -224,7 +234,13 @@ internal sealed class ManufacturerDrop(
         var target = resolved.Value;
         if (target.Name is null)
             return FolderAttributes(target.Folder);
-        var upload = target.Folder == DropFolder.Incoming ? null : await FindResultAsync(target, cancellationToken);
+        if (target.Folder == DropFolder.Incoming)
+        {
+            var recent = await recentUploads.FindAsync(account.ManufacturerId, target.Name, cancellationToken);
+            return recent is null ? SftpStatus.NoSuchFile($"no such file: {path}") : RecentUploadAttributes(recent);
+        }
+
+        var upload = await FindResultAsync(target, cancellationToken);
         return upload is null ? SftpStatus.NoSuchFile($"no such file: {path}") : ResultAttributes(upload);
     }
 
@@ -315,7 +331,7 @@ internal sealed class ManufacturerDrop(
             .FirstOrDefaultAsync(cancellationToken);
     }
 
-    // /incoming is rwx (uploads, and an empty listing), the others r-x: the permission bits tell clients the truth.
+    // /incoming is rwx (uploads, and a listing of the recent ones), the others r-x: the permission bits tell clients the truth.
     private static SftpAttributes FolderAttributes(DropFolder folder) => new()
     {
         Size = 4096,
@@ -328,6 +344,15 @@ internal sealed class ManufacturerDrop(
     {
         Size = (ulong)Encoding.UTF8.GetByteCount(upload.Report),
         Permissions = RegularFile | 0x100,
+        ModifyTime = (uint)upload.ReceivedAt.ToUnixTimeSeconds(),
+        AccessTime = (uint)upload.ReceivedAt.ToUnixTimeSeconds(),
+    };
+
+    // Write-only: an upload can be replaced by uploading the name again, but never read back.
+    private static SftpAttributes RecentUploadAttributes(RecentUpload upload) => new()
+    {
+        Size = (ulong)upload.Size,
+        Permissions = RegularFile | 0x80,
         ModifyTime = (uint)upload.ReceivedAt.ToUnixTimeSeconds(),
         AccessTime = (uint)upload.ReceivedAt.ToUnixTimeSeconds(),
     };

@@ -21,9 +21,15 @@ internal sealed class SftpDropListener(
     INmsHostKeys hostKeys,
     IServiceScopeFactory scopes,
     LoginThrottle throttle,
+    RecentUploads recentUploads,
+    UnauthenticatedConnections unauthenticated,
     TimeProvider clock,
     ILoggerFactory loggers) : BackgroundService
 {
+    // Our usual identification string (the SSH server's default), then the reason.
+    private static readonly byte[] TooManyUnauthenticated =
+        EarlyDisconnect.Build(new SshServerOptions { HostKeys = [] }.ServerVersion, "too many unauthenticated connections");
+
     private readonly ILogger _logger = loggers.CreateLogger<SftpDropListener>();
     private readonly TaskCompletionSource<IPEndPoint> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -66,12 +72,22 @@ internal sealed class SftpDropListener(
         var connectionId = Guid.NewGuid().ToString("N")[..12];
         var address = (socket.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["ConnectionId"] = connectionId, ["ClientAddress"] = address });
+        var settings = options.Value;
+        // Taken before the first await: the accept loop runs this far before it accepts the next connection.
+        using var slot = unauthenticated.TryEnter(address, out var total, out var fromAddress);
+        if (slot is null)
+        {
+            _logger.LogWarning("SFTP connection from {ClientAddress} refused: too many unauthenticated connections ({Unauthenticated} of at most {MaxUnauthenticated} in total, {FromAddress} of at most {MaxUnauthenticatedPerAddress} from this address)",
+                address, total, settings.MaxUnauthenticated, fromAddress, settings.MaxUnauthenticatedPerAddress);
+            await RefuseAsync(socket);
+            return;
+        }
+
         socket.NoDelay = true;
         await using var stream = new NetworkStream(socket, ownsSocket: true);
 
         ManufacturerAccount? account = null;
         var sftpSessions = new List<Task>();
-        var settings = options.Value;
         var serverOptions = new SshServerOptions
         {
             HostKeys = hostKeys.Keys,
@@ -110,6 +126,7 @@ internal sealed class SftpDropListener(
         try
         {
             await using var session = await SshServerSession.AcceptAsync(stream, serverOptions, stoppingToken);
+            slot.Dispose(); // logged in: no longer counts against the unauthenticated limits
             _logger.LogInformation("Manufacturer {ManufacturerId} logged in as {SftpUser} ({ClientVersion})",
                 account!.ManufacturerId, session.UserName, session.ClientVersion);
             await session.Completion;
@@ -139,6 +156,33 @@ internal sealed class SftpDropListener(
         lock (sftpSessions)
             running = [.. sftpSessions];
         await Task.WhenAll(running);
+    }
+
+    /// <summary>
+    /// Tells a refused connection why and closes it. Its slot is never taken; what remains is a bounded drain: closing
+    /// with the client's identification still unread would send a reset, which can destroy the message before the
+    /// client reads it, so input is read and dropped until the client hangs up, for at most 2 s.
+    /// </summary>
+    private static async Task RefuseAsync(Socket socket)
+    {
+        try
+        {
+            await socket.SendAsync(TooManyUnauthenticated, SocketFlags.None);
+            socket.Shutdown(SocketShutdown.Send);
+            using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            var buffer = new byte[4096];
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, drain.Token) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            // The peer is gone, or kept talking: close anyway.
+        }
+        finally
+        {
+            socket.Dispose();
+        }
     }
 
     private async Task<ManufacturerAccount?> AuthenticateAsync(string address, string userName, string passphrase, CancellationToken ct)
@@ -197,7 +241,7 @@ internal sealed class SftpDropListener(
             ["ConnectionId"] = connectionId, ["ManufacturerId"] = account.ManufacturerId, ["SftpUser"] = account.SftpUsername,
         });
         var handler = new ManufacturerDrop(account, scopes, options.Value.Quota, clock, logger,
-            message => channel.WriteStandardErrorAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n")));
+            message => channel.WriteStandardErrorAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n")), recentUploads);
         uint exitStatus = 0;
         try
         {

@@ -14,4 +14,11 @@ public interface IDeviceBookkeeping
 /// <param name="Accepted">True when every record was bookkept (new or unchanged).</param>
 /// <param name="Summary">One line, e.g. "3 records: 2 new, 1 unchanged", or the first reason for a rejection.</param>
 /// <param name="Lines">One line per record or per problem, for the human-readable result file.</param>
-public sealed record BookkeepingOutcome(bool Accepted, string Summary, IReadOnlyList<string> Lines, int NewDevices, int UnchangedDevices);
+public sealed record BookkeepingOutcome(bool Accepted, string Summary, IReadOnlyList<string> Lines, int NewDevices, int UnchangedDevices)
+{
+    /// <summary>
+    /// For a rejection, why: one entry per rejected record (which record, and every reason it fails) or per document
+    /// error, in file order, so the uploader can be told the first few at once. Empty when accepted.
+    /// </summary>
+    public IReadOnlyList<string> Reasons { get; init; } = [];
+}

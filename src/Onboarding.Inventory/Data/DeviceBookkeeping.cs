@@ -17,13 +17,13 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
     {
         var trust = await accounts.GetTrustAsync(manufacturerId, cancellationToken);
         if (trust is not { Enabled: true })
-            return Rejected("the manufacturer account is disabled; the customer must enable it before records are accepted", []);
+            return Rejected("the manufacturer account is disabled; the customer must enable it before records are accepted", [], []);
 
         var (records, errors) = DeviceRecordParser.Parse(content);
         if (errors.Count > 0)
-            return Rejected($"the file is not a valid onboarding-device document: {errors[0]}", [.. errors.Select(e => $"invalid: {e}")]);
+            return Rejected($"the file is not a valid onboarding-device document: {errors[0]}", [.. errors.Select(e => $"invalid: {e}")], errors);
         if (records.Count == 0)
-            return Rejected("the file holds no device records", []);
+            return Rejected("the file holds no device records", [], []);
 
         // A concurrent upload of the same serial can win the unique index between our read and our insert;
         // the second pass then sees that device and answers "unchanged" or "conflict" like any other.
@@ -48,7 +48,8 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
 
         var lines = new List<string>(records.Count);
         var additions = new List<Device>();
-        var rejected = 0;
+        var newLines = new List<(int Index, string Label)>();
+        var reasonsByRecord = new List<string>();
         var unchanged = 0;
         foreach (var record in records)
         {
@@ -66,7 +67,7 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
             var label = $"record at line {record.Line}, serial-number {record.SerialNumber}";
             if (reasons.Count > 0)
             {
-                rejected++;
+                reasonsByRecord.Add($"{label}: {string.Join("; ", reasons)}");
                 lines.Add($"{label}: REJECTED: {string.Join("; ", reasons)}");
                 continue;
             }
@@ -104,11 +105,17 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
                 Detail = $"Bookkept from manufacturer '{trust.ManufacturerName}', file '{fileName}', line {record.Line}",
             });
             additions.Add(device);
+            newLines.Add((lines.Count, label));
             lines.Add($"{label}: bookkept (new)");
         }
 
-        if (rejected > 0)
-            return Rejected($"{rejected} of {records.Count} records rejected; nothing from this file was bookkept", lines);
+        if (reasonsByRecord.Count > 0)
+        {
+            // All or nothing: a good record in a rejected file was not bookkept, and its line must not say it was.
+            foreach (var (index, label) in newLines)
+                lines[index] = $"{label}: acceptable, but not bookkept: the file was rejected";
+            return Rejected($"{reasonsByRecord.Count} of {records.Count} records rejected; nothing from this file was bookkept", lines, reasonsByRecord);
+        }
 
         if (additions.Count > 0)
         {
@@ -159,5 +166,6 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
         (Guid.TryParse(owner, out var id) && id == trust.CustomerId)
         || string.Equals(owner.Trim(), trust.CustomerName.Trim(), StringComparison.OrdinalIgnoreCase);
 
-    private static BookkeepingOutcome Rejected(string summary, IReadOnlyList<string> lines) => new(false, summary, lines, 0, 0);
+    private static BookkeepingOutcome Rejected(string summary, IReadOnlyList<string> lines, IReadOnlyList<string> reasons) =>
+        new(false, summary, lines, 0, 0) { Reasons = reasons };
 }

@@ -1,0 +1,48 @@
+using System.Text;
+using Onboarding.Inventory.Contracts;
+
+namespace Onboarding.Drop.Sftp;
+
+/// <summary>
+/// The one line an uploader sees when a file is rejected (SSH stderr and the SFTP status message): the summary, the
+/// first few reasons, then where the full report is. OpenSSH's sftp prints only its own text for a status code, and
+/// a person at a terminal should not have to fetch the .result file to learn what was wrong; the length is bounded
+/// because a file of thousands of bad records would otherwise flood the terminal and the status packet.
+/// </summary>
+internal static class RejectionMessage
+{
+    public const int MaxReasons = 3;
+
+    /// <summary>Characters the reasons may take together; the summary and the pointer to the report come on top.</summary>
+    public const int MaxReasonsLength = 1000;
+
+    public static string For(string fileName, string resultPath, BookkeepingOutcome outcome)
+    {
+        // A reason the summary already states (e.g. the first XML error) is not repeated.
+        var reasons = outcome.Reasons.Where(r => !outcome.Summary.Contains(r, StringComparison.Ordinal)).ToList();
+        var message = new StringBuilder("record rejected: ").Append(fileName).Append(": ").Append(outcome.Summary);
+        var shown = 0;
+        var budget = MaxReasonsLength;
+        foreach (var reason in reasons.Take(MaxReasons))
+        {
+            if (budget <= 0)
+                break;
+            message.Append(shown == 0 ? ": " : "; ").Append(Cut(reason, budget));
+            budget -= reason.Length;
+            shown++;
+        }
+
+        if (shown < reasons.Count)
+            message.Append("; …and ").Append(reasons.Count - shown).Append(" more");
+        return message.Append(" (details in ").Append(resultPath).Append(')').ToString();
+    }
+
+    /// <summary>A reason longer than what is left is cut at a word boundary where there is one, and says so.</summary>
+    private static string Cut(string reason, int budget)
+    {
+        if (reason.Length <= budget)
+            return reason;
+        var end = reason.LastIndexOf(' ', budget - 1);
+        return string.Concat(reason.AsSpan(0, end > budget / 2 ? end : budget - 1), "…");
+    }
+}
