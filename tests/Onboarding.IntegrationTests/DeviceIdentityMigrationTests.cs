@@ -33,12 +33,15 @@ public class DeviceIdentityMigrationTests(OnboardingFactory factory) : IClassFix
         await using var command = dataSource.CreateCommand("""
             INSERT INTO inventory.devices (id, customer_id, serial_number, manufacturer_id, model, certificate_der, certificate_sha256,
                                            certificate_subject, state, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, 'MX204', $5, $6, $7, $8, now(), now());
-            INSERT INTO inventory.device_events (device_id, at, state, source, detail) VALUES ($1, now(), $8, 'sftp:m-acme', 'bookkept');
+            VALUES ($1, $2, $3, $4, 'MX204', $5, $6, $7, $8, now(), now())
             """);
         foreach (var value in new object[] { id, Customer, serial, Manufacturer, certificate.RawData, Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)), certificate.Subject, state })
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         await command.ExecuteNonQueryAsync();
+        await using var step = dataSource.CreateCommand("INSERT INTO inventory.device_events (device_id, at, state, source, detail) VALUES ($1, now(), $2, 'sftp:m-acme', 'bookkept')");
+        step.Parameters.Add(new NpgsqlParameter { Value = id });
+        step.Parameters.Add(new NpgsqlParameter { Value = state });
+        await step.ExecuteNonQueryAsync();
     }
 
     private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
