@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Onboarding.IntegrationTests.Infrastructure;
 using Onboarding.Inventory.Api;
 using Onboarding.Inventory.Contracts;
@@ -117,8 +118,17 @@ public class DeviceLifecycleTests(OnboardingFactory factory) : IClassFixture<Onb
     {
         var (setup, devices, _) = await BookkeepAsync("Racing Lifecycle Telecom", "LC-RACE");
         var id = devices["LC-RACE"].Id;
+        // The test holds the row until all eight steps are waiting for it, so they meet for certain instead of by chance.
+        await using var holder = new NpgsqlConnection(factory.ConnectionString);
+        await holder.OpenAsync();
+        var hold = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM inventory.devices WHERE id = $1 FOR UPDATE", holder, hold))
+        {
+            lockRow.Parameters.Add(new NpgsqlParameter { Value = id.Value });
+            await lockRow.ExecuteNonQueryAsync();
+        }
 
-        var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        var racing = Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
         {
             try
             {
@@ -130,6 +140,17 @@ public class DeviceLifecycleTests(OnboardingFactory factory) : IClassFixture<Onb
                 return false;
             }
         }));
+        await TelemetryFactory.EventuallyAsync(async () =>
+        {
+            // A connection of its own: pg_stat_activity is a snapshot taken once per transaction.
+            await using var observer = new NpgsqlConnection(factory.ConnectionString);
+            await observer.OpenAsync();
+            await using var waiting = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", observer);
+            return (long)(await waiting.ExecuteScalarAsync())! >= 8;
+        }, "all eight steps waiting for the device row", TimeSpan.FromSeconds(30));
+        await hold.RollbackAsync();
+        var attempts = await racing;
 
         Assert.Single(attempts, applied => applied);
         var timeline = (await setup.Customer.GetFromJsonAsync<DeviceTimeline>($"/api/devices/{id}/timeline"))!;

@@ -29,9 +29,10 @@ internal sealed class DeviceLifecycle(InventoryDbContext db, TimeProvider clock,
             logger.LogInformation("Device {DeviceId} went from {From} to {To} ({Source})", deviceId, recorded.From, recorded.To, deviceStep.Source);
             return recorded;
         }
-        catch
+        catch when (ownTransaction is not null)
         {
-            // Nothing of a refused step may linger in the context for the caller's next SaveChanges.
+            // Nothing of a failed step may linger in this scope's context for a later SaveChanges. (A refused step never
+            // touched the device; a caller's own transaction and tracked entities are the caller's to roll back.)
             db.ChangeTracker.Clear();
             throw;
         }

@@ -6,16 +6,19 @@
 -- Existing rows learn their DeviceId from the inventory device with the same customer and serial. This one-off read
 -- of another module's table is the only way a SQL migration can join the two identities; the code never does it.
 -- Credentials were only ever issued to bookkept devices and inventory devices are never deleted, so every row has
--- one; if one has not, the migration stops and says which, rather than drop the device's readings.
+-- one; if one has not, the migration stops and says which, rather than drop the device's readings. On an empty
+-- telemetry schema (a new database) inventory is not read at all, so this does not depend on the modules' order.
 ALTER TABLE telemetry.devices ADD COLUMN device_id uuid;
-UPDATE telemetry.devices t SET device_id = i.id
-FROM inventory.devices i
-WHERE i.customer_id = t.customer_id AND i.serial_number = t.serial_number;
 
 DO $$
 DECLARE
     orphans text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM telemetry.devices) THEN
+        UPDATE telemetry.devices t SET device_id = i.id
+        FROM inventory.devices i
+        WHERE i.customer_id = t.customer_id AND i.serial_number = t.serial_number;
+    END IF;
     SELECT string_agg(serial_number, ', ' ORDER BY serial_number) INTO orphans FROM telemetry.devices WHERE device_id IS NULL;
     IF orphans IS NOT NULL THEN
         RAISE EXCEPTION 'telemetry devices without an inventory device of the same customer and serial: %', orphans
