@@ -22,7 +22,9 @@ internal sealed class DeviceLifecycle(InventoryDbContext db, TimeProvider clock,
         {
             var device = await db.Devices.FromSql($"SELECT * FROM inventory.devices WHERE id = {deviceId.Value} FOR UPDATE")
                 .SingleOrDefaultAsync(cancellationToken) ?? throw new DeviceNotFoundException(deviceId);
-            var recorded = DeviceSteps.Apply(device, deviceStep, clock.GetUtcNow());
+            // PostgreSQL keeps microseconds: the time returned is the time stored, to the tick.
+            var now = clock.GetUtcNow();
+            var recorded = DeviceSteps.Apply(device, deviceStep, now.AddTicks(-(now.UtcTicks % (TimeSpan.TicksPerMillisecond / 1000))));
             await db.SaveChangesAsync(cancellationToken);
             if (ownTransaction is not null)
                 await ownTransaction.CommitAsync(cancellationToken);
