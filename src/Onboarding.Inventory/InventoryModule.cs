@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Onboarding.Inventory.Api;
 using Onboarding.Inventory.Contracts;
 using Onboarding.Inventory.Data;
+using Onboarding.Inventory.Lifecycle;
 using Onboarding.ServiceDefaults;
 
 namespace Onboarding.Inventory;
@@ -16,6 +17,7 @@ public static class InventoryModule
         builder.Services.AddModuleDatabase<InventoryDbContext>("inventory");
         builder.Services.AddScoped<IDeviceBookkeeping, DeviceBookkeeping>();
         builder.Services.AddScoped<IDeviceDirectory, DeviceDirectory>();
+        builder.Services.AddScoped<IDeviceLifecycle, DeviceLifecycle>();
         return builder;
     }
 

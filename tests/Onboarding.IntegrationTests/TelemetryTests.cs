@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Onboarding.IntegrationTests.Infrastructure;
+using Onboarding.Inventory.Api;
 using Onboarding.Mqtt;
 using Onboarding.ServiceDefaults.Http;
 using Onboarding.Telemetry.Api;
@@ -18,22 +19,6 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
 {
     private static string Reading(string serial, long deviceName, DateTimeOffset at, double battery = 87.5, string extra = "") =>
         $$"""{"device_id":"{{serial}}","device_name":{{deviceName}},"latitude":48.1372,"longitude":11.5756,"battery_level":{{battery.ToString(System.Globalization.CultureInfo.InvariantCulture)}},"signal_date":"{{at.UtcDateTime:O}}"{{extra}}}""";
-
-    /// <summary>A customer with bookkept devices (uploaded through the SFTP drop, as in production).</summary>
-    private async Task<ManufacturerSetup> BookkeepAsync(string customer, params string[] serials)
-    {
-        var setup = await ManufacturerSetup.CreateAsync(factory, customer);
-        var records = new List<string>();
-        foreach (var serial in serials)
-        {
-            using var certificate = setup.Ca.IssueDevice(serial);
-            records.Add(DeviceRecordXml.Device(serial, setup.Profile.Name, certificate));
-        }
-
-        await using var drop = await setup.ConnectAsync(factory);
-        await drop.UploadAsync("devices.xml", DeviceRecordXml.Devices([.. records]));
-        return setup;
-    }
 
     /// <summary>Our MQTT client as a device on the broker's TLS listener, with the device's issued certificate; no reconnects.</summary>
     private MqttClient DeviceClient(X509Certificate2 certificate, string clientId) => new(new MqttClientOptions
@@ -56,7 +41,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task A_device_publishing_with_its_issued_certificate_lands_in_the_database()
     {
-        var setup = await BookkeepAsync("Telemetry Telecom", "TLM-OK-1");
+        var setup = await factory.BookkeepAsync("Telemetry Telecom", "TLM-OK-1");
         var device = await factory.IssueAsync("TLM-OK-1");
         Assert.True(device.Credential.DeviceName >= 1_000_001);
         Assert.Equal("TLM-OK-1", device.Credential.DeviceId);
@@ -92,12 +77,35 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     }
 
     [Fact]
+    public async Task Telemetry_knows_a_device_by_its_inventory_id_and_the_same_serial_at_another_customer_sees_nothing()
+    {
+        var owner = await factory.BookkeepAsync("Identity Telecom", "TLM-ID-1");
+        var device = await factory.IssueAsync("TLM-ID-1");
+        var id = (await owner.Customer.GetFromJsonAsync<DeviceDetails>("/api/devices/TLM-ID-1"))!.Id;
+        Assert.Equal(1, await factory.CountAsync("SELECT count(*) FROM telemetry.devices WHERE device_id = $1 AND serial_number = 'TLM-ID-1'", id.Value));
+        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-ID-1/telemetry",
+            Reading("TLM-ID-1", device.Credential.DeviceName, DateTimeOffset.UtcNow.AddMinutes(-1)))).ExitCode);
+        await TelemetryFactory.EventuallyAsync(async () => (await ReadingsAsync(owner.Customer, "TLM-ID-1")).Total == 1, "the reading");
+
+        // Another customer bookkeeps a device with the same serial: its own device, with no telemetry of its own.
+        var namesake = await factory.BookkeepAsync("Namesake Telecom", "TLM-ID-1");
+
+        Assert.Equal(0, (await ReadingsAsync(namesake.Customer, "TLM-ID-1")).Total);
+        await Problem.AssertAsync(await namesake.Customer.GetAsync("/api/devices/TLM-ID-1/telemetry/latest"), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await namesake.Customer.GetAsync("/api/devices/TLM-ID-1/twin"), HttpStatusCode.NotFound);
+        Assert.DoesNotContain("TLM-ID-1,", await namesake.Customer.GetStringAsync("/api/devices/TLM-ID-1/telemetry.csv"), StringComparison.Ordinal);
+        Assert.Empty((await namesake.Customer.GetFromJsonAsync<List<HourlyAggregate>>("/api/devices/TLM-ID-1/telemetry/hourly"))!);
+        Assert.Equal(1, (await ReadingsAsync(owner.Customer, "TLM-ID-1")).Total);
+        Assert.Equal("TLM-ID-1", (await owner.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-ID-1/twin"))!.DeviceId);
+    }
+
+    [Fact]
     public async Task The_fleet_csv_streams_every_reading_of_the_callers_devices_and_no_one_elses()
     {
-        var setup = await BookkeepAsync("Spark Telecom", "TLM-CSV-2", "TLM-CSV-1");
+        var setup = await factory.BookkeepAsync("Spark Telecom", "TLM-CSV-2", "TLM-CSV-1");
         var first = await factory.IssueAsync("TLM-CSV-1");
         var second = await factory.IssueAsync("TLM-CSV-2");
-        var nosy = await BookkeepAsync("Other Spark Telecom", "TLM-CSV-X");
+        var nosy = await factory.BookkeepAsync("Other Spark Telecom", "TLM-CSV-X");
         var foreign = await factory.IssueAsync("TLM-CSV-X");
         var start = new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero);
         foreach (var (device, serial) in new[] { (first, "TLM-CSV-1"), (second, "TLM-CSV-2"), (foreign, "TLM-CSV-X") })
@@ -137,7 +145,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task Duplicate_delivery_of_a_message_is_stored_once()
     {
-        var setup = await BookkeepAsync("Duplicate Telecom", "TLM-DUP-1");
+        var setup = await factory.BookkeepAsync("Duplicate Telecom", "TLM-DUP-1");
         var device = await factory.IssueAsync("TLM-DUP-1");
         var payload = Reading("TLM-DUP-1", device.Credential.DeviceName, DateTimeOffset.UtcNow.AddSeconds(-30));
 
@@ -154,7 +162,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task A_device_cannot_report_for_another_device()
     {
-        var setup = await BookkeepAsync("Impostor Telecom", "TLM-A", "TLM-B");
+        var setup = await factory.BookkeepAsync("Impostor Telecom", "TLM-A", "TLM-B");
         var a = await factory.IssueAsync("TLM-A");
         var b = await factory.IssueAsync("TLM-B");
 
@@ -205,7 +213,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task A_malformed_payload_is_dead_lettered_with_its_reason_and_raw_bytes()
     {
-        await BookkeepAsync("Malformed Telecom", "TLM-BAD-1");
+        await factory.BookkeepAsync("Malformed Telecom", "TLM-BAD-1");
         var device = await factory.IssueAsync("TLM-BAD-1");
 
         Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-BAD-1/telemetry", "{not json")).ExitCode);
@@ -223,7 +231,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task A_revoked_device_is_refused_by_the_broker()
     {
-        var setup = await BookkeepAsync("Revoked Telecom", "TLM-REV-1");
+        var setup = await factory.BookkeepAsync("Revoked Telecom", "TLM-REV-1");
         var device = await factory.IssueAsync("TLM-REV-1");
         Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-REV-1/telemetry",
             Reading("TLM-REV-1", device.Credential.DeviceName, DateTimeOffset.UtcNow.AddSeconds(-10)))).ExitCode);
@@ -246,7 +254,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task A_device_connected_when_it_is_revoked_is_disconnected_and_cannot_reconnect()
     {
-        await BookkeepAsync("Connected Revoked Telecom", "TLM-REV-2");
+        await factory.BookkeepAsync("Connected Revoked Telecom", "TLM-REV-2");
         var device = await factory.IssueAsync("TLM-REV-2");
         using var certificate = X509Certificate2.CreateFromPemFile(device.CertificatePath, device.KeyPath);
         await using var connected = DeviceClient(certificate, "anything-1"); // the broker replaces the client id with the serial
@@ -264,7 +272,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task A_device_cannot_take_over_another_devices_session()
     {
-        await BookkeepAsync("Session Telecom", "TLM-SES-A", "TLM-SES-B");
+        await factory.BookkeepAsync("Session Telecom", "TLM-SES-A", "TLM-SES-B");
         var a = await factory.IssueAsync("TLM-SES-A");
         var b = await factory.IssueAsync("TLM-SES-B");
         using var certificateA = X509Certificate2.CreateFromPemFile(a.CertificatePath, a.KeyPath);
@@ -283,7 +291,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task Credentials_are_numbered_and_every_issuance_is_in_the_history()
     {
-        await BookkeepAsync("History Telecom", "TLM-H-1", "TLM-H-2");
+        await factory.BookkeepAsync("History Telecom", "TLM-H-1", "TLM-H-2");
         var first = await factory.IssueAsync("TLM-H-1");
         var second = await factory.IssueAsync("TLM-H-2");
         var again = await factory.IssueAsync("TLM-H-1");
@@ -303,7 +311,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task Concurrent_first_issuances_for_one_serial_both_succeed_with_one_device_name()
     {
-        await BookkeepAsync("Racing Telecom", "TLM-RACE-1");
+        await factory.BookkeepAsync("Racing Telecom", "TLM-RACE-1");
         using var admin = factory.CreateAdminClient();
         var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => admin.PostAsync("/api/devices/TLM-RACE-1/telemetry-credential", null)));
 
@@ -341,27 +349,6 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
             HttpStatusCode.BadRequest);
     }
 
-    [Fact]
-    public async Task A_malformed_state_report_is_dead_lettered_and_an_older_one_does_not_lower_the_reported_version()
-    {
-        var setup = await BookkeepAsync("State Telecom", "TLM-STATE-1");
-        var device = await factory.IssueAsync("TLM-STATE-1");
-
-        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-STATE-1/state", "{\"applied_version\":3}")).ExitCode);
-        await TelemetryFactory.EventuallyAsync(async () =>
-            (await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-STATE-1/twin"))!.ReportedVersion == 3, "reported version 3");
-
-        // A redelivered older report after it, behind a malformed one on the same connection.
-        var published = await factory.PublishLinesAsync(device, "devices/TLM-STATE-1/state", ["{\"applied_version\":\"three\"}", "{\"applied_version\":2}"]);
-
-        Assert.True(published.ExitCode == 0, published.Stderr);
-        await TelemetryFactory.EventuallyAsync(async () => await factory.CountAsync(
-            "SELECT count(*) FROM telemetry.dead_letters WHERE topic = 'devices/TLM-STATE-1/state' AND reason LIKE 'a state report must be%' "
-            + "AND payload = convert_to('{\"applied_version\":\"three\"}', 'UTF8')") == 1, "the malformed report's dead letter");
-        await Task.Delay(500); // longer than the flush interval: the older report has been written if it came in a later batch
-        Assert.Equal(3, (await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-STATE-1/twin"))!.ReportedVersion);
-    }
-
     [Theory]
     [InlineData("POST", "/api/devices/TLM-ANY/telemetry-credential")]
     [InlineData("POST", "/api/devices/TLM-ANY/telemetry-credential/revoke")]
@@ -394,7 +381,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task A_database_outage_mid_run_loses_no_message()
     {
-        var setup = await BookkeepAsync("Outage Telecom", "TLM-OUT-1");
+        var setup = await factory.BookkeepAsync("Outage Telecom", "TLM-OUT-1");
         var device = await factory.IssueAsync("TLM-OUT-1");
         var start = DateTimeOffset.UtcNow.AddHours(-1);
         var payloads = Enumerable.Range(0, 200)
@@ -431,7 +418,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task A_reading_the_database_refuses_is_dead_lettered_and_does_not_hold_up_the_others()
     {
-        var setup = await BookkeepAsync("Poison Telecom", "TLM-POISON-1");
+        var setup = await factory.BookkeepAsync("Poison Telecom", "TLM-POISON-1");
         var device = await factory.IssueAsync("TLM-POISON-1");
         var start = DateTimeOffset.UtcNow.AddMinutes(-10);
         // A rule the parser does not know, as an operator's CHECK constraint (or trigger) would add: only the database can
@@ -459,105 +446,9 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     }
 
     [Fact]
-    public async Task A_function_change_is_published_retained_and_the_twin_shows_when_the_device_applied_it()
-    {
-        var setup = await BookkeepAsync("Twin Telecom", "TLM-TWIN-1", "TLM-TWIN-2");
-        var device = await factory.IssueAsync("TLM-TWIN-1");
-        var other = await factory.IssueAsync("TLM-TWIN-2");
-        using var admin = factory.CreateAdminClient();
-
-        var change = await admin.PutAsJsonAsync("/api/devices/TLM-TWIN-1/telemetry-function", new DeviceFunctionChange("gateway"));
-        Assert.Equal(HttpStatusCode.OK, change.StatusCode);
-        Assert.Equal(1, (await change.Content.ReadFromJsonAsync<DeviceTwin>())!.DesiredVersion);
-
-        // Retained: the device gets it when it subscribes later. Another device may not read it.
-        var config = await factory.ReceiveOneAsync(device, "devices/TLM-TWIN-1/config");
-        Assert.True(config.ExitCode == 0, config.Stderr);
-        Assert.Contains("\"version\":1", config.Stdout, StringComparison.Ordinal);
-        Assert.Contains("\"device_function\":\"gateway\"", config.Stdout, StringComparison.Ordinal);
-        var snooped = await factory.ReceiveOneAsync(other, "devices/TLM-TWIN-1/config", waitSeconds: 2);
-        Assert.DoesNotContain("gateway", snooped.Stdout, StringComparison.Ordinal);
-
-        var before = (await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-TWIN-1/twin"))!;
-        Assert.Equal(("gateway", 1, false), (before.DeviceFunction, before.DesiredVersion, before.InSync));
-        Assert.Equal(0, (await factory.PublishAsync(device, "devices/TLM-TWIN-1/state", "{\"applied_version\":1}")).ExitCode);
-        await TelemetryFactory.EventuallyAsync(async () =>
-            (await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-TWIN-1/twin"))!.InSync, "the twin in sync");
-
-        var (stranger, _) = await factory.SignUpAsync("Stranger Telecom");
-        await Problem.AssertAsync(await stranger.GetAsync("/api/devices/TLM-TWIN-1/twin"), HttpStatusCode.NotFound);
-
-        // A change for the customer's whole fleet gives every device its next version.
-        var group = await admin.PutAsJsonAsync($"/api/telemetry/customers/{setup.Profile.Id}/device-function", new DeviceFunctionChange("sensor"));
-        Assert.Equal(HttpStatusCode.OK, group.StatusCode);
-        var twins = (await group.Content.ReadFromJsonAsync<List<DeviceTwin>>())!;
-        Assert.Equal([("TLM-TWIN-1", 2), ("TLM-TWIN-2", 1)], twins.Select(t => (t.DeviceId, t.DesiredVersion)));
-        var fleetConfig = await factory.ReceiveOneAsync(other, "devices/TLM-TWIN-2/config");
-        Assert.Contains("\"device_function\":\"sensor\"", fleetConfig.Stdout, StringComparison.Ordinal);
-        Assert.False((await setup.Customer.GetFromJsonAsync<DeviceTwin>("/api/devices/TLM-TWIN-1/twin"))!.InSync);
-    }
-
-    [Fact]
-    public async Task Concurrent_function_changes_get_distinct_versions_and_the_retained_configuration_is_the_stored_one()
-    {
-        await BookkeepAsync("Function Race Telecom", "TLM-FN-RACE-1");
-        var device = await factory.IssueAsync("TLM-FN-RACE-1");
-        using var admin = factory.CreateAdminClient();
-
-        var changes = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
-        {
-            var response = await admin.PutAsJsonAsync("/api/devices/TLM-FN-RACE-1/telemetry-function", new DeviceFunctionChange($"function-{i}"));
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            return (await response.Content.ReadFromJsonAsync<DeviceTwin>())!;
-        }));
-
-        Assert.Equal(Enumerable.Range(1, 8), changes.Select(c => c.DesiredVersion).Order());
-        var last = changes.Single(c => c.DesiredVersion == 8);
-        Assert.Equal(1, await factory.CountAsync(
-            "SELECT count(*) FROM telemetry.devices WHERE serial_number = 'TLM-FN-RACE-1' AND desired_version = 8 AND device_function = $1", last.DeviceFunction));
-        var config = await factory.ReceiveOneAsync(device, "devices/TLM-FN-RACE-1/config");
-        Assert.True(config.ExitCode == 0, config.Stderr);
-        Assert.Contains("\"version\":8", config.Stdout, StringComparison.Ordinal);
-        Assert.Contains($"\"device_function\":\"{last.DeviceFunction}\"", config.Stdout, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task A_function_change_while_the_broker_is_down_is_kept_and_the_repeat_publishes_the_next_version()
-    {
-        await BookkeepAsync("Offline Broker Telecom", "TLM-NOBRK-1");
-        var device = await factory.IssueAsync("TLM-NOBRK-1");
-        using var admin = factory.CreateAdminClient();
-
-        await factory.StopBrokerAsync();
-        try
-        {
-            var refused = await admin.PutAsJsonAsync("/api/devices/TLM-NOBRK-1/telemetry-function", new DeviceFunctionChange("router"));
-            var problem = await Problem.AssertAsync(refused, HttpStatusCode.ServiceUnavailable);
-            Assert.Contains("repeat the request", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-            Assert.Equal(1, await factory.CountAsync(
-                "SELECT count(*) FROM telemetry.devices WHERE serial_number = 'TLM-NOBRK-1' AND desired_version = 1 AND device_function = 'router'"));
-        }
-        finally
-        {
-            await factory.StartBrokerAsync();
-        }
-
-        DeviceTwin? twin = null;
-        await TelemetryFactory.EventuallyAsync(async () =>
-        {
-            var repeat = await admin.PutAsJsonAsync("/api/devices/TLM-NOBRK-1/telemetry-function", new DeviceFunctionChange("router"));
-            twin = repeat.IsSuccessStatusCode ? await repeat.Content.ReadFromJsonAsync<DeviceTwin>() : null;
-            return twin is not null;
-        }, "the publisher to reconnect", TimeSpan.FromSeconds(30));
-        Assert.True(twin!.DesiredVersion >= 2);
-        var config = await factory.ReceiveOneAsync(device, "devices/TLM-NOBRK-1/config");
-        Assert.Contains($"\"version\":{twin.DesiredVersion}", config.Stdout, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task The_device_simulator_streams_readings_with_a_battery_that_drops_every_ten_messages()
     {
-        var setup = await BookkeepAsync("Simulated Telecom", "TLM-SIM-1", "TLM-SIM-2");
+        var setup = await factory.BookkeepAsync("Simulated Telecom", "TLM-SIM-1", "TLM-SIM-2");
         var files = new List<string>();
         foreach (var serial in new[] { "TLM-SIM-1", "TLM-SIM-2" })
         {
@@ -582,7 +473,7 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
     [Fact]
     public async Task The_ingester_reconnects_and_resumes_after_a_broker_restart()
     {
-        var setup = await BookkeepAsync("Restart Telecom", "TLM-RST-1");
+        var setup = await factory.BookkeepAsync("Restart Telecom", "TLM-RST-1");
         var device = await factory.IssueAsync("TLM-RST-1");
         int Connections() => factory.Logs.RenderedMessages.Count(m => m.StartsWith("MQTT \"ingester-", StringComparison.Ordinal)
             && m.Contains(" established ", StringComparison.Ordinal));

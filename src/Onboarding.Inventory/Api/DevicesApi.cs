@@ -23,6 +23,9 @@ internal static class DevicesApi
         group.MapGet("/{serial}", Get)
             .WithName("GetDevice")
             .WithSummary("One device by serial number, with its certificate and onboarding timeline.");
+        group.MapGet("/{id}/timeline", Timeline)
+            .WithName("GetDeviceTimeline")
+            .WithSummary("One device's onboarding timeline by device id: every step with its time, state, source and detail.");
     }
 
     private static async Task<Results<Ok<PagedList<DeviceSummary>>, ValidationProblem>> List(
@@ -53,7 +56,7 @@ internal static class DevicesApi
         var total = await query.CountAsync(cancellationToken);
         var items = await query.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.SerialNumber)
             .Skip(skip).Take(pageSize)
-            .Select(d => new DeviceSummary(d.SerialNumber, d.ManufacturerId, d.Model, d.State, d.CreatedAt, d.UpdatedAt))
+            .Select(d => new DeviceSummary(d.Id, d.SerialNumber, d.ManufacturerId, d.Model, d.State, d.CreatedAt, d.UpdatedAt))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<DeviceSummary>(items, page, pageSize, total));
     }
@@ -72,9 +75,31 @@ internal static class DevicesApi
 
         using var certificate = X509CertificateLoader.LoadCertificate(device.CertificateDer);
         return TypedResults.Ok(new DeviceDetails(
-            device.SerialNumber, device.ManufacturerId, device.Model, device.HardwareModel, device.OsVersion, device.MacAddress,
-            device.OrderId, device.State, device.CertificateSubject, device.CertificateSha256, certificate.ExportCertificatePem(),
-            device.CreatedAt, device.UpdatedAt,
-            [.. device.Events.OrderBy(e => e.At).ThenBy(e => e.Id).Select(e => new TimelineEntry(e.At, e.State, e.Source, e.Detail))]));
+            device.Id, device.SerialNumber, device.ManufacturerId, device.Model, device.HardwareModel, device.OsVersion, device.MacAddress,
+            device.OrderId, device.State, device.CertificateSubject, device.CertificateSha256, device.PublicKeySha256,
+            certificate.ExportCertificatePem(), device.CreatedAt, device.UpdatedAt, Steps(device.Events)));
     }
+
+    private static async Task<Results<Ok<DeviceTimeline>, ValidationProblem, ProblemHttpResult>> Timeline(
+        string id, ClaimsPrincipal user, InventoryDbContext db, CancellationToken cancellationToken)
+    {
+        if (!DeviceId.TryParse(id, null, out var deviceId))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["A device id is a UUID, e.g. 0193a5c2-7f1e-7c3a-9d2b-5e8f0a1b2c3d."] });
+
+        // Another customer's device answers exactly like one that does not exist: ids must not confirm what others own.
+        var customerId = user.GetCustomerId();
+        var device = await db.Devices.AsNoTracking().Include(d => d.Events)
+            .SingleOrDefaultAsync(d => d.Id == deviceId && d.CustomerId == customerId, cancellationToken);
+        if (device is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Device not found",
+                detail: "You have no device with that id.");
+        }
+
+        return TypedResults.Ok(new DeviceTimeline(device.Id, device.SerialNumber, device.State, Steps(device.Events)));
+    }
+
+    /// <summary>Oldest first, in the order the steps were recorded (two steps can share a timestamp).</summary>
+    private static List<TimelineEntry> Steps(IEnumerable<DeviceEvent> events) =>
+        [.. events.OrderBy(e => e.Id).Select(e => new TimelineEntry(e.At, e.State, e.Source, e.Detail))];
 }

@@ -6,9 +6,18 @@ public interface IDeviceDirectory
     /// <summary>Every customer's device with this serial number (normally one; several only if two customers bookkept the same serial).</summary>
     Task<IReadOnlyList<DeviceIdentity>> FindBySerialAsync(string serialNumber, CancellationToken cancellationToken);
 
-    /// <summary>The customer's device with this serial number, or null.</summary>
+    /// <summary>The customer's device with this serial number, or null: serial look-ups are always scoped to someone.</summary>
     Task<DeviceIdentity?> FindAsync(Guid customerId, string serialNumber, CancellationToken cancellationToken);
+
+    /// <summary>The device with this id, or null.</summary>
+    Task<DeviceIdentity?> GetAsync(DeviceId deviceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every device whose IDevID certificate carries this public key: the lower-case hex SHA-256 of the DER
+    /// SubjectPublicKeyInfo, which is what a device presents at call home (its host key, or an RFC 6187 certificate).
+    /// </summary>
+    Task<IReadOnlyList<DeviceIdentity>> FindByPublicKeySha256Async(string publicKeySha256, CancellationToken cancellationToken);
 }
 
 /// <summary>Who a device belongs to and what it is.</summary>
-public sealed record DeviceIdentity(Guid CustomerId, string SerialNumber, string Model, DeviceState State);
+public sealed record DeviceIdentity(DeviceId Id, Guid CustomerId, Guid ManufacturerId, string SerialNumber, string Model, DeviceState State);

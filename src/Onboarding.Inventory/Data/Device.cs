@@ -2,10 +2,13 @@ using Onboarding.Inventory.Contracts;
 
 namespace Onboarding.Inventory.Data;
 
-/// <summary>One device of one customer, keyed by (customer, serial), with its onboarding state and timeline.</summary>
+/// <summary>
+/// One device of one customer, identified by its <see cref="DeviceId"/> (unique per customer and serial), with its
+/// onboarding state and timeline. The state changes only through <c>Lifecycle.DeviceSteps</c>.
+/// </summary>
 internal sealed class Device
 {
-    public Guid Id { get; set; }
+    public DeviceId Id { get; set; }
 
     public Guid CustomerId { get; set; }
 
@@ -30,6 +33,9 @@ internal sealed class Device
 
     public required string CertificateSubject { get; set; }
 
+    /// <summary>Hex SHA-256 of the certificate's DER SubjectPublicKeyInfo: how call home finds the device by the key it presents.</summary>
+    public required string PublicKeySha256 { get; set; }
+
     public DeviceState State { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
@@ -44,10 +50,11 @@ internal sealed class DeviceEvent
 {
     public long Id { get; set; }
 
-    public Guid DeviceId { get; set; }
+    public DeviceId DeviceId { get; set; }
 
     public DateTimeOffset At { get; set; }
 
+    /// <summary>The device's state after the step (unchanged for a timeline-only step).</summary>
     public DeviceState State { get; set; }
 
     /// <summary>Where the step came from, e.g. <c>sftp:m-acme-2k4x9q7a</c>.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Inventory.Contracts;
+using Onboarding.Inventory.Lifecycle;
 using Onboarding.Inventory.Records;
 
 namespace Onboarding.Inventory.Data;
@@ -81,7 +82,7 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
 
             var device = new Device
             {
-                Id = Guid.CreateVersion7(),
+                Id = DeviceId.New(),
                 CustomerId = trust.CustomerId,
                 SerialNumber = record.SerialNumber,
                 ManufacturerId = trust.ManufacturerId,
@@ -93,17 +94,9 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
                 CertificateDer = certificate!.RawData,
                 CertificateSha256 = fingerprint!,
                 CertificateSubject = certificate.Subject,
-                State = DeviceState.Bookkept,
-                CreatedAt = now,
-                UpdatedAt = now,
+                PublicKeySha256 = DeviceCertificate.PublicKeySha256(certificate),
             };
-            device.Events.Add(new DeviceEvent
-            {
-                At = now,
-                State = DeviceState.Bookkept,
-                Source = source,
-                Detail = $"Bookkept from manufacturer '{trust.ManufacturerName}', file '{fileName}', line {record.Line}",
-            });
+            DeviceSteps.Begin(device, source, $"Bookkept from manufacturer '{trust.ManufacturerName}', file '{fileName}', line {record.Line}", now);
             additions.Add(device);
             newLines.Add((lines.Count, label));
             lines.Add($"{label}: bookkept (new)");

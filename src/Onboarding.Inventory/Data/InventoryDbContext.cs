@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Onboarding.Inventory.Contracts;
 using Onboarding.ServiceDefaults.Database;
 
 namespace Onboarding.Inventory.Data;
@@ -8,6 +9,9 @@ internal sealed class InventoryDbContext(DbContextOptions<InventoryDbContext> op
     public DbSet<Device> Devices => Set<Device>();
 
     public DbSet<DeviceEvent> DeviceEvents => Set<DeviceEvent>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.Properties<DeviceId>().HaveConversion<DeviceIdConverter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -25,7 +29,9 @@ internal sealed class InventoryDbContext(DbContextOptions<InventoryDbContext> op
             device.Property(d => d.OrderId).HasMaxLength(100);
             device.Property(d => d.CertificateSha256).HasMaxLength(64);
             device.Property(d => d.CertificateSubject).HasMaxLength(1024);
+            device.Property(d => d.PublicKeySha256).HasMaxLength(64);
             device.Property(d => d.State).HasConversion<string>().HasMaxLength(32);
+            device.HasIndex(d => d.PublicKeySha256);
             device.HasIndex(d => new { d.CustomerId, d.SerialNumber }).IsUnique();
             device.HasIndex(d => new { d.CustomerId, d.State });
             device.HasIndex(d => new { d.CustomerId, d.ManufacturerId });

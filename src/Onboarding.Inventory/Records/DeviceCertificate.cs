@@ -29,6 +29,13 @@ internal static class DeviceCertificate
         }
     }
 
+    /// <summary>
+    /// Lower-case hex SHA-256 of the certificate's DER SubjectPublicKeyInfo: the device's key, whichever way it presents
+    /// it (an SSH host key at call home, an RFC 6187 x509v3 host key, a TLS client certificate).
+    /// </summary>
+    public static string PublicKeySha256(X509Certificate2 certificate) =>
+        Convert.ToHexStringLower(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+
     /// <summary>The serial the manufacturer put in the certificate's subject, or null if absent.</summary>
     public static string? ExtractSerial(X509Certificate2 certificate, SerialExtraction extraction)
     {

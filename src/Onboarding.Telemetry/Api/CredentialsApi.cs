@@ -71,30 +71,31 @@ internal static class CredentialsApi
 
         try
         {
-            return await IssueOnceAsync(serial, matches[0].CustomerId, deviceFunction, db, ca, options.Value, clock, loggers, cancellationToken);
+            return await IssueOnceAsync(matches[0], deviceFunction, db, ca, options.Value, clock, loggers, cancellationToken);
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            // A concurrent first issuance for the same serial created the device row; the second pass finds it.
+            // A concurrent first issuance for the same device created the device row; the second pass finds it.
             db.ChangeTracker.Clear();
-            return await IssueOnceAsync(serial, matches[0].CustomerId, deviceFunction, db, ca, options.Value, clock, loggers, cancellationToken);
+            return await IssueOnceAsync(matches[0], deviceFunction, db, ca, options.Value, clock, loggers, cancellationToken);
         }
     }
 
     private static async Task<Results<Ok<TelemetryCredential>, ProblemHttpResult>> IssueOnceAsync(
-        string serial, Guid customerId, string? deviceFunction, TelemetryDbContext db, DeviceCertificateAuthority ca, TelemetryOptions settings,
+        DeviceIdentity identity, string? deviceFunction, TelemetryDbContext db, DeviceCertificateAuthority ca, TelemetryOptions settings,
         TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var device = await db.Devices.SingleOrDefaultAsync(d => d.SerialNumber == serial, cancellationToken);
+        var serial = identity.SerialNumber;
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.DeviceId == identity.Id, cancellationToken);
         if (device is null)
         {
             var name = await db.Database.SqlQuery<long>($"SELECT nextval('telemetry.device_name_seq') AS \"Value\"").SingleAsync(cancellationToken);
-            device = new TelemetryDevice { SerialNumber = serial, CustomerId = customerId, DeviceName = name, CreatedAt = now };
+            device = new TelemetryDevice { DeviceId = identity.Id, SerialNumber = serial, CustomerId = identity.CustomerId, DeviceName = name, CreatedAt = now };
             db.Devices.Add(device);
         }
 
-        device.CustomerId = customerId;
+        device.CustomerId = identity.CustomerId;
         device.RevokedAt = null;
         if (deviceFunction is not null)
             device.DeviceFunction = deviceFunction;
@@ -102,6 +103,7 @@ internal static class CredentialsApi
         using var certificate = ca.IssueDeviceCertificate(serial, settings.CertificateLifetime);
         db.CredentialIssuances.Add(new CredentialIssuance
         {
+            DeviceId = device.DeviceId,
             SerialNumber = serial,
             DeviceName = device.DeviceName,
             CertificateSerial = certificate.SerialNumber,
@@ -128,7 +130,7 @@ internal static class CredentialsApi
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No credentials", detail: "No telemetry credentials were issued for that serial number.");
 
         var now = clock.GetUtcNow();
-        var active = await db.CredentialIssuances.Where(i => i.SerialNumber == serial && i.RevokedAt == null).ToListAsync(cancellationToken);
+        var active = await db.CredentialIssuances.Where(i => i.DeviceId == device.DeviceId && i.RevokedAt == null).ToListAsync(cancellationToken);
         foreach (var issuance in active)
             issuance.RevokedAt = now;
         device.RevokedAt = now;

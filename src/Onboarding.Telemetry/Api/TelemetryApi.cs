@@ -48,11 +48,11 @@ internal static class TelemetryApi
             .WithSummary("All of the caller's readings between from and to as CSV (for Spark and the like): device by device, each oldest first; streamed, no row limit.");
     }
 
-    /// <summary>The caller's readings of one device: readings are keyed by the device name issued to the serial.</summary>
-    private static async Task<IQueryable<Reading>> RangeAsync(TelemetryDbContext db, Guid customerId, string serial, DateTimeOffset? from, DateTimeOffset? to,
+    /// <summary>The caller's readings of one device: readings are keyed by the device name issued to the device.</summary>
+    private static async Task<IQueryable<Reading>> RangeAsync(TelemetryDbContext db, Guid customerId, DeviceId deviceId, DateTimeOffset? from, DateTimeOffset? to,
         CancellationToken cancellationToken)
     {
-        var deviceName = await DeviceNameAsync(db, serial, cancellationToken);
+        var deviceName = await DeviceNameAsync(db, deviceId, cancellationToken);
         var query = db.Readings.AsNoTracking().Where(r => r.CustomerId == customerId && r.DeviceName == (deviceName ?? -1));
         if (from is { } f)
             query = query.Where(r => r.SignalDate >= f.ToUniversalTime());
@@ -61,9 +61,9 @@ internal static class TelemetryApi
         return query;
     }
 
-    /// <summary>The number issued to <paramref name="serial"/> with its telemetry credentials: readings are keyed by it.</summary>
-    private static Task<long?> DeviceNameAsync(TelemetryDbContext db, string serial, CancellationToken cancellationToken) =>
-        db.Devices.Where(d => d.SerialNumber == serial).Select(d => (long?)d.DeviceName).SingleOrDefaultAsync(cancellationToken);
+    /// <summary>The number issued to the device with its telemetry credentials: readings are keyed by it.</summary>
+    private static Task<long?> DeviceNameAsync(TelemetryDbContext db, DeviceId deviceId, CancellationToken cancellationToken) =>
+        db.Devices.Where(d => d.DeviceId == deviceId).Select(d => (long?)d.DeviceName).SingleOrDefaultAsync(cancellationToken);
 
     /// <summary>Every time range is [from, to): an empty or inverted one is refused, on every endpoint that takes one.</summary>
     private static Dictionary<string, string[]> RangeErrors(DateTimeOffset? from, DateTimeOffset? to) =>
@@ -72,8 +72,9 @@ internal static class TelemetryApi
     private static ProblemHttpResult NoSuchDevice() =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Device not found", detail: "You have no device with that serial number.");
 
-    private static async Task<bool> OwnsAsync(IDeviceDirectory directory, ClaimsPrincipal user, string serial, CancellationToken cancellationToken) =>
-        await directory.FindAsync(user.GetCustomerId(), serial, cancellationToken) is not null;
+    /// <summary>The caller's device with that serial, resolved by the device module: a serial means something only within one customer.</summary>
+    private static async Task<DeviceId?> CallersDeviceAsync(IDeviceDirectory directory, ClaimsPrincipal user, string serial, CancellationToken cancellationToken) =>
+        (await directory.FindAsync(user.GetCustomerId(), serial, cancellationToken))?.Id;
 
     private static async Task<Results<Ok<PagedList<TelemetryReading>>, ValidationProblem, ProblemHttpResult>> List(
         string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken,
@@ -83,20 +84,22 @@ internal static class TelemetryApi
         var skip = Paging.Validate(page, pageSize, errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+        if (await CallersDeviceAsync(directory, user, serial, cancellationToken) is not { } deviceId)
             return NoSuchDevice();
 
-        var query = await RangeAsync(db, user.GetCustomerId(), serial, from, to, cancellationToken);
+        var query = await RangeAsync(db, user.GetCustomerId(), deviceId, from, to, cancellationToken);
         var total = await query.CountAsync(cancellationToken);
         var rows = await query.OrderByDescending(r => r.SignalDate).Skip(skip).Take(pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<TelemetryReading>([.. rows.Select(r => ToView(serial, r))], page, pageSize, total));
     }
 
     private static async Task<Results<Ok<TelemetryReading>, ProblemHttpResult>> Latest(
-        string serial, ClaimsPrincipal user, TelemetryDbContext db, CancellationToken cancellationToken)
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, CancellationToken cancellationToken)
     {
-        var query = await RangeAsync(db, user.GetCustomerId(), serial, null, null, cancellationToken);
-        var row = await query.OrderByDescending(r => r.SignalDate).FirstOrDefaultAsync(cancellationToken);
+        var deviceId = await CallersDeviceAsync(directory, user, serial, cancellationToken);
+        var row = deviceId is { } id
+            ? await (await RangeAsync(db, user.GetCustomerId(), id, null, null, cancellationToken)).OrderByDescending(r => r.SignalDate).FirstOrDefaultAsync(cancellationToken)
+            : null;
         return row is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry", detail: "You have no telemetry from a device with that serial number.")
             : TypedResults.Ok(ToView(serial, row));
@@ -116,10 +119,11 @@ internal static class TelemetryApi
     }
 
     private static async Task<Results<Ok<DeviceTwin>, ProblemHttpResult>> Twin(
-        string serial, ClaimsPrincipal user, TelemetryDbContext db, IOptions<TelemetryOptions> options, CancellationToken cancellationToken)
+        string serial, ClaimsPrincipal user, TelemetryDbContext db, IDeviceDirectory directory, IOptions<TelemetryOptions> options,
+        CancellationToken cancellationToken)
     {
-        var customerId = user.GetCustomerId();
-        var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.SerialNumber == serial && d.CustomerId == customerId, cancellationToken);
+        var deviceId = await CallersDeviceAsync(directory, user, serial, cancellationToken);
+        var device = deviceId is { } id ? await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.DeviceId == id, cancellationToken) : null;
         if (device is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No telemetry device", detail: "You have no device with telemetry credentials and that serial number.");
         return TypedResults.Ok(new DeviceTwin(serial, device.DeviceFunction ?? options.Value.DefaultDeviceFunction, device.DesiredVersion,
@@ -132,7 +136,7 @@ internal static class TelemetryApi
     {
         if (RangeErrors(from, to) is { Count: > 0 } errors)
             return TypedResults.ValidationProblem(errors);
-        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+        if (await CallersDeviceAsync(directory, user, serial, cancellationToken) is not { } deviceId)
             return NoSuchDevice();
 
         await using var command = dataSource.CreateCommand("""
@@ -143,12 +147,12 @@ internal static class TelemetryApi
                 UNION ALL SELECT 'latitude', r.latitude
                 UNION ALL SELECT 'longitude', r.longitude
                 UNION ALL SELECT e.name, e.value FROM unnest(r.metric_names, r.metric_values) AS e(name, value)) m
-            WHERE r.customer_id = $1 AND r.device_name = (SELECT d.device_name FROM telemetry.devices d WHERE d.serial_number = $2)
+            WHERE r.customer_id = $1 AND r.device_name = (SELECT d.device_name FROM telemetry.devices d WHERE d.device_id = $2)
               AND ($3::timestamptz IS NULL OR r.signal_date >= $3) AND ($4::timestamptz IS NULL OR r.signal_date < $4)
             GROUP BY 1, 2 ORDER BY 1, 2
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = user.GetCustomerId() });
-        command.Parameters.Add(new NpgsqlParameter { Value = serial });
+        command.Parameters.Add(new NpgsqlParameter { Value = deviceId.Value });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)from?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)to?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         var result = new List<HourlyAggregate>();
@@ -168,10 +172,10 @@ internal static class TelemetryApi
     {
         if (RangeErrors(from, to) is { Count: > 0 } errors)
             return TypedResults.ValidationProblem(errors);
-        if (!await OwnsAsync(directory, user, serial, cancellationToken))
+        if (await CallersDeviceAsync(directory, user, serial, cancellationToken) is not { } deviceId)
             return NoSuchDevice();
 
-        List<CsvDevice> devices = await DeviceNameAsync(db, serial, cancellationToken) is { } deviceName ? [new(serial, deviceName)] : [];
+        List<CsvDevice> devices = await DeviceNameAsync(db, deviceId, cancellationToken) is { } deviceName ? [new(serial, deviceName)] : [];
         return Csv(dataSource, user.GetCustomerId(), devices, from, to, $"telemetry-{serial}.csv", cancellationToken);
     }
 

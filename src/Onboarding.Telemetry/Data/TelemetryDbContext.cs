@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Onboarding.Inventory.Contracts;
 using Onboarding.ServiceDefaults.Database;
 
 namespace Onboarding.Telemetry.Data;
@@ -13,6 +14,9 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
 
     public DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
 
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.Properties<DeviceId>().HaveConversion<DeviceIdConverter>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema("telemetry");
@@ -20,8 +24,11 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
         modelBuilder.Entity<TelemetryDevice>(device =>
         {
             device.ToTable("Devices");
-            device.HasKey(d => d.SerialNumber);
+            device.HasKey(d => d.DeviceId);
+            device.Property(d => d.DeviceId).ValueGeneratedNever();
             device.Property(d => d.SerialNumber).HasMaxLength(64);
+            // The ingester maps a topic's serial to the device with this index (migration 0005).
+            device.HasIndex(d => d.SerialNumber).IsUnique();
             device.Property(d => d.DeviceFunction).HasMaxLength(100);
             device.HasIndex(d => d.DeviceName).IsUnique();
             device.HasIndex(d => d.CustomerId);
@@ -34,7 +41,7 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
             issuance.Property(i => i.SerialNumber).HasMaxLength(64);
             issuance.Property(i => i.CertificateSerial).HasMaxLength(64);
             issuance.Property(i => i.CertificateSha256).HasMaxLength(64);
-            issuance.HasIndex(i => i.SerialNumber);
+            issuance.HasIndex(i => i.DeviceId);
             issuance.HasIndex(i => i.CreatedAt);
         });
 

@@ -1,8 +1,16 @@
+using Onboarding.Inventory.Contracts;
+
 namespace Onboarding.Telemetry.Data;
 
-/// <summary>A device that has been issued telemetry credentials: its broker identity (serial) and NMS device name.</summary>
+/// <summary>
+/// A device that has been issued telemetry credentials, keyed by the device module's <see cref="DeviceId"/>: its broker
+/// identity (the serial, unique here because the broker knows devices by serial alone) and its NMS device name.
+/// </summary>
 internal sealed class TelemetryDevice
 {
+    public DeviceId DeviceId { get; set; }
+
+    /// <summary>The broker user name and certificate CN: what the topic <c>devices/&lt;serial&gt;/…</c> carries.</summary>
     public required string SerialNumber { get; set; }
 
     public Guid CustomerId { get; set; }
@@ -32,6 +40,9 @@ internal sealed class CredentialIssuance
 {
     public long Id { get; set; }
 
+    public DeviceId DeviceId { get; set; }
+
+    /// <summary>The serial the certificate was issued to (its CN).</summary>
     public required string SerialNumber { get; set; }
 
     public long DeviceName { get; set; }

@@ -61,6 +61,22 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         await base.InitializeAsync();
     }
 
+    /// <summary>A customer with bookkept devices (uploaded through the SFTP drop, as in production).</summary>
+    public async Task<ManufacturerSetup> BookkeepAsync(string customer, params string[] serials)
+    {
+        var setup = await ManufacturerSetup.CreateAsync(this, customer);
+        var records = new List<string>();
+        foreach (var serial in serials)
+        {
+            using var certificate = setup.Ca.IssueDevice(serial);
+            records.Add(DeviceRecordXml.Device(serial, setup.Profile.Name, certificate));
+        }
+
+        await using var drop = await setup.ConnectAsync(this);
+        await drop.UploadAsync("devices.xml", DeviceRecordXml.Devices([.. records]));
+        return setup;
+    }
+
     public HttpClient CreateAdminClient()
     {
         var client = CreateClient();

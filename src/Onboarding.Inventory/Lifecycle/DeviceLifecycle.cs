@@ -1,0 +1,47 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Onboarding.Inventory.Contracts;
+using Onboarding.Inventory.Data;
+
+namespace Onboarding.Inventory.Lifecycle;
+
+/// <summary>
+/// Records other modules' steps. The device row is read with <c>FOR UPDATE</c> inside the transaction that writes the
+/// new state and the timeline entry: a concurrent step on the same device waits for the commit and is then checked
+/// against the state this one left (PostgreSQL re-reads a locked row at READ COMMITTED), so two steps can never both
+/// leave the same state.
+/// </summary>
+internal sealed class DeviceLifecycle(InventoryDbContext db, TimeProvider clock, ILogger<DeviceLifecycle> logger) : IDeviceLifecycle
+{
+    public async Task<DeviceStepRecorded> RecordStepAsync(DeviceId deviceId, DeviceStep deviceStep, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deviceStep);
+        // A caller sharing this scope's DbContext may already have a transaction open; the step then commits with it.
+        var ownTransaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            var device = await db.Devices.FromSql($"SELECT * FROM inventory.devices WHERE id = {deviceId.Value} FOR UPDATE")
+                .SingleOrDefaultAsync(cancellationToken) ?? throw new DeviceNotFoundException(deviceId);
+            // PostgreSQL keeps microseconds: the time returned is the time stored, to the tick.
+            var now = clock.GetUtcNow();
+            var recorded = DeviceSteps.Apply(device, deviceStep, now.AddTicks(-(now.UtcTicks % (TimeSpan.TicksPerMillisecond / 1000))));
+            await db.SaveChangesAsync(cancellationToken);
+            if (ownTransaction is not null)
+                await ownTransaction.CommitAsync(cancellationToken);
+            logger.LogInformation("Device {DeviceId} went from {From} to {To} ({Source})", deviceId, recorded.From, recorded.To, deviceStep.Source);
+            return recorded;
+        }
+        catch when (ownTransaction is not null)
+        {
+            // Nothing of a failed step may linger in this scope's context for a later SaveChanges. (A refused step never
+            // touched the device; a caller's own transaction and tracked entities are the caller's to roll back.)
+            db.ChangeTracker.Clear();
+            throw;
+        }
+        finally
+        {
+            if (ownTransaction is not null)
+                await ownTransaction.DisposeAsync();
+        }
+    }
+}
