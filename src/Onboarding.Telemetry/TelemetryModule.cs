@@ -29,7 +29,6 @@ public static class TelemetryModule
         // Created on first use (issuing credentials, broker-config, the ingester), so hosts without telemetry never make a CA.
         builder.Services.AddSingleton(provider => DeviceCertificateAuthority.LoadOrCreate(
             CaDirectory(provider.GetRequiredService<IOptions<TelemetryOptions>>().Value, provider.GetRequiredService<IHostEnvironment>())));
-        builder.Services.AddSingleton<AdminKey>();
         builder.Services.AddSingleton<RevocationList>();
         builder.Services.AddSingleton<DeviceConfigPublisher>();
         builder.Services.AddSingleton(provider => new TelemetryBatchWriter(

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Onboarding.IntegrationTests.Infrastructure;
 using Onboarding.Mqtt;
 using Onboarding.ServiceDefaults.Http;
+using Onboarding.ServiceDefaults.Security;
 using Onboarding.Telemetry.Api;
 
 namespace Onboarding.IntegrationTests;
