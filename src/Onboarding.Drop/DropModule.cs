@@ -5,6 +5,7 @@ using Onboarding.Drop.Api;
 using Onboarding.Drop.Data;
 using Onboarding.Drop.Sftp;
 using Onboarding.ServiceDefaults;
+using Onboarding.ServiceDefaults.Outbox;
 
 namespace Onboarding.Drop;
 
@@ -16,6 +17,7 @@ public static class DropModule
         var services = builder.Services;
         services.Configure<DropOptions>(builder.Configuration.GetSection("Drop"));
         services.AddModuleDatabase<DropDbContext>("drop");
+        services.AddOutboxHandler<BookkeepUploadHandler>(BookkeepUpload.MessageType);
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<SftpDropListener>();
         services.AddHostedService(provider => provider.GetRequiredService<SftpDropListener>());
