@@ -27,6 +27,15 @@ if [ -d .data/telemetry-ca ] && [ ! -e .data/keys/telemetry-ca ]; then
   [ -s .data/broker/mosquitto.pid ] && kill "$(cat .data/broker/mosquitto.pid)" 2>/dev/null && sleep 1 || true
 fi
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
+# The NMS admin key (X-Admin-Key: telemetry credentials, GET /api/operations/outbox), generated once.
+if [ -z "${Admin__ApiKey:-}" ]; then
+  mkdir -p .data
+  # Earlier versions kept it as the telemetry admin key: keep using it.
+  [ -s .data/admin-key ] || [ ! -s .data/telemetry-admin-key ] || mv .data/telemetry-admin-key .data/admin-key
+  [ -s .data/admin-key ] || (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=' > .data/admin-key)
+  export Admin__ApiKey="$(cat .data/admin-key)"
+  log "admin key (X-Admin-Key) is in .data/admin-key"
+fi
 
 log "building"
 dotnet build src/Onboarding.Host -c Release -v quiet -nologo
@@ -39,12 +48,6 @@ if [ "${ONBOARDING_TELEMETRY:-1}" = "1" ] && [ $# -eq 0 ]; then
   export Telemetry__Broker__RunAsUser="${Telemetry__Broker__RunAsUser:-$(id -un)}"
   # After a revocation the host sends this mosquitto SIGHUP, so it rereads the CRL.
   export Telemetry__Broker__PidFile="$PWD/.data/broker/mosquitto.pid"
-  if [ -z "${Telemetry__AdminApiKey:-}" ]; then
-    mkdir -p .data
-    [ -s .data/telemetry-admin-key ] || (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=' > .data/telemetry-admin-key)
-    export Telemetry__AdminApiKey="$(cat .data/telemetry-admin-key)"
-    log "telemetry admin key (X-Admin-Key) is in .data/telemetry-admin-key"
-  fi
   pid_file=.data/broker/mosquitto.pid
   if ! { [ -s "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }; then
     dotnet "$out/Onboarding.Host.dll" broker-config "$PWD/.data/broker" --contentRoot "$out" >/dev/null

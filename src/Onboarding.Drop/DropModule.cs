@@ -5,6 +5,7 @@ using Onboarding.Drop.Api;
 using Onboarding.Drop.Data;
 using Onboarding.Drop.Sftp;
 using Onboarding.ServiceDefaults;
+using Onboarding.ServiceDefaults.Outbox;
 
 namespace Onboarding.Drop;
 
@@ -20,6 +21,7 @@ public static class DropModule
             .Validate(o => o.RecentUploadVisibility >= TimeSpan.Zero, "Drop:RecentUploadVisibility must not be negative (zero hides uploads at once)")
             .ValidateOnStart();
         services.AddModuleDatabase<DropDbContext>("drop");
+        services.AddOutboxHandler<BookkeepUploadHandler>(BookkeepUpload.MessageType);
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<RecentUploads>();
         services.AddSingleton<UnauthenticatedConnections>();

@@ -15,6 +15,8 @@ using Npgsql;
 using Onboarding.ServiceDefaults.Database;
 using Onboarding.ServiceDefaults.Http;
 using Onboarding.ServiceDefaults.Logging;
+using Onboarding.ServiceDefaults.Outbox;
+using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.ServiceDefaults;
 
@@ -34,6 +36,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(GetConnectionString(builder.Configuration)).Build());
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddHostedService<MigrateOnStartup>();
+        builder.AddAdminKey().AddOutbox();
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["requestId"] = context.HttpContext.TraceIdentifier);
@@ -111,6 +114,7 @@ public static class ServiceDefaultsExtensions
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).ExcludeFromDescription();
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })
             .ExcludeFromDescription();
+        endpoints.MapOutbox();
         return endpoints;
     }
 

@@ -30,7 +30,6 @@ public static class TelemetryModule
         builder.Services.AddSingleton(provider => DeviceCertificateAuthority.LoadOrCreate(
             provider.GetRequiredService<KeyStore>().PrivateDirectory(
                 provider.GetRequiredService<IOptions<TelemetryOptions>>().Value.CaDirectory, TelemetryOptions.KeyStoreSubdirectory)));
-        builder.Services.AddSingleton<AdminKey>();
         builder.Services.AddSingleton<RevocationList>();
         builder.Services.AddSingleton<DeviceConfigPublisher>();
         builder.Services.AddSingleton(provider => new TelemetryBatchWriter(

@@ -21,9 +21,6 @@ public sealed class TelemetryOptions
     /// <summary>How long issued device certificates are valid.</summary>
     public TimeSpan CertificateLifetime { get; set; } = TimeSpan.FromDays(730);
 
-    /// <summary>The admin API key, sent as <c>X-Admin-Key</c>. Unset means the admin endpoints refuse everyone.</summary>
-    public string? AdminApiKey { get; set; }
-
     public BrokerOptions Broker { get; set; } = new();
 
     public IngestionOptions Ingestion { get; set; } = new();

@@ -6,6 +6,7 @@ using Onboarding.IntegrationTests.Infrastructure;
 using Onboarding.Inventory.Api;
 using Onboarding.Mqtt;
 using Onboarding.ServiceDefaults.Http;
+using Onboarding.ServiceDefaults.Security;
 using Onboarding.Telemetry.Api;
 
 namespace Onboarding.IntegrationTests;

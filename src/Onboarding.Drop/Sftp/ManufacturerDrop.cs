@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Drop.Data;
-using Onboarding.Inventory.Contracts;
+using Onboarding.ServiceDefaults.Outbox;
 using Onboarding.Sftp;
 
 namespace Onboarding.Drop.Sftp;
@@ -100,7 +100,11 @@ internal sealed class ManufacturerDrop(
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>CLOSE of an upload: keep the raw file, bookkeep its records, record the outcome, tell the client.</summary>
+    /// <summary>
+    /// CLOSE of an upload: in one transaction keep the raw file, reserve its quota and enqueue "bookkeep it"; then
+    /// bookkeep it at once so the client hears the outcome. If this host dies in between, the outbox dispatcher
+    /// finishes the upload after a restart (or on another host).
+    /// </summary>
     private async Task<SftpStatus> CommitAsync(UploadBuffer buffer, CancellationToken cancellationToken)
     {
         var content = buffer.TryComplete(out var incomplete);
@@ -112,6 +116,7 @@ internal sealed class ManufacturerDrop(
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DropDbContext>();
+        var outbox = scope.ServiceProvider.GetRequiredService<IOutbox>();
         var upload = new Upload
         {
             Id = Guid.CreateVersion7(),
@@ -127,7 +132,7 @@ internal sealed class ManufacturerDrop(
             Report = "",
         };
 
-        // Reserve quota and keep the raw file in one transaction: either both happen or neither does.
+        Guid bookkeeping;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             if (!await ReserveQuotaAsync(db, content.Length, cancellationToken))
@@ -138,36 +143,55 @@ internal sealed class ManufacturerDrop(
 
             db.Uploads.Add(upload);
             await db.SaveChangesAsync(cancellationToken);
+            bookkeeping = await outbox.EnqueueAsync(db, BookkeepUpload.MessageType, new BookkeepUpload(upload.Id, Source), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
-        BookkeepingOutcome outcome;
-        try
+        // From here on the upload is safe: whatever happens to this connection or host, it will be bookkept.
+        var run = await outbox.ProcessNowAsync(bookkeeping, CancellationToken.None);
+        if (run.Result == OutboxRunResult.Failed)
         {
-            outcome = await scope.ServiceProvider.GetRequiredService<IDeviceBookkeeping>()
-                .BookkeepAsync(account.ManufacturerId, buffer.Name, Source, content, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogError(ex, "Upload {UploadId} of {FileName} was kept but could not be bookkept", upload.Id, buffer.Name);
-            return SftpStatus.Failure($"the upload was kept (id {upload.Id}) but could not be processed because of an NMS error; try again later");
+            logger.LogError("Upload {UploadId} of {FileName} was kept but could not be bookkept yet: {Error}", upload.Id, buffer.Name, run.Error);
+            return SftpStatus.Failure($"the upload was kept (id {upload.Id}) but could not be processed because of an NMS error; it will be retried, see /processed or /rejected later");
         }
 
-        var report = Report(upload, outcome);
-        var result = outcome.Accepted ? UploadOutcome.Accepted : UploadOutcome.Rejected;
-        await db.Uploads.Where(u => u.Id == upload.Id).ExecuteUpdateAsync(u => u
-            .SetProperty(x => x.Outcome, result).SetProperty(x => x.Summary, outcome.Summary).SetProperty(x => x.Report, report), CancellationToken.None);
-
-        if (outcome.Accepted)
+        var done = await OutcomeAsync(db, upload.Id, cancellationToken);
+        if (done is null)
         {
-            logger.LogInformation("Upload {UploadId} of {FileName} accepted: {Summary}", upload.Id, buffer.Name, outcome.Summary);
+            logger.LogWarning("Upload {UploadId} of {FileName} is being bookkept elsewhere and has no outcome yet", upload.Id, buffer.Name);
+            return SftpStatus.Failure($"the upload was kept (id {upload.Id}) and is being processed; see /processed or /rejected later");
+        }
+
+        var (outcome, summary) = done.Value;
+        if (outcome == UploadOutcome.Accepted)
+        {
+            logger.LogInformation("Upload {UploadId} of {FileName} accepted: {Summary}", upload.Id, buffer.Name, summary);
             return SftpStatus.Ok;
         }
 
-        logger.LogWarning("Upload {UploadId} of {FileName} rejected: {Summary}", upload.Id, buffer.Name, outcome.Summary);
-        var message = RejectionMessage.For(buffer.Name, $"/rejected/{buffer.Name}{ResultSuffix}", outcome);
+        logger.LogWarning("Upload {UploadId} of {FileName} rejected: {Summary}", upload.Id, buffer.Name, summary);
+        var message = RejectionMessage.For(buffer.Name, $"/rejected/{buffer.Name}{ResultSuffix}", summary);
         await tellUser(message);
         return SftpStatus.Failure(message);
+    }
+
+    /// <summary>
+    /// The upload's outcome once it has one. Normally it is there at once (processed inline); if a dispatcher had
+    /// claimed the message first, wait a little for it to finish, so the client still hears the outcome.
+    /// </summary>
+    private static async Task<(UploadOutcome Outcome, string Summary)?> OutcomeAsync(DropDbContext db, Guid uploadId, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var row = await db.Uploads.AsNoTracking().Where(u => u.Id == uploadId)
+                .Select(u => new { u.Outcome, u.Summary }).SingleAsync(cancellationToken);
+            if (row.Outcome != UploadOutcome.Pending)
+                return (row.Outcome, row.Summary);
+            if (DateTime.UtcNow >= deadline)
+                return null;
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
     }
 
     /// <summary>Adds one file of <paramref name="bytes"/> to the manufacturer's usage if it stays within quota; false if not.</summary>
@@ -182,18 +206,6 @@ internal sealed class ManufacturerDrop(
             RETURNING files AS "Value"
             """).ToListAsync(cancellationToken);
         return reserved.Count == 1;
-    }
-
-    private static string Report(Upload upload, BookkeepingOutcome outcome)
-    {
-        var report = new StringBuilder()
-            .Append("file: ").Append(upload.FileName).Append('\n')
-            .Append("received: ").Append(upload.ReceivedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture)).Append('\n')
-            .Append("size: ").Append(upload.Size).Append(" bytes, sha256 ").Append(upload.Sha256).Append('\n')
-            .Append("outcome: ").Append(outcome.Accepted ? "ACCEPTED" : "REJECTED").Append(" - ").Append(outcome.Summary).Append('\n');
-        foreach (var line in outcome.Lines)
-            report.Append(line).Append('\n');
-        return report.ToString();
     }
 
     public async ValueTask<SftpResult<object>> OpenDirectoryAsync(string path, CancellationToken cancellationToken)

@@ -16,11 +16,15 @@ internal static class RejectionMessage
     /// <summary>Characters the reasons may take together; the summary and the pointer to the report come on top.</summary>
     public const int MaxReasonsLength = 1000;
 
-    public static string For(string fileName, string resultPath, BookkeepingOutcome outcome)
+    /// <summary>
+    /// The outcome's summary followed by its first reasons: what the upload's stored summary says, so the outcome can
+    /// be told to the client by whichever host bookkept it (inline or, after a crash, the outbox dispatcher).
+    /// </summary>
+    public static string Summary(BookkeepingOutcome outcome)
     {
         // A reason the summary already states (e.g. the first XML error) is not repeated.
         var reasons = outcome.Reasons.Where(r => !outcome.Summary.Contains(r, StringComparison.Ordinal)).ToList();
-        var message = new StringBuilder("record rejected: ").Append(fileName).Append(": ").Append(outcome.Summary);
+        var message = new StringBuilder(outcome.Summary);
         var shown = 0;
         var budget = MaxReasonsLength;
         foreach (var reason in reasons.Take(MaxReasons))
@@ -34,8 +38,12 @@ internal static class RejectionMessage
 
         if (shown < reasons.Count)
             message.Append("; …and ").Append(reasons.Count - shown).Append(" more");
-        return message.Append(" (details in ").Append(resultPath).Append(')').ToString();
+        return message.ToString();
     }
+
+    /// <summary>The line the uploader sees: the stored summary (with its first reasons), then where the report is.</summary>
+    public static string For(string fileName, string resultPath, string summary) =>
+        $"record rejected: {fileName}: {summary} (details in {resultPath})";
 
     /// <summary>A reason longer than what is left is cut at a word boundary where there is one, and says so.</summary>
     private static string Cut(string reason, int budget)

@@ -28,7 +28,7 @@ internal sealed class SftpDropListener(
 {
     // Our usual identification string (the SSH server's default), then the reason.
     private static readonly byte[] TooManyUnauthenticated =
-        EarlyDisconnect.Build(new SshServerOptions { HostKeys = [] }.ServerVersion, "too many unauthenticated connections");
+        EarlyDisconnect.Build(new SshServerOptions { HostKeys = [] }.Identification, "too many unauthenticated connections");
 
     private readonly ILogger _logger = loggers.CreateLogger<SftpDropListener>();
     private readonly TaskCompletionSource<IPEndPoint> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);

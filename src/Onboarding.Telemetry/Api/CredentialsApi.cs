@@ -10,6 +10,7 @@ using Npgsql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.Inventory.Contracts;
+using Onboarding.ServiceDefaults.Security;
 using Onboarding.Telemetry.Broker;
 using Onboarding.Telemetry.Data;
 using Onboarding.Telemetry.Pki;

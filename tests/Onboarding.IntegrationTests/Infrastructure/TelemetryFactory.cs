@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Npgsql;
 using Onboarding.Telemetry;
+using Onboarding.ServiceDefaults.Security;
 using Onboarding.Telemetry.Api;
 using Onboarding.Telemetry.Broker;
 using Onboarding.Telemetry.Pki;
@@ -35,7 +36,6 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         {
             Enabled = true,
             CaDirectory = CaDirectory,
-            AdminApiKey = AdminApiKey,
             Broker = new BrokerOptions
             {
                 PublicHost = "localhost",
@@ -47,7 +47,7 @@ public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         };
         With("Telemetry:Enabled", "true");
         With("Telemetry:CaDirectory", CaDirectory);
-        With("Telemetry:AdminApiKey", AdminApiKey);
+        With("Admin:ApiKey", AdminApiKey);
         With("Telemetry:Broker:PublicHost", "localhost");
         With("Telemetry:Broker:DevicePort", DevicePort.ToString(CultureInfo.InvariantCulture));
         With("Telemetry:Broker:InternalPort", InternalPort.ToString(CultureInfo.InvariantCulture));

@@ -1,23 +1,27 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Onboarding.Telemetry.Api;
+namespace Onboarding.ServiceDefaults.Security;
 
 /// <summary>
-/// Admin-only endpoints take the <c>X-Admin-Key</c> header. Only the SHA-256 of the configured key is kept in memory,
-/// the comparison is constant-time and neither value is ever logged. A customer's API key is not enough (403).
+/// Admin-only endpoints (telemetry credentials, operations) take the <c>X-Admin-Key</c> header, configured by
+/// <c>Admin:ApiKey</c>. Only the SHA-256 of the configured key is kept in memory, the comparison is constant-time and
+/// neither value is ever logged. A customer's API key is not enough (403).
 /// </summary>
-internal sealed class AdminKey
+public sealed class AdminKey
 {
     public const string HeaderName = "X-Admin-Key";
 
     private readonly byte[]? _hash;
 
-    public AdminKey(IOptions<TelemetryOptions> options)
+    public AdminKey(IOptions<AdminOptions> options)
     {
-        var key = options.Value.AdminApiKey;
+        var key = options.Value.ApiKey;
         _hash = string.IsNullOrEmpty(key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
     }
 
@@ -42,5 +46,22 @@ internal sealed class AdminKey
         http.Response.Headers.WWWAuthenticate = HeaderName;
         return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Admin key required",
             detail: $"Send the NMS admin key in {HeaderName}.");
+    }
+}
+
+/// <summary>The <c>Admin</c> configuration section.</summary>
+public sealed class AdminOptions
+{
+    /// <summary>The admin API key, sent as <c>X-Admin-Key</c>. Unset means the admin endpoints refuse everyone.</summary>
+    public string? ApiKey { get; set; }
+}
+
+public static class AdminKeyExtensions
+{
+    public static IHostApplicationBuilder AddAdminKey(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection("Admin"));
+        builder.Services.AddSingleton<AdminKey>();
+        return builder;
     }
 }
