@@ -13,7 +13,7 @@ public sealed class RequestLoggingFactory : OnboardingFactory
 {
     public const string AdminKey = "admin-key-never-logged-4f1c0b7e9d2a";
 
-    public RequestLoggingFactory() => With("Telemetry:AdminApiKey", AdminKey);
+    public RequestLoggingFactory() => With("Admin:ApiKey", AdminKey);
 }
 
 public class RequestLoggingTests(RequestLoggingFactory factory) : IClassFixture<RequestLoggingFactory>

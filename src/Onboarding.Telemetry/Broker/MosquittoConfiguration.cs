@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Onboarding.ServiceDefaults.Keys;
 using Onboarding.Telemetry.Pki;
 
 namespace Onboarding.Telemetry.Broker;
@@ -26,13 +27,13 @@ internal static class MosquittoConfiguration
         using (var server = ca.IssueServerCertificate([broker.PublicHost, "localhost", "127.0.0.1"]))
         {
             System.IO.File.WriteAllText(File("server.crt"), server.ExportCertificatePem() + "\n");
-            DeviceCertificateAuthority.WritePrivate(File("server.key"), DeviceCertificateAuthority.PrivateKeyPem(server));
+            KeyStore.WritePrivateFile(File("server.key"), DeviceCertificateAuthority.PrivateKeyPem(server), FileMode.Create);
         }
 
         // Devices may publish and subscribe only below their own serial: telemetry and state up, config down.
         System.IO.File.WriteAllText(File("devices.acl"), "pattern readwrite devices/%u/#\n");
         System.IO.File.WriteAllText(File("internal.acl"), $"user {broker.IngesterUserName}\ntopic readwrite devices/#\n");
-        DeviceCertificateAuthority.WritePrivate(File("internal.passwd"), $"{broker.IngesterUserName}:{HashPassword(ca.IngesterSecret)}\n");
+        KeyStore.WritePrivateFile(File("internal.passwd"), $"{broker.IngesterUserName}:{HashPassword(ca.IngesterSecret)}\n", FileMode.Create);
         Directory.CreateDirectory(File("data"));
 
         var config = new StringBuilder();

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Onboarding.ServiceDefaults.Keys;
 
 namespace Onboarding.Telemetry.Pki;
 
@@ -17,7 +18,6 @@ internal sealed class DeviceCertificateAuthority : IDisposable
     public const string CrlFileName = "device-ca.crl";
     public const string IngesterSecretFileName = "ingester.secret";
 
-    private const UnixFileMode PrivateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private readonly ECDsa _key;
 
@@ -59,7 +59,7 @@ internal sealed class DeviceCertificateAuthority : IDisposable
             try
             {
                 // CreateNew: when two hosts share the directory and start together, one writes and the other reads.
-                WritePrivate(keyPath, key.ExportPkcs8PrivateKeyPem(), FileMode.CreateNew);
+                KeyStore.WritePrivateFile(keyPath, key.ExportPkcs8PrivateKeyPem());
                 File.WriteAllText(certificatePath, created.ExportCertificatePem() + "\n");
             }
             catch (IOException) when (File.Exists(keyPath))
@@ -73,7 +73,7 @@ internal sealed class DeviceCertificateAuthority : IDisposable
         {
             try
             {
-                WritePrivate(secretPath, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), FileMode.CreateNew);
+                KeyStore.WritePrivateFile(secretPath, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
             }
             catch (IOException) when (File.Exists(secretPath))
             {
@@ -160,15 +160,6 @@ internal sealed class DeviceCertificateAuthority : IDisposable
     {
         using var key = certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("certificate has no ECDSA private key");
         return key.ExportPkcs8PrivateKeyPem();
-    }
-
-    public static void WritePrivate(string path, string content, FileMode mode = FileMode.Create)
-    {
-        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = PrivateMode;
-        using var writer = new StreamWriter(new FileStream(path, options));
-        writer.Write(content);
     }
 
     private static byte[] NewSerialNumber()
