@@ -210,6 +210,10 @@ public static class SztpCms
         try
         {
             signed.Decode(cms.Span);
+            // Certificates and signer infos are decoded lazily: touch them here so a corrupt one is Malformed.
+            _ = signed.Certificates.Count;
+            foreach (var signer in signed.SignerInfos)
+                _ = signer.Certificate;
         }
         catch (CryptographicException e)
         {

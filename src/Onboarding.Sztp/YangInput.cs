@@ -16,6 +16,10 @@ internal static class YangInput
     public static JsonDocument ParseJson(ReadOnlyMemory<byte> body, int maxBytes)
     {
         CheckSize(body.Length, maxBytes);
+        // RFC 8259 §8.1: JSON is UTF-8. JsonDocument checks string contents only when they are read, so check here
+        // and keep the later reads total.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+            throw new SztpException(SztpError.Malformed, "the JSON body is not valid UTF-8");
         try
         {
             return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
