@@ -38,14 +38,16 @@ internal static class SztpBootstrapServerList
         var total = 0;
         foreach (var uri in uris)
         {
-            if (!IsBaseUrl(uri, out error))
-                return false;
-            var length = Encoding.ASCII.GetByteCount(uri);
-            if (length > ushort.MaxValue)
+            // Checked first, so that a huge operand gets this answer rather than one about its contents.
+            if (uri.Length > ushort.MaxValue)
             {
-                error = $"URI of {length} bytes: uri-length is 16 bits, so a URI holds at most {ushort.MaxValue} bytes (RFC 8572 §8.3)";
+                error = $"URI of {uri.Length} characters: uri-length is 16 bits, so a URI holds at most {ushort.MaxValue} bytes (RFC 8572 §8.3)";
                 return false;
             }
+
+            if (!IsBaseUrl(uri, out error))
+                return false;
+            var length = uri.Length; // printable ASCII (IsBaseUrl): one byte per character
 
             total += 2 + length;
         }
