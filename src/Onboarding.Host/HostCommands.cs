@@ -1,3 +1,4 @@
+using Onboarding.Host.Dhcp;
 using Onboarding.ServiceDefaults.Database;
 
 namespace Onboarding.Host;
@@ -5,7 +6,8 @@ namespace Onboarding.Host;
 /// <summary>
 /// <c>Onboarding.Host</c> runs the service; <c>Onboarding.Host migrate</c> applies pending migrations and exits,
 /// for deployments that migrate as a separate step (set Database:MigrateOnStartup=false on the hosts);
-/// <c>Onboarding.Host broker-config &lt;dir&gt;</c> writes the Mosquitto configuration for telemetry (device CA, listeners, ACLs).
+/// <c>Onboarding.Host broker-config &lt;dir&gt;</c> writes the Mosquitto configuration for telemetry (device CA, listeners, ACLs);
+/// <c>Onboarding.Host dhcp-option &lt;uri&gt;…</c> prints DHCP option 143/136 and Kea/dnsmasq snippets (Dhcp/DhcpOptionCommand.cs).
 /// </summary>
 internal static class HostCommands
 {
@@ -19,6 +21,17 @@ internal static class HostCommands
         ["broker-config", var directory, .. var rest] when !directory.StartsWith("--", StringComparison.Ordinal) => rest,
         ["broker-config", .. var rest] => rest,
         _ => args,
+    };
+
+    /// <summary>
+    /// Runs a command that needs no host (<c>dhcp-option</c>) and returns its exit code, or null for every other command.
+    /// It must run before the host is built: building it generates the NMS SSH host keys and logs to stdout, neither of
+    /// which a command that prints configuration to paste may do.
+    /// </summary>
+    public static int? RunWithoutHost(string[] args) => args switch
+    {
+        [DhcpOptionCommand.Name, .. var uris] => DhcpOptionCommand.Run(uris, Console.Out, Console.Error),
+        _ => null,
     };
 
     public static async Task<int> RunAsync(WebApplication app, string[] args)

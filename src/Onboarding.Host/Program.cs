@@ -1,6 +1,9 @@
 using Onboarding.Host;
 using Onboarding.ServiceDefaults;
 
+if (HostCommands.RunWithoutHost(args) is { } exitCode)
+    return exitCode;
+
 var builder = WebApplication.CreateBuilder(HostCommands.ConfigurationArguments(args));
 
 builder.AddServiceDefaults();
