@@ -143,7 +143,7 @@ internal static class DeviceTypesApi
         var certificates = new X509Certificate2Collection();
         certificates.ImportFromPem(type.CaPem);
         return new DeviceTypeView(type.Id, type.Name,
-            [.. certificates.Select(c => new CaCertificateView(c.Subject, c.GetCertHashString(HashAlgorithmName.SHA256), c.NotAfter.ToUniversalTime()))],
+            [.. certificates.Select(c => new FactoryCaCertificateView(c.Subject, c.GetCertHashString(HashAlgorithmName.SHA256), c.NotAfter.ToUniversalTime()))],
             type.SerialSource.ToString(), type.SerialPattern, type.CreatedAt);
     }
 

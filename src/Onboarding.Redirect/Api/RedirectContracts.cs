@@ -17,9 +17,9 @@ internal sealed record SerialRuleRequest(string? Source, string? Pattern);
 
 internal sealed record DeviceTypeRequest(string? Name, string? CaPem, SerialRuleRequest? Serial);
 
-internal sealed record CaCertificateView(string Subject, string Sha256Fingerprint, DateTimeOffset NotAfter);
+internal sealed record FactoryCaCertificateView(string Subject, string Sha256Fingerprint, DateTimeOffset NotAfter);
 
-internal sealed record DeviceTypeView(Guid Id, string Name, IReadOnlyList<CaCertificateView> CaCertificates, string SerialSource, string? SerialPattern, DateTimeOffset CreatedAt);
+internal sealed record DeviceTypeView(Guid Id, string Name, IReadOnlyList<FactoryCaCertificateView> CaCertificates, string SerialSource, string? SerialPattern, DateTimeOffset CreatedAt);
 
 internal sealed record HostKeyView(string Fingerprint, string? Algorithm, string? PublicKey);
 
