@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Onboarding.Redirect.Api;
 using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Profiles;
@@ -64,6 +65,14 @@ public static class RedirectModule
             options.XmlRepository = new FileSystemXmlRepository(
                 new DirectoryInfo(keyStore.PrivateDirectory(redirect.Value.DataProtectionDirectory, DataProtectionSubdirectory)), loggers));
         services.AddSingleton<ProfileSecrets>();
+
+        services.ConfigureSwaggerGen(swagger => swagger.AddSecurityDefinition(ManufacturerClaims.OpenApiScheme, new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = ManufacturerClaims.HeaderName,
+            Description = "The manufacturer key returned once by POST /api/redirect/manufacturers.",
+        }));
         return builder;
     }
 

@@ -49,5 +49,16 @@ public class RedirectAuthenticationTests(OnboardingFactory factory) : IClassFixt
         Assert.Contains("/api/redirect/orders/bulk", paths);
         Assert.Contains("/api/redirect/nms-profiles", paths);
         Assert.Contains("/api/customers", paths);
+
+        // Swagger UI sends the manufacturer key in its own header for the redirect API, the customer key for the NMS API.
+        var schemes = document.RootElement.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("X-Manufacturer-Key", schemes.GetProperty("ManufacturerKey").GetProperty("name").GetString());
+        Assert.Equal("X-Api-Key", schemes.GetProperty("ApiKey").GetProperty("name").GetString());
+        string Scheme(string path, string method) => document.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method)
+            .GetProperty("security")[0].EnumerateObject().Single().Name;
+        Assert.Equal("ManufacturerKey", Scheme("/api/redirect/orders", "get"));
+        Assert.Equal("ManufacturerKey", Scheme("/api/redirect/manufacturers/me", "get"));
+        Assert.Equal("ApiKey", Scheme("/api/manufacturers", "get"));
+        Assert.False(document.RootElement.GetProperty("paths").GetProperty("/api/redirect/manufacturers").GetProperty("post").TryGetProperty("security", out _));
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Security;
+using Onboarding.ServiceDefaults.Http;
 using Onboarding.Redirect.Serials;
 
 namespace Onboarding.Redirect.Api;
@@ -20,7 +21,8 @@ internal static class DeviceTypesApi
     public static void MapDeviceTypesApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/redirect/device-types").WithTags("Redirect: device types")
-            .RequireAuthorization(ManufacturerClaims.Policy);
+            .RequireAuthorization(ManufacturerClaims.Policy)
+            .WithMetadata(new SecuritySchemeMetadata(ManufacturerClaims.OpenApiScheme));
 
         group.MapPost("/", Create)
             .WithName("CreateDeviceType")

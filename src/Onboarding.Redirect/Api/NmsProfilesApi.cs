@@ -9,6 +9,7 @@ using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Orders;
 using Onboarding.Redirect.Profiles;
 using Onboarding.Redirect.Security;
+using Onboarding.ServiceDefaults.Http;
 using Onboarding.Ssh.Keys;
 
 namespace Onboarding.Redirect.Api;
@@ -19,7 +20,8 @@ internal static class NmsProfilesApi
     public static void MapNmsProfilesApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/redirect/nms-profiles").WithTags("Redirect: NMS profiles")
-            .RequireAuthorization(ManufacturerClaims.Policy);
+            .RequireAuthorization(ManufacturerClaims.Policy)
+            .WithMetadata(new SecuritySchemeMetadata(ManufacturerClaims.OpenApiScheme));
 
         group.MapPost("/", Import)
             .WithName("ImportNmsProfile")

@@ -21,7 +21,8 @@ internal static class OrdersApi
 {
     public static void MapOrdersApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/redirect/orders").WithTags("Redirect: orders").RequireAuthorization(ManufacturerClaims.Policy);
+        var group = endpoints.MapGroup("/api/redirect/orders").WithTags("Redirect: orders").RequireAuthorization(ManufacturerClaims.Policy)
+            .WithMetadata(new SecuritySchemeMetadata(ManufacturerClaims.OpenApiScheme));
 
         group.MapPost("/", Create)
             .WithName("CreateOrder")
@@ -67,6 +68,9 @@ internal static class OrdersApi
         if (!errors.IsValid)
             return TypedResults.ValidationProblem(errors.ToDictionary());
 
+        if (await db.Orders.AnyAsync(o => o.ManufacturerId == manufacturerId && o.SerialNumber == request.SerialNumber && o.State != OrderState.Cancelled, cancellationToken))
+            return DeviceTypesApi.Conflict($"Serial {request.SerialNumber} is already ordered (a live order exists).");
+
         var now = RedirectManufacturersApi.Microseconds(clock.GetUtcNow());
         var order = new Order
         {
@@ -79,8 +83,6 @@ internal static class OrdersApi
             CreatedAt = now,
             UpdatedAt = now,
         };
-        if (!OrderTransitions.IsAllowed(null, OrderState.Ordered))
-            throw new OrderTransitionRefusedException(OrderState.Ordered, OrderState.Ordered);
         db.Orders.Add(order);
         db.OrderEvents.Add(new OrderEvent { OrderId = order.Id, State = OrderState.Ordered, At = now, Detail = "order" });
         try
@@ -89,6 +91,7 @@ internal static class OrdersApi
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
+            // Ordered concurrently between the check and the insert.
             return DeviceTypesApi.Conflict($"Serial {order.SerialNumber} is already ordered (a live order exists).");
         }
 

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Security;
+using Onboarding.ServiceDefaults.Http;
 using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.Redirect.Api;
@@ -16,7 +17,8 @@ internal static class RedirectManufacturersApi
 {
     public static void MapRedirectManufacturersApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/redirect/manufacturers").WithTags("Redirect: manufacturers");
+        var group = endpoints.MapGroup("/api/redirect/manufacturers").WithTags("Redirect: manufacturers")
+            .WithMetadata(new SecuritySchemeMetadata(ManufacturerClaims.OpenApiScheme));
 
         group.MapPost("/", SignUp)
             .WithName("RedirectManufacturerSignUp")

@@ -23,6 +23,9 @@ internal static class ManufacturerClaims
     public const string HeaderName = "X-Manufacturer-Key";
     public const string KeyPrefix = "rdr_";
 
+    /// <summary>The OpenAPI security scheme Swagger UI's Authorize dialog offers for this header.</summary>
+    public const string OpenApiScheme = "ManufacturerKey";
+
     public static Guid GetManufacturerId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(ManufacturerId) ?? throw new InvalidOperationException("The caller is not an authenticated manufacturer."));
 }
