@@ -11,12 +11,15 @@ using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Data;
 using Onboarding.Accounts.Security;
 using Onboarding.ServiceDefaults;
+using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.Accounts;
 
 /// <summary>Customers, their API keys, and the manufacturers (with SFTP accounts) each customer registers.</summary>
 public static class AccountsModule
 {
+    internal const string ThrottleKey = "accounts";
+
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -24,7 +27,11 @@ public static class AccountsModule
         services.Configure<NmsEndpointOptions>(builder.Configuration.GetSection("Nms"));
         services.AddModuleDatabase<AccountsDbContext>("accounts");
         services.AddScoped<IManufacturerAccounts, ManufacturerAccounts>();
-        services.AddSingleton<FailedAuthenticationThrottle>();
+        services.AddKeyedSingleton(ThrottleKey, (provider, _) =>
+        {
+            var limits = provider.GetRequiredService<IOptions<AccountsOptions>>().Value.FailedAuthentication;
+            return new FailedAuthenticationThrottle(limits.PermitLimit, limits.Window);
+        });
 
         // TimeProvider and the authorization services come from ServiceDefaults; Accounts adds only its scheme.
         services.AddAuthentication(CustomerClaims.AuthenticationScheme)

@@ -2,6 +2,7 @@ using Onboarding.Accounts;
 using Onboarding.Drop;
 using Onboarding.HostKeys;
 using Onboarding.Inventory;
+using Onboarding.Redirect;
 using Onboarding.Telemetry;
 
 namespace Onboarding.Host;
@@ -12,7 +13,7 @@ internal enum HostRole
     /// <summary>The customer's NMS: accounts, host keys, the device inventory, the SFTP drop, telemetry.</summary>
     Nms,
 
-    /// <summary>The manufacturer's redirect server (RFC 8572); its module arrives with the next issue.</summary>
+    /// <summary>The manufacturer's redirect server (RFC 8572): manufacturers, device types, NMS profiles, orders.</summary>
     Redirect,
 }
 
@@ -45,6 +46,9 @@ internal static class Modules
             builder.AddTelemetry();
         }
 
+        if (roles.Has(HostRole.Redirect))
+            builder.AddRedirect();
+
         return builder;
     }
 
@@ -59,6 +63,9 @@ internal static class Modules
             app.MapDrop();
             app.MapTelemetry();
         }
+
+        if (roles.Has(HostRole.Redirect))
+            app.MapRedirect();
 
         app.Logger.LogInformation("Roles: {Roles}", roles);
         return app;

@@ -30,6 +30,7 @@ public class RolesTests
         using var document = JsonDocument.Parse(await swagger.Content.ReadAsStringAsync());
         var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Equal(roles.Contains("Nms", StringComparison.Ordinal), paths.Contains("/api/customers"));
+        Assert.Equal(roles.Contains("Redirect", StringComparison.Ordinal), paths.Contains("/api/redirect/orders"));
         Assert.Equal(roles.Split(',').Select(Enum.Parse<HostRole>).ToHashSet(), host.Services.GetRequiredService<HostRoles>().Roles);
     }
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Data;
 using Onboarding.Accounts.Security;
+using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.Accounts.Api;
 
@@ -46,7 +47,7 @@ internal static class CustomersApi
         if (!validation.IsValid)
             return TypedResults.ValidationProblem(validation.Errors);
 
-        var apiKey = ApiKey.Generate();
+        var apiKey = ApiKey.Generate(ApiKeyAuthenticationHandler.KeyPrefix);
         var customer = new Customer
         {
             Id = Guid.CreateVersion7(),
@@ -76,7 +77,7 @@ internal static class CustomersApi
     {
         var id = user.GetCustomerId();
         var customer = await db.Customers.SingleAsync(c => c.Id == id, cancellationToken);
-        var apiKey = ApiKey.Generate();
+        var apiKey = ApiKey.Generate(ApiKeyAuthenticationHandler.KeyPrefix);
         customer.ApiKeyId = apiKey.Id;
         customer.ApiKeyHash = ApiKey.Hash(apiKey.Value);
         await db.SaveChangesAsync(cancellationToken);

@@ -9,6 +9,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Data;
+using Onboarding.ServiceDefaults.Security;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Onboarding.Accounts.Security;
 
@@ -18,11 +20,14 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     AccountsDbContext db,
-    FailedAuthenticationThrottle throttle,
+    [FromKeyedServices(AccountsModule.ThrottleKey)] FailedAuthenticationThrottle throttle,
     IProblemDetailsService problemDetails)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string HeaderName = "X-Api-Key";
+
+    /// <summary>A customer's NMS key; a redirect server's manufacturer key has another prefix and never matches.</summary>
+    public const string KeyPrefix = "onb_";
 
     private bool _throttled;
 
@@ -41,7 +46,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         var presented = values[0]!;
         Customer? customer = null;
-        if (ApiKey.TryParseId(presented, out var keyId))
+        if (ApiKey.TryParseId(KeyPrefix, presented, out var keyId))
             customer = await db.Customers.AsNoTracking().SingleOrDefaultAsync(c => c.ApiKeyId == keyId, Context.RequestAborted);
 
         // Hash even when the id is unknown, so the answer takes the same time either way.

@@ -4,7 +4,16 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace Onboarding.ServiceDefaults.Http;
 
-/// <summary>Marks in the OpenAPI document which operations need the X-Api-Key header, so Swagger UI sends it.</summary>
+/// <summary>
+/// Endpoint metadata naming the OpenAPI security scheme (header) an endpoint authenticates with, for modules whose callers
+/// send another header than the customer's X-Api-Key (the redirect server's manufacturers). The module adds the definition.
+/// </summary>
+public sealed class SecuritySchemeMetadata(string schemeName)
+{
+    public string SchemeName { get; } = schemeName;
+}
+
+/// <summary>Marks in the OpenAPI document which operations need an API-key header (X-Api-Key unless the endpoint names another), so Swagger UI sends it.</summary>
 internal sealed class ApiSecurityOperationFilter : IOperationFilter
 {
     public const string SchemeName = "ApiKey";
@@ -18,7 +27,7 @@ internal sealed class ApiSecurityOperationFilter : IOperationFilter
         operation.Security ??= [];
         operation.Security.Add(new OpenApiSecurityRequirement
         {
-            [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = [],
+            [new OpenApiSecuritySchemeReference(metadata.OfType<SecuritySchemeMetadata>().LastOrDefault()?.SchemeName ?? SchemeName, context.Document)] = [],
         });
     }
 }

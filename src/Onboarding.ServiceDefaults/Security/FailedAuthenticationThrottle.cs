@@ -1,22 +1,21 @@
 using System.Threading.RateLimiting;
-using Microsoft.Extensions.Options;
 
-namespace Onboarding.Accounts.Security;
+namespace Onboarding.ServiceDefaults.Security;
 
 /// <summary>
 /// Counts failed API-key authentications per client address. Once an address has used up its failures
 /// for the window, its requests are answered 429 without looking at the key, which makes guessing pointless.
+/// Each authentication scheme keeps its own (a keyed singleton), so one scheme's failures do not lock out the other.
 /// </summary>
-internal sealed class FailedAuthenticationThrottle : IDisposable
+public sealed class FailedAuthenticationThrottle : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _failures;
 
-    public FailedAuthenticationThrottle(IOptions<AccountsOptions> options)
+    public FailedAuthenticationThrottle(int permitLimit, TimeSpan window)
     {
-        var limits = options.Value.FailedAuthentication;
         _failures = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address,
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.PermitLimit, Window = limits.Window, QueueLimit = 0 }));
-        RetryAfter = limits.Window;
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = permitLimit, Window = window, QueueLimit = 0 }));
+        RetryAfter = window;
     }
 
     public TimeSpan RetryAfter { get; }
