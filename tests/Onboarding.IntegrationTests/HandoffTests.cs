@@ -30,7 +30,7 @@ public class HandoffTests(OnboardingFactory factory) : IClassFixture<OnboardingF
         Assert.Equal(1, json.GetProperty("version").GetInt32());
         Assert.True(json.GetProperty("issuedAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
         var nms = json.GetProperty("nms");
-        Assert.Equal(setup.Profile.CustomerId, nms.GetProperty("customerId").GetGuid());
+        Assert.Equal(setup.Profile.Id, nms.GetProperty("customerId").GetGuid());
         Assert.Equal("Handoff Fields Telecom", nms.GetProperty("customerName").GetString());
         Assert.Equal(setup.Credentials.ManufacturerId, nms.GetProperty("manufacturerId").GetGuid());
 

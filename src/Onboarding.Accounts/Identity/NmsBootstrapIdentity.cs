@@ -134,8 +134,7 @@ internal sealed class NmsBootstrapIdentity : INmsBootstrapIdentity, IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        using var created = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(20));
-        return created.CopyWithPrivateKey(key);
+        return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(20)); // carries the key already
     }
 
     /// <summary>RFC 8572 §3.2: the owner certificate signs conveyed information, so it needs digitalSignature only.</summary>
