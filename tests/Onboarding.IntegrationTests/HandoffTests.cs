@@ -130,6 +130,20 @@ public class HandoffTests(OnboardingFactory factory) : IClassFixture<OnboardingF
     }
 
     [Fact]
+    public async Task Swagger_documents_the_hand_off_with_its_versioned_response_type()
+    {
+        using var client = factory.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        var get = paths.GetProperty("/api/manufacturers/{id}/handoff").GetProperty("get");
+        Assert.Equal("GetManufacturerHandoff", get.GetProperty("operationId").GetString());
+        Assert.Contains("HandoffBundleV1", get.GetProperty("responses").GetProperty("200").GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("404", get.GetProperty("responses").EnumerateObject().Select(r => r.Name));
+        var post = paths.GetProperty("/api/manufacturers/{id}/sftp-passphrase").GetProperty("post");
+        Assert.Equal("RotateManufacturerSftpPassphrase", post.GetProperty("operationId").GetString());
+    }
+
+    [Fact]
     public async Task Another_customers_manufacturer_is_not_found()
     {
         var setup = await ManufacturerSetup.CreateAsync(factory, "Handoff Owner Telecom", registerCa: false);

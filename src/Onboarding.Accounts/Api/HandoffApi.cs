@@ -21,11 +21,14 @@ internal static class HandoffApi
     {
         var group = endpoints.MapGroup("/api/manufacturers").WithTags("Manufacturers").RequireAuthorization();
 
+        // ProblemHttpResult carries no status of its own for OpenAPI, so the 404 is declared.
         group.MapGet("/{id:guid}/handoff", Get)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetManufacturerHandoff")
             .WithSummary("The hand-off bundle (version 1) to give this manufacturer: SFTP account and host keys, NMS bootstrap server and "
                 + "trust anchor, call-home address, owner certificate and the NMS-signed redirect-information. Never the passphrase.");
         group.MapPost("/{id:guid}/sftp-passphrase", RotatePassphrase)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("RotateManufacturerSftpPassphrase")
             .WithSummary("Issue a new SFTP passphrase (the current one stops working at once) and return the hand-off bundle carrying it, "
                 + "shown only in this response.");
