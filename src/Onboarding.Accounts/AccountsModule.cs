@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Onboarding.Accounts.Api;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Data;
+using Onboarding.Accounts.Identity;
 using Onboarding.Accounts.Security;
 using Onboarding.ServiceDefaults;
 using Onboarding.ServiceDefaults.Security;
@@ -25,6 +26,9 @@ public static class AccountsModule
         var services = builder.Services;
         services.Configure<AccountsOptions>(builder.Configuration.GetSection("Accounts"));
         services.Configure<NmsEndpointOptions>(builder.Configuration.GetSection("Nms"));
+        services.Configure<NmsIdentityOptions>(builder.Configuration.GetSection("NmsIdentity"));
+        services.AddSingleton<NmsBootstrapIdentity>();
+        services.AddSingleton<INmsBootstrapIdentity>(sp => sp.GetRequiredService<NmsBootstrapIdentity>());
         services.AddModuleDatabase<AccountsDbContext>("accounts");
         services.AddScoped<IManufacturerAccounts, ManufacturerAccounts>();
         services.AddKeyedSingleton(ThrottleKey, (provider, _) =>
@@ -48,8 +52,11 @@ public static class AccountsModule
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder endpoints)
     {
+        // Load (or generate) the NMS identities now, at start-up, rather than on the first request that needs them.
+        _ = endpoints.ServiceProvider.GetRequiredService<INmsBootstrapIdentity>();
         endpoints.MapCustomersApi();
         endpoints.MapManufacturersApi();
+        endpoints.MapHandoffApi();
         return endpoints;
     }
 }

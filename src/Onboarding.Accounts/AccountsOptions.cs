@@ -29,4 +29,23 @@ public sealed class NmsEndpointOptions
 
     /// <summary>RFC 8071 §3.1: IANA port 4334 is netconf-ch-ssh.</summary>
     public int CallHomePort { get; set; } = 4334;
+
+    /// <summary>
+    /// The HTTPS port of the NMS bootstrap server (RFC 8572 get-bootstrapping-data), named in the signed
+    /// redirect-information the manufacturer hands to devices. Not 443, so it does not clash with the REST API.
+    /// </summary>
+    public int BootstrapPort { get; set; } = 8443;
+
+    /// <summary>The bootstrap server's URL: <c>https://</c><see cref="PublicHost"/><c>:</c><see cref="BootstrapPort"/>.</summary>
+    public Uri BootstrapUrl => new UriBuilder(Uri.UriSchemeHttps, PublicHost, BootstrapPort).Uri;
+}
+
+/// <summary>Where the NMS's RFC 8572 identities (owner certificate, bootstrap TLS certificate, their CA) are kept.</summary>
+public sealed class NmsIdentityOptions
+{
+    /// <summary>The key store's subdirectory that holds the identities unless <see cref="Directory"/> is set.</summary>
+    public const string KeyStoreSubdirectory = "nms-identity";
+
+    /// <summary>Relative to the content root unless absolute; unset: <c>nms-identity</c> in the key store.</summary>
+    public string? Directory { get; set; }
 }

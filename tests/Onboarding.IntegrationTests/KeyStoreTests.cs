@@ -23,12 +23,14 @@ public class KeyStoreTests
 
         var hostKeys = Path.Combine(host.KeyStoreDirectory, "ssh-host-keys");
         var ca = Path.Combine(host.KeyStoreDirectory, "telemetry-ca");
-        foreach (var directory in new[] { host.KeyStoreDirectory, hostKeys, ca })
+        var identity = Path.Combine(host.KeyStoreDirectory, "nms-identity");
+        foreach (var directory in new[] { host.KeyStoreDirectory, hostKeys, ca, identity })
             Assert.Equal(PrivateDirectory, File.GetUnixFileMode(directory));
         foreach (var file in new[]
                  {
                      Path.Combine(hostKeys, "ssh_host_ed25519_key"), Path.Combine(hostKeys, "ssh_host_rsa_key"),
                      Path.Combine(ca, DeviceCertificateAuthority.KeyFileName), Path.Combine(ca, DeviceCertificateAuthority.IngesterSecretFileName),
+                     Path.Combine(identity, "nms-root-ca.pem"), Path.Combine(identity, "owner.pem"), Path.Combine(identity, "bootstrap-tls.pem"),
                  })
             Assert.Equal(Private, File.GetUnixFileMode(file));
         using var certificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(ca, DeviceCertificateAuthority.CertificateFileName));
@@ -67,11 +69,13 @@ public class KeyStoreTests
         var elsewhere = Directory.CreateTempSubdirectory("onboarding-explicit-").FullName;
         await using var host = new OnboardingFactory()
             .With("HostKeys:Directory", Path.Combine(elsewhere, "host"))
-            .With("Telemetry:CaDirectory", Path.Combine(elsewhere, "ca"));
+            .With("Telemetry:CaDirectory", Path.Combine(elsewhere, "ca"))
+            .With("NmsIdentity:Directory", Path.Combine(elsewhere, "identity"));
         await host.InitializeAsync();
 
         Assert.True(File.Exists(Path.Combine(elsewhere, "host", "ssh_host_ed25519_key")));
         Assert.True(File.Exists(Path.Combine(elsewhere, "ca", DeviceCertificateAuthority.KeyFileName)));
+        Assert.True(File.Exists(Path.Combine(elsewhere, "identity", "owner.pem")));
         Assert.Equal(PrivateDirectory, File.GetUnixFileMode(Path.Combine(elsewhere, "ca")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(host.KeyStoreDirectory));
     }

@@ -226,7 +226,7 @@ internal static class ManufacturersApi
         return db.Manufacturers.SingleOrDefaultAsync(m => m.Id == id && m.CustomerId == customerId, cancellationToken);
     }
 
-    private static ProblemHttpResult NotFound(Guid id) =>
+    internal static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Manufacturer not found", detail: $"You have no manufacturer with id {id}.");
 
     private static ProblemHttpResult DuplicateName(string name) =>
