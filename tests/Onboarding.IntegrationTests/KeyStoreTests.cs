@@ -70,7 +70,8 @@ public class KeyStoreTests
         await using var host = new OnboardingFactory()
             .With("HostKeys:Directory", Path.Combine(elsewhere, "host"))
             .With("Telemetry:CaDirectory", Path.Combine(elsewhere, "ca"))
-            .With("NmsIdentity:Directory", Path.Combine(elsewhere, "identity"));
+            .With("NmsIdentity:Directory", Path.Combine(elsewhere, "identity"))
+            .With("Redirect:DataProtectionDirectory", Path.Combine(elsewhere, "data-protection"));
         await host.InitializeAsync();
 
         Assert.True(File.Exists(Path.Combine(elsewhere, "host", "ssh_host_ed25519_key")));

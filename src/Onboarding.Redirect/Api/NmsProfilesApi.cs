@@ -39,7 +39,7 @@ internal static class NmsProfilesApi
     }
 
     private static async Task<Results<Created<NmsProfileView>, ValidationProblem>> Import(
-        HandoffBundle bundle, ClaimsPrincipal user, RedirectDbContext db, ProfileSecrets secrets, TimeProvider clock, ILoggerFactory loggers,
+        ImportedBundle bundle, ClaimsPrincipal user, RedirectDbContext db, ProfileSecrets secrets, TimeProvider clock, ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         var errors = HandoffBundleValidation.Validate(bundle);

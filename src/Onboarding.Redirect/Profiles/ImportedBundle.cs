@@ -1,34 +1,34 @@
 namespace Onboarding.Redirect.Profiles;
 
 /// <summary>The hand-off bundle, version 1 (docs/handoff-bundle.md). Unknown members are ignored.</summary>
-internal sealed record HandoffBundle(
+internal sealed record ImportedBundle(
     int? Version,
     DateTimeOffset? IssuedAt,
-    HandoffNms? Nms,
-    HandoffSftp? Sftp,
-    HandoffBootstrapServer? BootstrapServer,
-    HandoffCallHome? CallHome,
+    ImportedBundleNms? Nms,
+    ImportedBundleSftp? Sftp,
+    ImportedBundleBootstrapServer? BootstrapServer,
+    ImportedBundleCallHome? CallHome,
     string? OwnerCertificate,
     string? SignedRedirectInformation);
 
-internal sealed record HandoffNms(string? CustomerId, string? CustomerName, string? ManufacturerId);
+internal sealed record ImportedBundleNms(string? CustomerId, string? CustomerName, string? ManufacturerId);
 
-internal sealed record HandoffSftp(string? Host, int? Port, string? Username, HandoffCredential? Credential, List<HandoffHostKey>? HostKeys);
+internal sealed record ImportedBundleSftp(string? Host, int? Port, string? Username, ImportedBundleCredential? Credential, List<ImportedBundleHostKey>? HostKeys);
 
-internal sealed record HandoffCredential(string? Mode, string? Passphrase, string? RegisterPublicKey);
+internal sealed record ImportedBundleCredential(string? Mode, string? Passphrase, string? RegisterPublicKey);
 
-internal sealed record HandoffHostKey(string? Algorithm, string? PublicKey, string? Fingerprint);
+internal sealed record ImportedBundleHostKey(string? Algorithm, string? PublicKey, string? Fingerprint);
 
-internal sealed record HandoffBootstrapServer(string? Url, string? TrustAnchor);
+internal sealed record ImportedBundleBootstrapServer(string? Url, string? TrustAnchor);
 
-internal sealed record HandoffCallHome(string? Host, int? Port);
+internal sealed record ImportedBundleCallHome(string? Host, int? Port);
 
 /// <summary>Checks a bundle on import; errors are keyed by the JSON path of the member, as the spec names them.</summary>
 internal static class HandoffBundleValidation
 {
     public const int SupportedVersion = 1;
 
-    public static Dictionary<string, string[]> Validate(HandoffBundle bundle)
+    public static Dictionary<string, string[]> Validate(ImportedBundle bundle)
     {
         var errors = new Dictionary<string, List<string>>();
         void Add(string field, string message)
