@@ -47,7 +47,7 @@ internal static class CustomersApi
         if (!validation.IsValid)
             return TypedResults.ValidationProblem(validation.Errors);
 
-        var apiKey = ApiKey.Generate(ApiKeyAuthenticationHandler.KeyPrefix);
+        var apiKey = ApiKey.Generate(ApiKeyAuthenticationHandler.Prefix);
         var customer = new Customer
         {
             Id = Guid.CreateVersion7(),
@@ -77,7 +77,7 @@ internal static class CustomersApi
     {
         var id = user.GetCustomerId();
         var customer = await db.Customers.SingleAsync(c => c.Id == id, cancellationToken);
-        var apiKey = ApiKey.Generate(ApiKeyAuthenticationHandler.KeyPrefix);
+        var apiKey = ApiKey.Generate(ApiKeyAuthenticationHandler.Prefix);
         customer.ApiKeyId = apiKey.Id;
         customer.ApiKeyHash = ApiKey.Hash(apiKey.Value);
         await db.SaveChangesAsync(cancellationToken);

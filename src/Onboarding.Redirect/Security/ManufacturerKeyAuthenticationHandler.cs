@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -30,7 +28,7 @@ internal static class ManufacturerClaims
         Guid.Parse(user.FindFirstValue(ManufacturerId) ?? throw new InvalidOperationException("The caller is not an authenticated manufacturer."));
 }
 
-/// <summary>Authenticates a manufacturer by the <c>X-Manufacturer-Key</c> header; answers 401 or 429 as ProblemDetails.</summary>
+/// <summary>Authenticates a manufacturer by the <c>X-Manufacturer-Key</c> header (<see cref="ApiKeyHandler"/>).</summary>
 internal sealed class ManufacturerKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
@@ -38,61 +36,21 @@ internal sealed class ManufacturerKeyAuthenticationHandler(
     RedirectDbContext db,
     [FromKeyedServices(RedirectModule.ThrottleKey)] FailedAuthenticationThrottle throttle,
     IProblemDetailsService problemDetails)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    : ApiKeyHandler(options, loggerFactory, encoder, throttle, problemDetails)
 {
-    private bool _throttled;
+    protected override string HeaderName => ManufacturerClaims.HeaderName;
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override string KeyPrefix => ManufacturerClaims.KeyPrefix;
+
+    protected override string KeyName => "manufacturer key";
+
+    protected override string Advice =>
+        $"Send a valid manufacturer key (from POST /api/redirect/manufacturers) in the {ManufacturerClaims.HeaderName} header.";
+
+    protected override async Task<(Claim Tenant, byte[] KeyHash)?> FindAsync(string keyId, CancellationToken cancellationToken)
     {
-        if (!Request.Headers.TryGetValue(ManufacturerClaims.HeaderName, out var values) || values.Count == 0 || string.IsNullOrEmpty(values[0]))
-            return AuthenticateResult.NoResult();
-
-        var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.IsBlocked(address))
-        {
-            _throttled = true;
-            Logger.LogWarning("Manufacturer key authentication from {ClientAddress} refused: too many failures", address);
-            return AuthenticateResult.Fail("Too many failed authentications.");
-        }
-
-        var presented = values[0]!;
-        RedirectManufacturer? manufacturer = null;
-        if (ApiKey.TryParseId(ManufacturerClaims.KeyPrefix, presented, out var keyId))
-            manufacturer = await db.Manufacturers.AsNoTracking().SingleOrDefaultAsync(m => m.ApiKeyId == keyId, Context.RequestAborted);
-
-        // Hash even when the id is unknown, so the answer takes the same time either way.
-        var matches = ApiKey.Matches(presented, manufacturer?.ApiKeyHash ?? new byte[32]);
-        if (manufacturer is null || !matches)
-        {
-            throttle.RecordFailure(address);
-            Logger.LogWarning("Manufacturer key authentication from {ClientAddress} failed", address);
-            return AuthenticateResult.Fail("Invalid manufacturer key.");
-        }
-
-        var identity = new ClaimsIdentity([new Claim(ManufacturerClaims.ManufacturerId, manufacturer.Id.ToString())], Scheme.Name);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
-    }
-
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var problem = _throttled
-            ? new ProblemDetails
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many failed authentications",
-                Detail = "This address has sent too many invalid manufacturer keys. Try again later.",
-            }
-            : new ProblemDetails
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "Unauthorized",
-                Detail = $"Send a valid manufacturer key (from POST /api/redirect/manufacturers) in the {ManufacturerClaims.HeaderName} header.",
-            };
-        Response.StatusCode = problem.Status!.Value;
-        if (_throttled)
-            Response.Headers.RetryAfter = ((int)throttle.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        else
-            Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ManufacturerClaims.HeaderName}\"";
-        await problemDetails.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
+        var manufacturer = await db.Manufacturers.AsNoTracking().Where(m => m.ApiKeyId == keyId)
+            .Select(m => new { m.Id, m.ApiKeyHash }).SingleOrDefaultAsync(cancellationToken);
+        return manufacturer is null ? null : (new Claim(ManufacturerClaims.ManufacturerId, manufacturer.Id.ToString()), manufacturer.ApiKeyHash);
     }
 }
