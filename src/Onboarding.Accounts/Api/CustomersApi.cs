@@ -9,6 +9,7 @@ using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Data;
 using Onboarding.Accounts.Security;
 using Onboarding.ServiceDefaults.Security;
+using Onboarding.ServiceDefaults.Http;
 
 namespace Onboarding.Accounts.Api;
 
@@ -40,7 +41,7 @@ internal static class CustomersApi
     private static async Task<Results<Created<SignUpResponse>, ValidationProblem>> SignUp(
         SignUpRequest request, AccountsDbContext db, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var validation = new Validation();
+        var validation = new FieldErrors();
         validation.RequireText("name", request.Name, 200);
         validation.RequireEmail("contactEmail", request.ContactEmail);
         validation.OptionalWebhook("notificationWebhookUrl", request.NotificationWebhookUrl);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Onboarding.ServiceDefaults.Http;
 
 namespace Onboarding.Accounts.Api;
 
@@ -9,7 +10,7 @@ internal static class DeviceTrustPem
     private const int MaxLength = 64 * 1024;
 
     /// <summary>Returns the normalised PEM (certificates only) or null, adding field errors to <paramref name="validation"/>.</summary>
-    public static string? Validate(string? pem, Validation validation, string field)
+    public static string? Validate(string? pem, FieldErrors validation, string field)
     {
         if (string.IsNullOrWhiteSpace(pem))
         {

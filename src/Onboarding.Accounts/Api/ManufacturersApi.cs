@@ -15,6 +15,7 @@ using Onboarding.Accounts.Security;
 using Onboarding.HostKeys.Contracts;
 using Onboarding.Ssh;
 using Onboarding.Ssh.Keys;
+using Onboarding.ServiceDefaults.Http;
 
 namespace Onboarding.Accounts.Api;
 
@@ -70,7 +71,7 @@ internal static class ManufacturersApi
     private static async Task<Results<Created<ManufacturerCredentials>, ValidationProblem, ProblemHttpResult>> Register(
         RegisterManufacturerRequest request, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
     {
-        var validation = new Validation();
+        var validation = new FieldErrors();
         validation.RequireText("name", request.Name, 200);
         validation.RequireDnsName("serverDnsName", request.ServerDnsName);
         if (!validation.IsValid)
@@ -164,7 +165,7 @@ internal static class ManufacturersApi
     private static async Task<Results<Ok<ManufacturerView>, ValidationProblem, ProblemHttpResult>> SetDeviceTrust(
         Guid id, SetDeviceTrustRequest request, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
     {
-        var validation = new Validation();
+        var validation = new FieldErrors();
         var pem = DeviceTrustPem.Validate(request.CertificatesPem, validation, "certificatesPem");
         if (!validation.IsValid)
             return TypedResults.ValidationProblem(validation.Errors);

@@ -44,7 +44,7 @@ internal static class DeviceTypesApi
         var pem = ValidateCa(request.CaPem, clock.GetUtcNow(), errors);
         var rule = ValidateRule(request.Serial, errors);
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return TypedResults.ValidationProblem(errors.Errors);
 
         var name = request.Name!.Trim();
         if (await db.DeviceTypes.AnyAsync(t => t.ManufacturerId == manufacturerId && t.Name == name, cancellationToken))

@@ -66,7 +66,7 @@ internal static class OrdersApi
         }
 
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return TypedResults.ValidationProblem(errors.Errors);
 
         if (await db.Orders.AnyAsync(o => o.ManufacturerId == manufacturerId && o.SerialNumber == request.SerialNumber && o.State != OrderState.Cancelled, cancellationToken))
             return DeviceTypesApi.Conflict($"Serial {request.SerialNumber} is already ordered (a live order exists).");
@@ -206,7 +206,7 @@ internal static class OrdersApi
         var errors = new FieldErrors();
         var profileId = await OwnedProfileAsync(db, manufacturerId, request.NmsProfileId, errors, cancellationToken);
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return TypedResults.ValidationProblem(errors.Errors);
         if (order.State is not (OrderState.Ordered or OrderState.Authenticated))
             return DeviceTypesApi.Conflict($"An order in state {order.State} cannot move to another NMS profile: the device was handed off already, or the order is cancelled.");
 

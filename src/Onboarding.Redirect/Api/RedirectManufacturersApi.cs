@@ -42,7 +42,7 @@ internal static class RedirectManufacturersApi
         errors.RequireText("name", request.Name, 200);
         errors.RequireEmail("contactEmail", request.ContactEmail);
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return TypedResults.ValidationProblem(errors.Errors);
 
         var apiKey = ApiKey.Generate(ManufacturerClaims.KeyPrefix);
         var manufacturer = new RedirectManufacturer

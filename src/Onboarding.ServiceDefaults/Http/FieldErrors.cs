@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Net.Mail;
 
-namespace Onboarding.Accounts.Api;
+namespace Onboarding.ServiceDefaults.Http;
 
-/// <summary>Collects field errors in the shape <c>TypedResults.ValidationProblem</c> expects.</summary>
-internal sealed class Validation
+/// <summary>
+/// Collects field errors in the shape <c>TypedResults.ValidationProblem</c> expects; the one set of field rules every
+/// module's API uses (names, e-mail addresses, URLs, DNS names), so the same input gets the same answer everywhere.
+/// </summary>
+public sealed class FieldErrors
 {
     private readonly Dictionary<string, List<string>> _errors = [];
 
