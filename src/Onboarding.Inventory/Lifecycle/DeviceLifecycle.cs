@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Onboarding.Inventory.Contracts;
 using Onboarding.Inventory.Data;
+using Onboarding.ServiceDefaults.Database;
 
 namespace Onboarding.Inventory.Lifecycle;
 
@@ -22,9 +23,7 @@ internal sealed class DeviceLifecycle(InventoryDbContext db, TimeProvider clock,
         {
             var device = await db.Devices.FromSql($"SELECT * FROM inventory.devices WHERE id = {deviceId.Value} FOR UPDATE")
                 .SingleOrDefaultAsync(cancellationToken) ?? throw new DeviceNotFoundException(deviceId);
-            // PostgreSQL keeps microseconds: the time returned is the time stored, to the tick.
-            var now = clock.GetUtcNow();
-            var recorded = DeviceSteps.Apply(device, deviceStep, now.AddTicks(-(now.UtcTicks % (TimeSpan.TicksPerMillisecond / 1000))));
+            var recorded = DeviceSteps.Apply(device, deviceStep, clock.GetUtcNow().ToPostgresPrecision());
             await db.SaveChangesAsync(cancellationToken);
             if (ownTransaction is not null)
                 await ownTransaction.CommitAsync(cancellationToken);

@@ -10,6 +10,7 @@ using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Security;
 using Onboarding.ServiceDefaults.Http;
 using Onboarding.Redirect.Serials;
+using Onboarding.ServiceDefaults.Database;
 
 namespace Onboarding.Redirect.Api;
 
@@ -58,7 +59,7 @@ internal static class DeviceTypesApi
             CaPem = pem!,
             SerialSource = rule!.Source,
             SerialPattern = rule.Pattern,
-            CreatedAt = RedirectManufacturersApi.Microseconds(clock.GetUtcNow()),
+            CreatedAt = clock.GetUtcNow().ToPostgresPrecision(),
         };
         db.DeviceTypes.Add(type);
         await db.SaveChangesAsync(cancellationToken);

@@ -11,6 +11,7 @@ using Onboarding.Redirect.Profiles;
 using Onboarding.Redirect.Security;
 using Onboarding.ServiceDefaults.Http;
 using Onboarding.Ssh.Keys;
+using Onboarding.ServiceDefaults.Database;
 
 namespace Onboarding.Redirect.Api;
 
@@ -65,8 +66,8 @@ internal static class NmsProfilesApi
             CallHomePort = bundle.CallHome?.Port,
             OwnerCertificate = bundle.OwnerCertificate,
             SignedRedirectInformation = bundle.SignedRedirectInformation,
-            IssuedAt = bundle.IssuedAt is { } issued ? RedirectManufacturersApi.Microseconds(issued) : null,
-            CreatedAt = RedirectManufacturersApi.Microseconds(clock.GetUtcNow()),
+            IssuedAt = bundle.IssuedAt is { } issued ? issued.ToPostgresPrecision() : null,
+            CreatedAt = clock.GetUtcNow().ToPostgresPrecision(),
         };
 
         // A passphrase in a public-key bundle is not stored: the profile logs in with its own key only.

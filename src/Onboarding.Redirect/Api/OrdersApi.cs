@@ -13,6 +13,7 @@ using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Orders;
 using Onboarding.Redirect.Security;
 using Onboarding.ServiceDefaults.Http;
+using Onboarding.ServiceDefaults.Database;
 
 namespace Onboarding.Redirect.Api;
 
@@ -71,7 +72,7 @@ internal static class OrdersApi
         if (await db.Orders.AnyAsync(o => o.ManufacturerId == manufacturerId && o.SerialNumber == request.SerialNumber && o.State != OrderState.Cancelled, cancellationToken))
             return DeviceTypesApi.Conflict($"Serial {request.SerialNumber} is already ordered (a live order exists).");
 
-        var now = RedirectManufacturersApi.Microseconds(clock.GetUtcNow());
+        var now = clock.GetUtcNow().ToPostgresPrecision();
         var order = new Order
         {
             Id = Guid.CreateVersion7(),
@@ -141,7 +142,7 @@ internal static class OrdersApi
         int created;
         try
         {
-            created = await OrderBulkWriter.WriteAsync(db, manufacturerId, parsed.Lines, RedirectManufacturersApi.Microseconds(clock.GetUtcNow()), cancellationToken);
+            created = await OrderBulkWriter.WriteAsync(db, manufacturerId, parsed.Lines, clock.GetUtcNow().ToPostgresPrecision(), cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -211,7 +212,7 @@ internal static class OrdersApi
             return DeviceTypesApi.Conflict($"An order in state {order.State} cannot move to another NMS profile: the device was handed off already, or the order is cancelled.");
 
         order.NmsProfileId = profileId!.Value;
-        order.UpdatedAt = RedirectManufacturersApi.Microseconds(clock.GetUtcNow());
+        order.UpdatedAt = clock.GetUtcNow().ToPostgresPrecision();
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(View(order));
     }
@@ -228,7 +229,7 @@ internal static class OrdersApi
             return TypedResults.NotFound();
         try
         {
-            OrderTimeline.Apply(db, order, OrderState.Cancelled, RedirectManufacturersApi.Microseconds(clock.GetUtcNow()), "cancelled by the manufacturer");
+            OrderTimeline.Apply(db, order, OrderState.Cancelled, clock.GetUtcNow().ToPostgresPrecision(), "cancelled by the manufacturer");
         }
         catch (OrderTransitionRefusedException ex)
         {

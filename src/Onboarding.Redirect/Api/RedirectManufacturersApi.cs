@@ -9,6 +9,7 @@ using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Security;
 using Onboarding.ServiceDefaults.Http;
 using Onboarding.ServiceDefaults.Security;
+using Onboarding.ServiceDefaults.Database;
 
 namespace Onboarding.Redirect.Api;
 
@@ -52,7 +53,7 @@ internal static class RedirectManufacturersApi
             ContactEmail = request.ContactEmail!.Trim(),
             ApiKeyId = apiKey.Id,
             ApiKeyHash = ApiKey.Hash(apiKey.Value),
-            CreatedAt = Microseconds(clock.GetUtcNow()),
+            CreatedAt = clock.GetUtcNow().ToPostgresPrecision(),
         };
         db.Manufacturers.Add(manufacturer);
         await db.SaveChangesAsync(cancellationToken);
@@ -79,7 +80,4 @@ internal static class RedirectManufacturersApi
         loggers.CreateLogger(typeof(RedirectManufacturersApi)).LogInformation("Redirect manufacturer {ManufacturerId} rotated its key", id);
         return TypedResults.Ok(new ManufacturerKeyRotated(apiKey.Value));
     }
-
-    /// <summary>PostgreSQL keeps microseconds: a returned time must equal the stored one.</summary>
-    public static DateTimeOffset Microseconds(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % 10), TimeSpan.Zero);
 }
