@@ -11,5 +11,5 @@ COPY --from=build /app .
 ENV KeyStore__Directory=/var/lib/onboarding/keys
 VOLUME /var/lib/onboarding/keys
 # 8080: REST + Swagger UI; 2222: SFTP drop for manufacturers; 4334: call home (RFC 8071).
-EXPOSE 8080 2222 4334
+EXPOSE 8080 2222 4334 8443 8444
 ENTRYPOINT ["dotnet", "Onboarding.Host.dll"]
