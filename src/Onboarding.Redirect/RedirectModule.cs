@@ -16,6 +16,7 @@ using Onboarding.Redirect.Api;
 using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Profiles;
 using Onboarding.Redirect.Security;
+using Onboarding.Redirect.Signing;
 using Onboarding.ServiceDefaults;
 using Onboarding.ServiceDefaults.Keys;
 using Onboarding.ServiceDefaults.Security;
@@ -65,6 +66,8 @@ public static class RedirectModule
             options.XmlRepository = new FileSystemXmlRepository(
                 new DirectoryInfo(keyStore.PrivateDirectory(redirect.Value.DataProtectionDirectory, DataProtectionSubdirectory)), loggers));
         services.AddSingleton<ProfileSecrets>();
+        services.AddSingleton<ManufacturerVoucherKeys>();
+        services.AddScoped<ISignedRedirect, SignedRedirect>();
 
         services.ConfigureSwaggerGen(swagger => swagger.AddSecurityDefinition(ManufacturerClaims.OpenApiScheme, new OpenApiSecurityScheme
         {

@@ -20,4 +20,13 @@ internal sealed class RedirectOptions
 
     /// <summary>Orders one bulk call may carry.</summary>
     public int MaxBulkOrders { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long an ownership voucher without a nonce stays valid (RFC 8366 expires-on); capped by the owner
+    /// certificate's and the signing certificate's expiry. A voucher for a device that sent a nonce carries no expiry.
+    /// </summary>
+    public TimeSpan VoucherLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Where the manufacturers' voucher signing keys live; unset: <c>redirect-vouchers</c> in the key store.</summary>
+    public string? VoucherKeyDirectory { get; set; }
 }

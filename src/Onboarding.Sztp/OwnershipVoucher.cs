@@ -29,11 +29,16 @@ public sealed record OwnershipVoucher(
 {
     public const string Module = "ietf-voucher";
     private const int MaxBytes = 64 * 1024;
+    // RFC 8366 §5.3: expires-on has "must 'not(../nonce)'" and nonce "must 'not(../expires-on)'": a nonce voucher is
+    // fresh by construction, a voucher without one is bounded in time instead.
+    private const string NonceOrExpiry = "a voucher carries expires-on or nonce, not both (RFC 8366 §5.3)";
 
     public byte[] ToJson()
     {
         if (string.IsNullOrEmpty(SerialNumber))
             throw new ArgumentException("a voucher needs a serial-number");
+        if (ExpiresOn is not null && Nonce is not null)
+            throw new ArgumentException(NonceOrExpiry);
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -72,6 +77,8 @@ public sealed record OwnershipVoucher(
             var other => throw new SztpException(SztpError.UnknownNode, $"unknown assertion '{YangInput.Truncate(other)}'"),
         };
         var expires = YangInput.String(voucher, "expires-on");
+        if (expires is not null && voucher.TryGetProperty("nonce", out _))
+            throw new SztpException(SztpError.Malformed, NonceOrExpiry);
         return new OwnershipVoucher(ParseDateAndTime(Required("created-on"), "created-on"),
             expires is null ? null : ParseDateAndTime(expires, "expires-on"), assertion, Required("serial-number"),
             YangInput.Base64(Required("pinned-domain-cert"), "pinned-domain-cert")!, YangInput.Binary(voucher, "nonce"));
@@ -111,20 +118,10 @@ public sealed record OwnershipVoucher(
             throw new SztpException(SztpError.Malformed, "pinned-domain-cert is not an X.509 certificate", e);
         }
         var certificates = SztpCms.DecodeCertificatesOnly(ownerCertificateCms);
-        var owner = EndEntity(certificates);
+        var owner = SztpCms.EndEntity(certificates);
         if (!SztpCms.Chains(owner, [pinned], certificates, at))
             throw new SztpException(SztpError.UntrustedSigner, $"the owner certificate '{owner.Subject}' does not chain to pinned-domain-cert");
         return new VerifiedVoucher(voucher, owner);
-    }
-
-    // A SET OF certificates has no order (DER sorts it): the owner certificate is the one that issued none of the others.
-    private static X509Certificate2 EndEntity(X509Certificate2Collection certificates)
-    {
-        var leaves = certificates.Where(c => !certificates.Any(o =>
-            !ReferenceEquals(o, c) && o.IssuerName.RawData.AsSpan().SequenceEqual(c.SubjectName.RawData) &&
-            !o.SubjectName.RawData.AsSpan().SequenceEqual(c.SubjectName.RawData))).ToList();
-        return leaves.Count == 1 ? leaves[0]
-            : throw new SztpException(SztpError.Malformed, $"the owner-certificate CMS has {leaves.Count} end-entity certificates, expected one");
     }
 
     // yang:date-and-time (RFC 6991) in UTC, second precision.

@@ -200,6 +200,20 @@ public static class SztpCms
         return signed.Certificates;
     }
 
+    /// <summary>
+    /// The one end-entity certificate of a certificates-only CMS (the owner certificate of RFC 8572 §3.2). A SET OF
+    /// certificates has no order (DER sorts it), so it is the one that issued none of the others.
+    /// </summary>
+    public static X509Certificate2 EndEntity(X509Certificate2Collection certificates)
+    {
+        ArgumentNullException.ThrowIfNull(certificates);
+        var leaves = certificates.Where(c => !certificates.Any(o =>
+            !ReferenceEquals(o, c) && o.IssuerName.RawData.AsSpan().SequenceEqual(c.SubjectName.RawData) &&
+            !o.SubjectName.RawData.AsSpan().SequenceEqual(c.SubjectName.RawData))).ToList();
+        return leaves.Count == 1 ? leaves[0]
+            : throw new SztpException(SztpError.Malformed, $"the owner-certificate CMS has {leaves.Count} end-entity certificates, expected one");
+    }
+
     private static SignedCms DecodeSignedData(ReadOnlyMemory<byte> cms, int maxBytes)
     {
         YangInput.CheckSize(cms.Length, maxBytes);

@@ -21,7 +21,7 @@ public class OwnershipVoucherTests
         }
 
         public byte[] Voucher(string serial, X509Certificate2 pinned, byte[]? nonce = null, DateTimeOffset? expires = null) =>
-            new OwnershipVoucher(Now.AddMinutes(-1), expires ?? Now.AddDays(30), VoucherAssertion.Verified, serial, pinned.RawData, nonce).Sign(VoucherKey);
+            new OwnershipVoucher(Now.AddMinutes(-1), nonce is null ? expires ?? Now.AddDays(30) : expires, VoucherAssertion.Verified, serial, pinned.RawData, nonce).Sign(VoucherKey);
 
         public byte[] OwnerCms => SztpCms.EncodeCertificatesOnly([Owner]);
 

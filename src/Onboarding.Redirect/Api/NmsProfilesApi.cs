@@ -9,6 +9,7 @@ using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Orders;
 using Onboarding.Redirect.Profiles;
 using Onboarding.Redirect.Security;
+using Onboarding.Redirect.Signing;
 using Onboarding.ServiceDefaults.Http;
 using Onboarding.Ssh.Keys;
 using Onboarding.ServiceDefaults.Database;
@@ -44,6 +45,9 @@ internal static class NmsProfilesApi
         CancellationToken cancellationToken)
     {
         var errors = HandoffBundleValidation.Validate(bundle);
+        // Signed mode (RFC 8572 §5.4): the owner certificate must have signed the redirect-information, or every device
+        // that asks for signed data would reject the answer.
+        OwnerArtifacts.Validate(bundle.OwnerCertificate, bundle.SignedRedirectInformation, clock.GetUtcNow(), errors);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 

@@ -34,6 +34,7 @@ internal static class RedirectManufacturersApi
             .WithName("RedirectManufacturerRotateKey")
             .WithSummary("Issue a new manufacturer key; the current one stops working at once.")
             .RequireAuthorization(ManufacturerClaims.Policy);
+        VoucherSigningApi.Map(group);
     }
 
     private static async Task<Results<Created<ManufacturerSignUpResponse>, ValidationProblem>> SignUp(
