@@ -64,7 +64,11 @@ internal static class FactoryMint
         var certificateSerial = RandomNumberGenerator.GetBytes(12);
         certificateSerial[0] &= 0x7F;
         // IEEE 802.1AR §8.5: an IDevID lives as long as the device (no well-defined expiry); 20 years for the demo.
-        using var certificate = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(20), certificateSerial);
+        using var caKey = ca.GetECDsaPrivateKey() ?? throw new ArgumentException("the factory CA has no ECDSA private key", nameof(ca));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        // The generator overload, because Create(issuer) refuses an issuer key of another algorithm than the device's.
+        using var certificate = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey),
+            DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(20), certificateSerial);
         var pem = new StringBuilder();
         pem.Append(certificate.ExportCertificatePem()).Append('\n');
         pem.Append(key is RSA r ? r.ExportPkcs8PrivateKeyPem() : ((ECDsa)key).ExportPkcs8PrivateKeyPem()).Append('\n');
