@@ -77,4 +77,15 @@ telemetry.SetAction((r, ct) => TelemetryTest.RunAsync(new TelemetrySettings(new 
     r.GetValue(tRestart), r.GetValue(tPgData)!, r.GetValue(tPgCtl)!, r.GetValue(tTimeout), r.GetValue(tRounds), r.GetValue(tWarmup)), ct));
 root.Subcommands.Add(telemetry);
 
+var bDevices = new Option<int>("--devices") { Description = "simulated devices (certificates), used round-robin", DefaultValueFactory = _ => 200 };
+var bConcurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 16 };
+var bSeconds = new Option<int>("--seconds") { Description = "measurement time per server", DefaultValueFactory = _ => 10 };
+var bServerKey = new Option<string>("--server-key") { Description = "TLS server key: rsa3072, rsa2048 or p256", DefaultValueFactory = _ => "rsa3072" };
+var bUrl = new Option<string?>("--url") { Description = "also drive a running host's bootstrap server (https://host:port)" };
+var bootstrap = new Command("bootstrap", "get-bootstrapping-data/s, new TLS connection with client certificate per request: BootstrapServerEndpoint vs Kestrel answering 204")
+    { bDevices, bConcurrency, bSeconds, bServerKey, bUrl };
+bootstrap.SetAction((r, ct) => BootstrapTest.RunAsync(r.GetValue(bDevices), r.GetValue(bConcurrency), r.GetValue(bSeconds), r.GetValue(bServerKey)!,
+    r.GetValue(bUrl) is { } u ? new Uri(u) : null, ct));
+root.Subcommands.Add(bootstrap);
+
 return await root.Parse(args).InvokeAsync();

@@ -1,4 +1,5 @@
 using Onboarding.Host.Dhcp;
+using Onboarding.Sztp;
 using Onboarding.IntegrationTests.Infrastructure;
 
 namespace Onboarding.IntegrationTests;

@@ -1,9 +1,13 @@
 using System.CommandLine;
+using Onboarding.DeviceSim.Bootstrap;
 using Onboarding.DeviceSim.Telemetry;
 
 namespace Onboarding.DeviceSim;
 
-/// <summary><c>Onboarding.DeviceSim telemetry -c dev1.json dev2.json -n 100 -i 0.5</c></summary>
+/// <summary>
+/// <c>Onboarding.DeviceSim telemetry -c dev1.json dev2.json -n 100 -i 0.5</c>;
+/// <c>Onboarding.DeviceSim mint -d demo -n 100</c> then <c>Onboarding.DeviceSim bootstrap -d demo -c 16 --url https://redirect:8443 --trust-anchor ca.pem</c>.
+/// </summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -44,7 +48,7 @@ internal static class Program
             return 0;
         });
 
-        var root = new RootCommand("Onboarding device simulator.") { telemetry };
+        var root = new RootCommand("Onboarding device simulator.") { telemetry, BootstrapCommands.Mint(), BootstrapCommands.Bootstrap() };
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -1,3 +1,4 @@
+using Onboarding.Sztp;
 namespace Onboarding.Host.Dhcp;
 
 /// <summary>

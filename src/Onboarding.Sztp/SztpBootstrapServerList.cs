@@ -3,13 +3,13 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
-namespace Onboarding.Host.Dhcp;
+namespace Onboarding.Sztp;
 
 /// <summary>
 /// The value of DHCPv4 option 143 (RFC 8572 §8.1) and DHCPv6 option 136 (§8.2): the sztp-bootstrap-server-list of
 /// §8.3, each URI as <c>uri-length</c> (2 octets, network order) followed by the URI's octets, no terminator.
 /// </summary>
-internal static class SztpBootstrapServerList
+public static class SztpBootstrapServerList
 {
     /// <summary>RFC 8572 §8.2: option-len is 16 bits, so the whole list of a DHCPv6 option fits in 65,535 octets.</summary>
     public const int MaxDhcpv6Length = ushort.MaxValue;
@@ -69,6 +69,33 @@ internal static class SztpBootstrapServerList
 
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// Decodes an option value as a device does (RFC 8572 §8.3): uint16 length-prefixed URIs until the value ends, each
+    /// checked to be a bootstrap server's https base URL. A length running past the end, an empty list or a URI that
+    /// is not such a base URL is an <see cref="SztpException"/> (Malformed).
+    /// </summary>
+    public static IReadOnlyList<Uri> Decode(ReadOnlySpan<byte> value)
+    {
+        if (value.Length > MaxDhcpv6Length)
+            throw new SztpException(SztpError.TooLarge, $"the option value is {value.Length} bytes; at most {MaxDhcpv6Length}");
+        var uris = new List<Uri>();
+        while (!value.IsEmpty)
+        {
+            if (value.Length < 2)
+                throw new SztpException(SztpError.Malformed, "the option value ends inside a uri-length");
+            var length = BinaryPrimitives.ReadUInt16BigEndian(value);
+            if (length > value.Length - 2)
+                throw new SztpException(SztpError.Malformed, $"uri-length {length} runs past the end of the option value ({value.Length - 2} bytes left)");
+            var text = Encoding.ASCII.GetString(value.Slice(2, length));
+            if (!IsBaseUrl(text, out var error))
+                throw new SztpException(SztpError.Malformed, error);
+            uris.Add(new Uri(text, UriKind.Absolute));
+            value = value[(2 + length)..];
+        }
+
+        return uris.Count > 0 ? uris : throw new SztpException(SztpError.Malformed, "the option value lists no bootstrap server");
     }
 
     private static bool IsBaseUrl(string uri, [NotNullWhen(false)] out string? error)
