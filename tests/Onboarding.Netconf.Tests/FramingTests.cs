@@ -225,7 +225,7 @@ public class FramingTests
     [Fact]
     public async Task Transport_returns_null_on_a_clean_close_between_messages()
     {
-        using var stream = new MemoryStream("<a/>]]>]]>"u8.ToArray());
+        using var stream = new MemoryStream("<a/>]]>]]>\n"u8.ToArray()); // a trailing newline is not a message
         var transport = new NetconfTransport(stream);
         Assert.NotNull(await transport.ReadMessageAsync());
         Assert.Null(await transport.ReadMessageAsync());

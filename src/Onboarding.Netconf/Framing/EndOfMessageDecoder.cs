@@ -12,7 +12,19 @@ public sealed class EndOfMessageDecoder(NetconfFramingLimits limits) : INetconfF
 
     public EndOfMessageDecoder() : this(NetconfFramingLimits.Default) { }
 
-    public bool AtMessageBoundary => _buffer.Count == 0;
+    /// <summary>Whitespace after "]]>]]>" (some devices send a newline) does not start a message.</summary>
+    public bool AtMessageBoundary
+    {
+        get
+        {
+            foreach (var b in _buffer.Span)
+            {
+                if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+                    return false;
+            }
+            return true;
+        }
+    }
 
     public bool TryDecode(ref ReadOnlySpan<byte> input, out byte[]? message)
     {
