@@ -99,47 +99,4 @@ public class CallHomeOverSshTests
         Assert.True((await netconf.CloseSessionAsync()).IsOk);
         Assert.Equal("9192", store.Snapshot(DatastoreName.Running).Descendants(T + "mtu").Single().Value);
     }
-
-    /// <summary>What the call-home listener does after the preamble: SSH first reads the bytes already received.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
-    {
-        private int _offset;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush() => inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_offset == prefix.Length)
-                return inner.ReadAsync(buffer, cancellationToken);
-            var n = Math.Min(buffer.Length, prefix.Length - _offset);
-            prefix.AsMemory(_offset, n).CopyTo(buffer);
-            _offset += n;
-            return ValueTask.FromResult(n);
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-                inner.Dispose();
-            base.Dispose(disposing);
-        }
-    }
 }

@@ -193,4 +193,21 @@ public class OutboundSshPreambleTests
         Assert.Equal(expected, Convert.ToHexStringLower(OutboundSshPreamble.ComputeHmac(HostKey, Secret)));
         Assert.True(Read(FiveLines(expected)).Preamble.VerifyHmac(Secret));
     }
+
+    [Fact]
+    public async Task Prefixed_stream_replays_the_remainder_before_the_socket_and_writes_through()
+    {
+        using var inner = new MemoryStream();
+        inner.Write("-inner"u8);
+        inner.Position = 0;
+        using var stream = new PrefixedStream("SSH-2.0"u8.ToArray(), inner);
+        var buffer = new byte[4];
+        var read = new List<byte>();
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0)
+            read.AddRange(buffer.AsSpan(0, n).ToArray());
+        Assert.Equal("SSH-2.0-inner", Encoding.ASCII.GetString([.. read]));
+        await stream.WriteAsync("x"u8.ToArray());
+        Assert.Equal("-innerx", Encoding.ASCII.GetString(inner.ToArray()));
+    }
 }
