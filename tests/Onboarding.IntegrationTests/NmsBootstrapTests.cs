@@ -127,7 +127,9 @@ public class NmsBootstrapTests(OnboardingFactory factory) : NmsBootstrapRig(fact
             "-verify_return_error", "-ign_eof",
         ], stdin: request);
 
-        Assert.True(session.ExitCode == 0, session.Stdout + session.Stderr);
+        // Kestrel closes the connection after the answer without a close_notify, which s_client reports as an
+        // "unexpected eof" exit code; what counts is the handshake and the answer it printed.
+        Assert.True(session.Stdout.Contains("HTTP/1.1 200 OK", StringComparison.Ordinal), session.Stdout + session.Stderr);
         Assert.Contains("Protocol  : TLSv1.2", session.Stdout, StringComparison.Ordinal);
         Assert.Contains("Peer signature type: RSA\n", session.Stdout, StringComparison.Ordinal); // PKCS#1 v1.5, not RSA-PSS
         Assert.Contains("Verify return code: 0 (ok)", session.Stdout, StringComparison.Ordinal);

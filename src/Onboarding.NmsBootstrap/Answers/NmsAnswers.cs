@@ -119,10 +119,16 @@ internal sealed class NmsAnswers(DeviceAuthentication authentication, CallHomePl
         return BootstrapAnswer.Recorded;
     }
 
-    private static BootstrapAnswer? Refusal(DeviceCheck check, string rpc)
+    private BootstrapAnswer? Refusal(DeviceCheck check, string rpc)
     {
         if (check.Refusal is not { } refusal)
             return null;
+        if (check.Device is { } known)
+        {
+            logger.LogWarning("{Rpc} of device {Serial} ({DeviceId}) of manufacturer {ManufacturerId} refused: {AppTag}: {Reason}",
+                rpc, known.SerialNumber, known.Id, known.ManufacturerId, refusal.AppTag, refusal.Reason);
+        }
+
         var message = $"{rpc} refused: {refusal.Reason}";
         return refusal.Status == 401
             ? BootstrapAnswer.NotAuthenticated(message, refusal.AppTag)

@@ -43,7 +43,10 @@ public sealed class FactoryCa : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         var serialNumber = RandomNumberGenerator.GetBytes(12);
         serialNumber[0] &= 0x7F;
-        using var certificate = request.Create(Certificate, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(10), serialNumber);
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, true, false));
+        // An RSA leaf under the ECDSA CA: the CA's key signs, whatever the leaf's key type.
+        using var certificate = request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(_key),
+            DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(10), serialNumber);
         return certificate.CopyWithPrivateKey(deviceKey);
     }
 
