@@ -223,6 +223,57 @@ public class NmsBootstrapTests(OnboardingFactory factory) : NmsBootstrapRig(fact
     }
 
     [Fact]
+    public async Task Rejected_and_onboarded_devices_are_refused_403_and_a_reprovisioned_one_bootstraps_again()
+    {
+        var setup = await ManufacturerAsync("Lifecycle Bootstrap Telecom");
+        using var rejected = Device(setup.Ca.IssueDevice("LB-REJ"));
+        using var onboarded = Device(setup.Ca.IssueDevice("LB-ONB"));
+        var rejectedId = (await BookkeepAsync(setup, "LB-REJ", rejected.Certificate)).Id;
+        var onboardedId = (await BookkeepAsync(setup, "LB-ONB", onboarded.Certificate)).Id;
+        await RecordAsync(rejectedId, DeviceState.Rejected, "the owner returned it");
+        Assert.Equal(200, (await onboarded.PostAsync(GetRpc, JsonInput)).Status);
+        foreach (var state in new[] { DeviceState.CalledHome, DeviceState.Configured, DeviceState.Onboarded })
+            await RecordAsync(onboardedId, state, $"test: {state}");
+
+        var refusedRejected = await rejected.PostAsync(GetRpc, JsonInput);
+        var refusedOnboarded = await onboarded.PostAsync(GetRpc, JsonInput);
+
+        Assert.Equal((403, "device-rejected"), (refusedRejected.Status, refusedRejected.Error.GetProperty("error-app-tag").GetString()));
+        Assert.Equal((403, "device-onboarded"), (refusedOnboarded.Status, refusedOnboarded.Error.GetProperty("error-app-tag").GetString()));
+        Assert.Equal(2, (await TimelineAsync(setup, rejectedId)).Steps.Count);
+        Assert.Equal(DeviceState.Onboarded, (await TimelineAsync(setup, onboardedId)).State);
+
+        // A factory reset: the owner's NMS marks it Reprovisioning, and the device bootstraps like a new one.
+        await RecordAsync(onboardedId, DeviceState.Reprovisioning, "factory reset");
+        Assert.Equal(200, (await onboarded.PostAsync(GetRpc, JsonInput)).Status);
+        Assert.Equal(DeviceState.Bootstrapping, (await TimelineAsync(setup, onboardedId)).State);
+    }
+
+    [Fact]
+    public async Task A_certificate_bookkept_by_two_owners_is_refused_403_for_both()
+    {
+        var first = await ManufacturerAsync("First Owner Telecom");
+        var second = await ManufacturerAsync("Second Owner Telecom");
+        (await second.Customer.PutAsJsonAsync($"/api/manufacturers/{second.Credentials.ManufacturerId}/ca", new { certificatesPem = first.Ca.Pem }))
+            .EnsureSuccessStatusCode();
+        using var device = Device(first.Ca.IssueDevice("TWICE-1"));
+        var firstId = (await BookkeepAsync(first, "TWICE-1", device.Certificate)).Id;
+        var secondId = (await BookkeepAsync(second, "TWICE-1", device.Certificate)).Id;
+
+        var answer = await device.PostAsync(GetRpc, JsonInput);
+
+        Assert.Equal((403, "ambiguous-device"), (answer.Status, answer.Error.GetProperty("error-app-tag").GetString()));
+        await AssertUnchangedAsync(first, firstId);
+        await AssertUnchangedAsync(second, secondId);
+    }
+
+    private async Task RecordAsync(DeviceId id, DeviceState state, string detail)
+    {
+        using var scope = Factory.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<IDeviceLifecycle>().RecordStepAsync(id, new DeviceStep(state, "test:lifecycle", detail), CancellationToken.None);
+    }
+
+    [Fact]
     public async Task The_call_home_style_is_shown_and_validated_in_the_manufacturer_api()
     {
         var setup = await ManufacturerAsync("Style Telecom");

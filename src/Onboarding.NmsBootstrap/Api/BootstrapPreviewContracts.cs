@@ -30,7 +30,7 @@ public sealed record BootstrapRefusalView(int Status, string AppTag, string Reas
 public sealed record CallHomeEndpoint(string Host, int Port, string User, string PublicKey);
 
 /// <summary>A device's SSH host keys pinned at bootstrap-complete, which call home recognises it by.</summary>
-public sealed record DeviceHostKeys(DeviceId DeviceId, string SerialNumber, IReadOnlyList<HostKeyView> Keys);
+public sealed record DeviceHostKeys(DeviceId DeviceId, string SerialNumber, IReadOnlyList<PinnedHostKeyView> Keys);
 
 /// <param name="PublicKey">An OpenSSH public key line (known_hosts / authorized_keys form).</param>
-public sealed record HostKeyView(string Algorithm, string Fingerprint, string PublicKey, DateTimeOffset PinnedAt);
+public sealed record PinnedHostKeyView(string Algorithm, string Fingerprint, string PublicKey, DateTimeOffset PinnedAt);

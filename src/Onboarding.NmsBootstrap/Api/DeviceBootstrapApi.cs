@@ -61,7 +61,7 @@ internal static class DeviceBootstrapApi
             return NotFound();
         var keys = await pins.GetAsync(device.Id, cancellationToken);
         return TypedResults.Ok(new DeviceHostKeys(device.Id, device.SerialNumber,
-            [.. keys.Select(k => new HostKeyView(k.Algorithm, k.Fingerprint, SshPublicKey.Parse(k.KeyData).ToAuthorizedKeysLine(), k.PinnedAt))]));
+            [.. keys.Select(k => new PinnedHostKeyView(k.Algorithm, k.Fingerprint, SshPublicKey.Parse(k.KeyData).ToAuthorizedKeysLine(), k.PinnedAt))]));
     }
 
     /// <summary>Another customer's device answers exactly like one that does not exist: ids must not confirm what others own.</summary>

@@ -64,8 +64,8 @@ internal sealed class NmsCallHomeIdentity : INmsCallHomeIdentity, IDisposable
         try
         {
             // CreateNew: of hosts sharing the store that start together, one writes and the others read its key.
+            // No .pub beside it: every file in nms-identity/ is private (0600); ssh-keygen -y derives the public key.
             KeyStore.WritePrivateFile(path, key.ToOpenSshPrivateKey(Comment), FileMode.CreateNew);
-            File.WriteAllText(path + ".pub", key.PublicKey.ToAuthorizedKeysLine(Comment) + "\n");
         }
         catch (IOException) when (File.Exists(path))
         {
