@@ -2,6 +2,7 @@ using Onboarding.Accounts;
 using Onboarding.Drop;
 using Onboarding.HostKeys;
 using Onboarding.Inventory;
+using Onboarding.NmsBootstrap;
 using Onboarding.Redirect;
 using Onboarding.Telemetry;
 
@@ -10,7 +11,7 @@ namespace Onboarding.Host;
 /// <summary>The parts of the product one host plays (DESIGN.md, "Modules and how they talk").</summary>
 internal enum HostRole
 {
-    /// <summary>The customer's NMS: accounts, host keys, the device inventory, the SFTP drop, telemetry.</summary>
+    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the SFTP drop, telemetry.</summary>
     Nms,
 
     /// <summary>The manufacturer's redirect server (RFC 8572): manufacturers, device types, NMS profiles, orders.</summary>
@@ -42,6 +43,7 @@ internal static class Modules
             builder.AddHostKeys();
             builder.AddAccounts();
             builder.AddInventory();
+            builder.AddNmsBootstrap();
             builder.AddDrop();
             builder.AddTelemetry();
         }
@@ -60,6 +62,7 @@ internal static class Modules
             app.MapHostKeys();
             app.MapAccounts();
             app.MapInventory();
+            app.MapNmsBootstrap();
             app.MapDrop();
             app.MapTelemetry();
         }

@@ -17,7 +17,8 @@ public sealed record ManufacturerView(
     DateTimeOffset? DisabledAt,
     SftpConnection Sftp,
     CallHomeConnection CallHome,
-    DeviceTrust DeviceTrust);
+    DeviceTrust DeviceTrust,
+    CallHomeStyle CallHomeStyle);
 
 /// <summary>What the NMS checks about this manufacturer's device certificates.</summary>
 /// <param name="CaCertificates">Empty until the customer registers the manufacturer's factory CA.</param>
@@ -28,6 +29,9 @@ public sealed record CaCertificateView(string Subject, string Sha256Fingerprint,
 /// <param name="CertificatesPem">One or more PEM CA certificates (the manufacturer's factory CA and intermediates).</param>
 /// <param name="SerialExtraction">Where the serial is in device certificates; default subject serialNumber.</param>
 public sealed record SetDeviceTrustRequest(string? CertificatesPem, SerialExtraction? SerialExtraction);
+
+/// <param name="CallHomeStyle"><c>netconf</c> (an ietf-netconf-server call-home configuration) or <c>junos</c> (outbound-ssh).</param>
+public sealed record SetCallHomeStyleRequest(string? CallHomeStyle);
 
 /// <summary>How the manufacturer's server reaches the NMS SFTP drop. Pin one of the fingerprints.</summary>
 /// <param name="PublicKeyFingerprint">The fingerprint of the public key the manufacturer may also log in with, if one is registered.</param>

@@ -40,6 +40,9 @@ internal static class ManufacturersApi
         group.MapPut("/{id:guid}/ca", SetDeviceTrust)
             .WithName("SetManufacturerCa")
             .WithSummary("Register the manufacturer's factory CA (PEM) that device certificates must chain to, and where the serial is.");
+        group.MapPut("/{id:guid}/call-home-style", SetCallHomeStyle)
+            .WithName("SetManufacturerCallHomeStyle")
+            .WithSummary("Choose the call-home configuration the NMS bootstrap server gives this manufacturer's devices: netconf (default) or junos.");
         group.MapPut("/{id:guid}/sftp-public-key", SetSftpPublicKey)
             .WithName("SetManufacturerSftpPublicKey")
             .WithSummary("Register an SSH public key the manufacturer may log in to the SFTP drop with (replaces any earlier one).");
@@ -65,7 +68,7 @@ internal static class ManufacturersApi
             new SftpConnection(Endpoint.Value.PublicHost, Endpoint.Value.SftpPort, m.SftpUsername, HostKeys.Fingerprints,
                 m.SftpPublicKey is null ? null : SshPublicKey.ParseAuthorizedKeysLine(m.SftpPublicKey).Fingerprint),
             new CallHomeConnection(Endpoint.Value.CallHomeHost ?? Endpoint.Value.PublicHost, Endpoint.Value.CallHomePort),
-            new DeviceTrust(m.SerialExtraction, DeviceTrustPem.Describe(m.CaCertificatesPem)));
+            new DeviceTrust(m.SerialExtraction, DeviceTrustPem.Describe(m.CaCertificatesPem)), m.CallHomeStyle);
     }
 
     private static async Task<Results<Created<ManufacturerCredentials>, ValidationProblem, ProblemHttpResult>> Register(
@@ -179,6 +182,26 @@ internal static class ManufacturersApi
         await context.Db.SaveChangesAsync(cancellationToken);
         context.Logger.LogInformation("Manufacturer {ManufacturerId} factory CA set ({Count} certificates, serial from {SerialExtraction})",
             manufacturer.Id, DeviceTrustPem.Describe(pem).Count, manufacturer.SerialExtraction);
+        return TypedResults.Ok(context.View(manufacturer));
+    }
+
+    private static async Task<Results<Ok<ManufacturerView>, ValidationProblem, ProblemHttpResult>> SetCallHomeStyle(
+        Guid id, SetCallHomeStyleRequest request, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+    {
+        if (CallHomeStyles.Parse(request.CallHomeStyle) is not { } style)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["callHomeStyle"] = ["Required: 'netconf' (an ietf-netconf-server call-home configuration) or 'junos' (outbound-ssh)."],
+            });
+        }
+
+        var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
+        if (manufacturer is null)
+            return NotFound(id);
+        manufacturer.CallHomeStyle = style;
+        await context.Db.SaveChangesAsync(cancellationToken);
+        context.Logger.LogInformation("Manufacturer {ManufacturerId} call-home style set to {CallHomeStyle}", manufacturer.Id, CallHomeStyles.Name(style));
         return TypedResults.Ok(context.View(manufacturer));
     }
 

@@ -26,7 +26,8 @@ public interface IManufacturerAccounts
 
 public sealed record ManufacturerAccount(Guid ManufacturerId, Guid CustomerId, string ManufacturerName, string SftpUsername);
 
-/// <param name="CaCertificates">Empty when the customer registered no CA: the chain is then not checked.</param>
+/// <param name="CaCertificates">Empty when the customer registered no CA: bookkeeping then does not check the chain, and
+/// the NMS bootstrap server refuses the manufacturer's devices (DESIGN.md: such a manufacturer cannot onboard devices).</param>
 public sealed record ManufacturerTrust(
     Guid ManufacturerId,
     string ManufacturerName,
@@ -34,4 +35,8 @@ public sealed record ManufacturerTrust(
     string CustomerName,
     bool Enabled,
     X509Certificate2Collection CaCertificates,
-    SerialExtraction SerialExtraction);
+    SerialExtraction SerialExtraction)
+{
+    /// <summary>Which call-home configuration the NMS bootstrap server gives this manufacturer's devices.</summary>
+    public CallHomeStyle CallHomeStyle { get; init; } = CallHomeStyle.Netconf;
+}

@@ -37,6 +37,7 @@ internal sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> opti
             manufacturer.Property(m => m.PassphraseHash).HasMaxLength(256);
             manufacturer.Property(m => m.SerialExtraction).HasConversion<string>().HasMaxLength(32);
             manufacturer.Property(m => m.SftpPublicKey).HasMaxLength(16384);
+            manufacturer.Property(m => m.CallHomeStyle).HasConversion<string>().HasMaxLength(16);
             manufacturer.HasIndex(m => new { m.CustomerId, m.NormalizedName }).IsUnique();
             manufacturer.HasIndex(m => m.SftpUsername).IsUnique();
             manufacturer.HasOne(m => m.Customer).WithMany(c => c.Manufacturers).HasForeignKey(m => m.CustomerId)

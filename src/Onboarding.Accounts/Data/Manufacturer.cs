@@ -39,5 +39,8 @@ internal sealed class Manufacturer
     /// <summary>An authorized_keys line the manufacturer may also log in with; null when none is registered.</summary>
     public string? SftpPublicKey { get; set; }
 
+    /// <summary>Which call-home configuration the NMS bootstrap server gives this manufacturer's devices.</summary>
+    public CallHomeStyle CallHomeStyle { get; set; } = CallHomeStyle.Netconf;
+
     public static string Normalize(string name) => name.Trim().ToUpperInvariant();
 }

@@ -45,7 +45,10 @@ internal sealed class ManufacturerAccounts(AccountsDbContext db) : IManufacturer
         if (manufacturer.CaCertificatesPem is { } pem)
             cas.ImportFromPem(pem);
         return new ManufacturerTrust(manufacturer.Id, manufacturer.Name, manufacturer.CustomerId, manufacturer.Customer!.Name,
-            manufacturer.Enabled, cas, manufacturer.SerialExtraction);
+            manufacturer.Enabled, cas, manufacturer.SerialExtraction)
+        {
+            CallHomeStyle = manufacturer.CallHomeStyle,
+        };
     }
 
     public Task<bool> IsOwnedByAsync(Guid manufacturerId, Guid customerId, CancellationToken cancellationToken) =>

@@ -17,6 +17,12 @@ public interface IDeviceDirectory
     /// SubjectPublicKeyInfo, which is what a device presents at call home (its host key, or an RFC 6187 certificate).
     /// </summary>
     Task<IReadOnlyList<DeviceIdentity>> FindByPublicKeySha256Async(string publicKeySha256, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The DER of the IDevID certificate the device was bookkept with, or null for an unknown id: a device that
+    /// authenticates with a certificate must present exactly this one (same key, same issuer, same everything).
+    /// </summary>
+    Task<byte[]?> GetCertificateAsync(DeviceId deviceId, CancellationToken cancellationToken);
 }
 
 /// <summary>Who a device belongs to and what it is.</summary>

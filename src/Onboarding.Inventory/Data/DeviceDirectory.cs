@@ -22,6 +22,9 @@ internal sealed class DeviceDirectory(InventoryDbContext db) : IDeviceDirectory
         return await Identities(db.Devices.Where(d => d.PublicKeySha256 == key)).ToListAsync(cancellationToken);
     }
 
+    public Task<byte[]?> GetCertificateAsync(DeviceId deviceId, CancellationToken cancellationToken) =>
+        db.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => d.CertificateDer).SingleOrDefaultAsync(cancellationToken)!;
+
     private static IQueryable<DeviceIdentity> Identities(IQueryable<Device> devices) =>
         devices.AsNoTracking().OrderBy(d => d.Id)
             .Select(d => new DeviceIdentity(d.Id, d.CustomerId, d.ManufacturerId, d.SerialNumber, d.Model, d.State));

@@ -34,6 +34,22 @@ public sealed class FactoryCa : IDisposable
         return certificate.CopyWithPrivateKey(deviceKey);
     }
 
+    /// <summary>An IDevID with an RSA key, for devices whose crypto chips sign only RSA PKCS#1 v1.5.</summary>
+    public X509Certificate2 IssueRsaDevice(string serial)
+    {
+        using var deviceKey = RSA.Create(2048);
+        var request = new CertificateRequest($"CN=device {serial}, SERIALNUMBER={serial}, O=Acme", deviceKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        var serialNumber = RandomNumberGenerator.GetBytes(12);
+        serialNumber[0] &= 0x7F;
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, true, false));
+        // An RSA leaf under the ECDSA CA: the CA's key signs, whatever the leaf's key type.
+        using var certificate = request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(_key),
+            DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(10), serialNumber);
+        return certificate.CopyWithPrivateKey(deviceKey);
+    }
+
     public void Dispose()
     {
         Certificate.Dispose();

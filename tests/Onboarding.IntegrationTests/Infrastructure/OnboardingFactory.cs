@@ -24,6 +24,9 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
         ["Drop:Port"] = "0",
         ["Drop:ListenAddress"] = "127.0.0.1",
         ["Drop:FailedLoginDelay"] = "00:00:00.050",
+        // The NMS bootstrap server (RFC 8572) on a free local port; devices are still told Nms:BootstrapPort.
+        ["Nms:Bootstrap:ListenPort"] = "0",
+        ["Nms:Bootstrap:ListenAddress"] = "127.0.0.1",
     };
 
     public OnboardingFactory() => UseKestrel(0);
@@ -74,6 +77,7 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
             b.UseSetting("ConnectionStrings:Onboarding", connectionString);
             b.UseSetting("KeyStore:Directory", Directory.CreateTempSubdirectory("onboarding-keys-").FullName);
             b.UseSetting("Drop:Enabled", "false");
+            b.UseSetting("Nms:Bootstrap:Enabled", "false");
         });
         _ = factory.Services; // builds and starts the host, which migrates on start-up
     }
