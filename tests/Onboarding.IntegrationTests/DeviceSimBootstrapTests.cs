@@ -263,7 +263,8 @@ public sealed class DeviceSimBootstrapTests : IDisposable
                 var at = conveyed.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(state.NmsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 conveyed[at] = (byte)(conveyed[at] == (byte)'1' ? '2' : '1');
             }
-            var voucher = new OwnershipVoucher(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1), VoucherAssertion.Verified,
+            // RFC 8366 §5.3: a voucher carries nonce or expires-on, never both.
+            var voucher = new OwnershipVoucher(DateTimeOffset.UtcNow, input.Nonce is null ? DateTimeOffset.UtcNow.AddDays(1) : null, VoucherAssertion.Verified,
                 state.Scenario == Scenario.VoucherForAnotherSerial ? "OTHER-SERIAL" : serial, state.Owner.RawData, input.Nonce).Sign(state.VoucherSigner);
             state.SignedAnswers.Enqueue(true);
             return Task.FromResult(BootstrapAnswer.Data(new GetBootstrappingDataOutput(conveyed, SztpCms.EncodeCertificatesOnly([state.Owner]), voucher)));
