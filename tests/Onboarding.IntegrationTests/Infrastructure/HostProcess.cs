@@ -68,6 +68,8 @@ internal sealed class HostProcess : IAsyncDisposable
         start.Environment["Urls"] = $"http://127.0.0.1:{httpPort}";
         start.Environment["Drop__Port"] = sftpPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["Drop__ListenAddress"] = "127.0.0.1";
+        start.Environment["Redirect__Bootstrap__Port"] = "0";
+        start.Environment["Redirect__Bootstrap__ListenAddress"] = "127.0.0.1";
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
 

@@ -24,6 +24,10 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
         ["Drop:Port"] = "0",
         ["Drop:ListenAddress"] = "127.0.0.1",
         ["Drop:FailedLoginDelay"] = "00:00:00.050",
+        // The redirect server's device-facing port: a free one per host, on loopback, named localhost in its TLS certificate.
+        ["Redirect:Bootstrap:Port"] = "0",
+        ["Redirect:Bootstrap:ListenAddress"] = "127.0.0.1",
+        ["Redirect:PublicHost"] = "localhost",
     };
 
     public OnboardingFactory() => UseKestrel(0);
@@ -74,6 +78,7 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
             b.UseSetting("ConnectionStrings:Onboarding", connectionString);
             b.UseSetting("KeyStore:Directory", Directory.CreateTempSubdirectory("onboarding-keys-").FullName);
             b.UseSetting("Drop:Enabled", "false");
+            b.UseSetting("Redirect:Bootstrap:Enabled", "false");
         });
         _ = factory.Services; // builds and starts the host, which migrates on start-up
     }
