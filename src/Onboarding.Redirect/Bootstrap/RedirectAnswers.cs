@@ -28,6 +28,8 @@ internal sealed class RedirectAnswers(
     TimeProvider clock,
     ILogger<RedirectAnswers> logger) : IBootstrapAnswers
 {
+    private const string RefusedByNms = "refused by the NMS";
+
     public async Task<BootstrapAnswer> GetBootstrappingDataAsync(DeviceRequest device, GetBootstrappingDataInput input, CancellationToken cancellationToken)
     {
         var decision = await decisions.ForCertificateAsync(device.Certificate, device.Intermediates, null, cancellationToken);
@@ -66,6 +68,13 @@ internal sealed class RedirectAnswers(
         if (handOff is { } messageId)
         {
             var error = await WaitForHandOffAsync(messageId, order.Id, settings.AnswerWithin, cancellationToken);
+            if (error == RefusedByNms)
+            {
+                logger.LogWarning("Device {Serial} not redirected: its NMS refused the device record", order.SerialNumber);
+                return BootstrapAnswer.TryLater("The owner's NMS refused this device's record (see the order's timeline at the manufacturer). Try again later.",
+                    "nms-refused-record", settings.RetryAfter);
+            }
+
             if (error is not null)
             {
                 logger.LogWarning("Device {Serial} not redirected yet: the hand-off to its NMS did not complete ({Error}); it stays queued", order.SerialNumber, error);
@@ -132,8 +141,15 @@ internal sealed class RedirectAnswers(
             error = $"not bookkept within {within}";
         }
 
-        return await IsHandedOffAsync(orderId, cancellationToken) ? null : error ?? "not handed off";
+        if (await IsHandedOffAsync(orderId, cancellationToken))
+            return null;
+        return error ?? (await RefusedSinceAsync(orderId, cancellationToken) ? RefusedByNms : "not handed off");
     }
+
+    /// <summary>The hand-off ran to its end without HandedOff: the latest event says whether the NMS refused the record.</summary>
+    private Task<bool> RefusedSinceAsync(Guid orderId, CancellationToken cancellationToken) =>
+        db.OrderEvents.AsNoTracking().Where(e => e.OrderId == orderId).OrderByDescending(e => e.Id).Take(1)
+            .AnyAsync(e => e.Detail != null && e.Detail.StartsWith(HandOffOrderHandler.RejectedPrefix), cancellationToken);
 
     private Task<bool> IsHandedOffAsync(Guid orderId, CancellationToken cancellationToken) =>
         db.Orders.AsNoTracking().AnyAsync(o => o.Id == orderId && o.State == OrderState.HandedOff, cancellationToken);

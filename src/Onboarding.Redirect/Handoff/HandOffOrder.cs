@@ -25,6 +25,9 @@ internal sealed record HandOffOrder(Guid OrderId, string CertificatePem, string 
 internal sealed class HandOffOrderHandler(RedirectDbContext db, NmsHandoffBatcher batcher, ProfileSecrets secrets, TimeProvider clock,
     ILogger<HandOffOrderHandler> logger) : IOutboxHandler
 {
+    /// <summary>How a refusal by the NMS starts in the order's timeline.</summary>
+    public const string RejectedPrefix = "the NMS refused the device record: ";
+
     public async Task HandleAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var handOff = message.Read<HandOffOrder>();
@@ -44,7 +47,22 @@ internal sealed class HandOffOrderHandler(RedirectDbContext db, NmsHandoffBatche
             [.. profile.HostKeys.Select(k => k.Fingerprint)]);
         var record = new DeviceRecordEntry(order.SerialNumber, profile.CustomerId, manufacturer, handOff.Model, handOff.CertificatePem, order.Id);
 
-        await batcher.HandOffAsync(target, record, cancellationToken);
+        try
+        {
+            await batcher.HandOffAsync(target, record, cancellationToken);
+        }
+        catch (NmsRejectedException ex)
+        {
+            // A definite answer, not an outage: retrying the same record changes nothing until the customer or the
+            // manufacturer fixes something, and the device asks again anyway. Kept in the order's timeline.
+            await using var rejected = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var current = await db.Orders.FromSqlInterpolated($"SELECT * FROM redirect.orders WHERE id = {order.Id} FOR UPDATE").SingleAsync(CancellationToken.None);
+            OrderTimeline.Note(db, current, clock.GetUtcNow().ToPostgresPrecision(), $"{RejectedPrefix}{ex.Message}");
+            await db.SaveChangesAsync(CancellationToken.None);
+            await rejected.CommitAsync(CancellationToken.None);
+            logger.LogWarning("Order {OrderId}: the NMS at {Target} refused the device record: {Reason}", order.Id, target, ex.Message);
+            return;
+        }
 
         // Bookkept at the NMS: from here on the order is HandedOff even if the device never asks again.
         await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
