@@ -65,6 +65,8 @@ internal sealed class RedirectAnswers(
             await transaction.CommitAsync(cancellationToken);
         }
 
+        // The order as the hand-off leaves it is read again below, not from this context's first copy.
+        db.ChangeTracker.Clear();
         if (handOff is { } messageId)
         {
             var error = await WaitForHandOffAsync(messageId, order.Id, settings.AnswerWithin, cancellationToken);

@@ -191,7 +191,7 @@ internal sealed class NmsHandoffBatcher(IOptions<RedirectOptions> options, TimeP
 
         private async Task<NmsSftpConnection> ConnectAsync(HandoffTarget target, RedirectHandoffOptions settings, CancellationToken stopping)
         {
-            if (_connection is { IsConnected: true } open && open.Target == target)
+            if (_connection is { IsConnected: true } open && open.Target.SameLogin(target))
                 return open;
             _connection?.Dispose();
             _connection = null;

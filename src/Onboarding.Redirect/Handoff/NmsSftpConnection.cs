@@ -12,6 +12,11 @@ internal sealed record HandoffTarget(Guid ProfileId, Guid ManufacturerId, string
     string? Passphrase, string? ClientKey, IReadOnlyList<string> Fingerprints)
 {
     public override string ToString() => $"sftp://{Username}@{Host}:{Port} (profile {ProfileId})"; // never the secret
+
+    /// <summary>The same login to the same pinned server (record equality would compare the fingerprint list by reference).</summary>
+    public bool SameLogin(HandoffTarget other) =>
+        ProfileId == other.ProfileId && Host == other.Host && Port == other.Port && Username == other.Username && Mode == other.Mode
+        && Passphrase == other.Passphrase && ClientKey == other.ClientKey && Fingerprints.SequenceEqual(other.Fingerprints);
 }
 
 /// <summary>The NMS could not be reached (down, refused, timed out, authentication failed): retry later.</summary>
