@@ -95,18 +95,25 @@ public class RedirectHandoffTests(RedirectTwoHosts hosts)
         // The NMS reads the serial from subject serialNumber; this device type reads it from the CN, so a certificate
         // whose two differ passes here and is refused there.
         using var ca = new FactoryCa("Batch Split CA");
-        await hosts.Setup.Customer.PutAsync($"/api/manufacturers/{hosts.Setup.Credentials.ManufacturerId}/ca",
-            System.Net.Http.Json.JsonContent.Create(new { certificatesPem = hosts.Setup.Ca.Pem + ca.Pem }));
+        var trust = await hosts.Setup.Customer.PutAsJsonAsync($"/api/manufacturers/{hosts.Setup.Credentials.ManufacturerId}/ca",
+            new { certificatesPem = hosts.Setup.Ca.Pem + "\n" + ca.Pem });
+        Assert.True(trust.IsSuccessStatusCode, await trust.Content.ReadAsStringAsync());
         var type = await hosts.CreateDeviceTypeAsync("SRX-" + Guid.NewGuid().ToString("N")[..6], ca.Pem, "SubjectCommonName", @"device (?<serial>\S+)");
         var good = new[] { "RH-SPLIT-1", "RH-SPLIT-2", "RH-SPLIT-3" };
+        var orders = new List<Guid>();
         foreach (var serial in good.Append("RH-SPLIT-BAD"))
-            await hosts.OrderAsync(serial, deviceTypeId: type);
+            orders.Add(await hosts.OrderAsync(serial, deviceTypeId: type));
 
         var answers = await Task.WhenAll(good.Select(s => hosts.CurlAsync(hosts.Device(s, ca)))
             .Append(hosts.CurlAsync(hosts.Device("RH-SPLIT-BAD", ca, subjectSerial: "SOMETHING-ELSE"))));
 
-        Assert.All(answers.Take(3), a => Assert.True(a.Status == 200, a.Text));
+        Assert.All(answers.Take(3), a => Assert.True(a.Status == 200, a.Text + string.Join(" | ", hosts.OrderStateAsync(orders[0]).Result.Timeline)));
         Assert.Equal(503, answers[3].Status);
+        Assert.Equal("nms-refused-record", RedirectBootstrapTests.RestconfError(answers[3]).GetProperty("error-app-tag").GetString());
+        var (state, timeline) = await hosts.OrderStateAsync(orders[3]);
+        Assert.Equal("Authenticated", state);
+        Assert.Contains(timeline, t => t.Contains("the NMS refused the device record", StringComparison.Ordinal)
+            && t.Contains("does not match serial-number", StringComparison.Ordinal));
         var bookkept = await hosts.NmsDevicesAsync();
         Assert.All(good, s => Assert.Contains(s, bookkept));
         Assert.DoesNotContain("RH-SPLIT-BAD", bookkept);
