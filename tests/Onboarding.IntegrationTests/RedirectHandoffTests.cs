@@ -138,4 +138,23 @@ public class RedirectHandoffTests(RedirectTwoHosts hosts)
         Assert.Equal("Redirected", state);
         Assert.Equal(2, timeline.Count(t => t.StartsWith("Redirected", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void SSH_NET_offers_only_the_algorithms_of_DESIGN_md()
+    {
+        var info = new Renci.SshNet.ConnectionInfo("nms.example", 22, "user", new Renci.SshNet.PasswordAuthenticationMethod("user", "x"));
+        Onboarding.Redirect.Handoff.NmsSftpConnection.Prune(info);
+
+        Assert.Equal(["curve25519-sha256"], info.KeyExchangeAlgorithms.Keys.Where(k => !k.StartsWith("kex-strict", StringComparison.Ordinal)));
+        Assert.Subset(new HashSet<string> { "ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521" },
+            info.HostKeyAlgorithms.Keys.ToHashSet());
+        Assert.Contains("ssh-ed25519", info.HostKeyAlgorithms.Keys);
+        Assert.Subset(new HashSet<string> { "aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr" },
+            info.Encryptions.Keys.ToHashSet());
+        Assert.Subset(new HashSet<string> { "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com" }, info.HmacAlgorithms.Keys.ToHashSet());
+        Assert.NotEmpty(info.HmacAlgorithms);
+        Assert.DoesNotContain(info.Encryptions.Keys, k => k.Contains("cbc", StringComparison.Ordinal));
+        Assert.DoesNotContain("ssh-rsa", info.HostKeyAlgorithms.Keys);
+        Assert.Equal(["none"], info.CompressionAlgorithms.Keys);
+    }
 }

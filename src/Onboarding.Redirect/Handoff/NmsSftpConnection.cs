@@ -138,7 +138,7 @@ internal sealed class NmsSftpConnection : IDisposable
         return match;
     }
 
-    private static void Prune(ConnectionInfo info)
+    internal static void Prune(ConnectionInfo info)
     {
         Keep(info.KeyExchangeAlgorithms, name => KeyExchanges.Contains(name) || name.StartsWith("kex-strict-", StringComparison.Ordinal));
         Keep(info.HostKeyAlgorithms, HostKeyAlgorithms.Contains);
