@@ -135,7 +135,9 @@ internal sealed class RedirectAnswers(
             var run = await outbox.ProcessNowAsync(messageId, deadline.Token);
             if (run.Result == OutboxRunResult.Failed)
                 error = run.Error;
-            while (run.Result == OutboxRunResult.NotClaimed && !await IsHandedOffAsync(orderId, deadline.Token))
+            // A dispatcher took the message first: its outcome shows in the order (HandedOff, or a refusal noted).
+            while (run.Result == OutboxRunResult.NotClaimed && !await IsHandedOffAsync(orderId, deadline.Token)
+                && !await RefusedSinceAsync(orderId, deadline.Token))
                 await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -145,7 +147,7 @@ internal sealed class RedirectAnswers(
 
         if (await IsHandedOffAsync(orderId, cancellationToken))
             return null;
-        return error ?? (await RefusedSinceAsync(orderId, cancellationToken) ? RefusedByNms : "not handed off");
+        return await RefusedSinceAsync(orderId, cancellationToken) ? RefusedByNms : error ?? "not handed off";
     }
 
     /// <summary>The hand-off ran to its end without HandedOff: the latest event says whether the NMS refused the record.</summary>
