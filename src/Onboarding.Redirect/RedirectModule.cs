@@ -1,3 +1,4 @@
+using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -12,13 +13,17 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using Onboarding.Bootstrap;
 using Onboarding.Redirect.Api;
+using Onboarding.Redirect.Bootstrap;
+using Onboarding.Redirect.Handoff;
 using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Profiles;
 using Onboarding.Redirect.Security;
 using Onboarding.Redirect.Signing;
 using Onboarding.ServiceDefaults;
 using Onboarding.ServiceDefaults.Keys;
+using Onboarding.ServiceDefaults.Outbox;
 using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.Redirect;
@@ -32,6 +37,7 @@ public static class RedirectModule
     internal const string ThrottleKey = "redirect";
     internal const string SignUpRateLimit = "redirect-sign-up";
     internal const string DataProtectionSubdirectory = "redirect-data-protection";
+    internal const string BootstrapServerName = "redirect";
 
     public static IHostApplicationBuilder AddRedirect(this IHostApplicationBuilder builder)
     {
@@ -69,6 +75,26 @@ public static class RedirectModule
         services.AddSingleton<ManufacturerVoucherKeys>();
         services.AddScoped<ISignedRedirect, SignedRedirect>();
 
+        // The device-facing RFC 8572 port and the hand-off to NMSs over SFTP.
+        services.AddSingleton<RedirectBootstrapIdentity>();
+        services.AddSingleton<FactoryTrust>();
+        services.AddScoped<RedirectDecisions>();
+        services.AddSingleton<NmsHandoffBatcher>();
+        services.AddOutboxHandler<HandOffOrderHandler>(HandOffOrder.MessageType);
+        services.AddBootstrapServer<RedirectAnswers>(BootstrapServerName, provider =>
+        {
+            var settings = provider.GetRequiredService<IOptions<RedirectOptions>>().Value.Bootstrap;
+            var identity = provider.GetRequiredService<RedirectBootstrapIdentity>();
+            return new BootstrapServerOptions
+            {
+                Enabled = settings.Enabled,
+                Port = settings.Port,
+                ListenAddress = IPAddress.Parse(settings.ListenAddress),
+                ServerCertificate = () => identity.TlsCertificate,
+                ServerIntermediates = identity.Intermediates,
+            };
+        });
+
         services.ConfigureSwaggerGen(swagger => swagger.AddSecurityDefinition(ManufacturerClaims.OpenApiScheme, new OpenApiSecurityScheme
         {
             Type = SecuritySchemeType.ApiKey,
@@ -85,6 +111,7 @@ public static class RedirectModule
         endpoints.MapDeviceTypesApi();
         endpoints.MapNmsProfilesApi();
         endpoints.MapOrdersApi();
+        endpoints.MapBootstrapApi();
         return endpoints;
     }
 }

@@ -29,4 +29,47 @@ internal sealed class RedirectOptions
 
     /// <summary>Where the manufacturers' voucher signing keys live; unset: <c>redirect-vouchers</c> in the key store.</summary>
     public string? VoucherKeyDirectory { get; set; }
+
+    /// <summary>The name devices use to reach this redirect server (its TLS certificate's SAN).</summary>
+    public string PublicHost { get; set; } = "localhost";
+
+    /// <summary>Where the redirect server's root CA and TLS certificate live; unset: <c>redirect-identity</c> in the key store.</summary>
+    public string? IdentityDirectory { get; set; }
+
+    public RedirectBootstrapOptions Bootstrap { get; set; } = new();
+
+    public RedirectHandoffOptions Handoff { get; set; } = new();
+}
+
+/// <summary><c>Redirect:Bootstrap</c>: the device-facing RFC 8572 port.</summary>
+internal sealed class RedirectBootstrapOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    public int Port { get; set; } = 8444;
+
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>An operator's PEM (certificate, its chain, and the private key) instead of the generated identity.</summary>
+    public string? CertificateFile { get; set; }
+}
+
+/// <summary><c>Redirect:Handoff</c>: how device records travel to an NMS over SFTP.</summary>
+internal sealed class RedirectHandoffOptions
+{
+    /// <summary>Records for one NMS arriving within this window go in one file.</summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    public int MaxBatchRecords { get; set; } = 1000;
+
+    /// <summary>How long a device's request waits for its record to be bookkept before it is answered 503.</summary>
+    public TimeSpan AnswerWithin { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The Retry-After a device is given when the NMS could not be reached in time.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An SFTP session idle this long is closed.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -71,12 +71,14 @@ public class KeyStoreTests
             .With("HostKeys:Directory", Path.Combine(elsewhere, "host"))
             .With("Telemetry:CaDirectory", Path.Combine(elsewhere, "ca"))
             .With("NmsIdentity:Directory", Path.Combine(elsewhere, "identity"))
-            .With("Redirect:DataProtectionDirectory", Path.Combine(elsewhere, "data-protection"));
+            .With("Redirect:DataProtectionDirectory", Path.Combine(elsewhere, "data-protection"))
+            .With("Redirect:IdentityDirectory", Path.Combine(elsewhere, "redirect-identity"));
         await host.InitializeAsync();
 
         Assert.True(File.Exists(Path.Combine(elsewhere, "host", "ssh_host_ed25519_key")));
         Assert.True(File.Exists(Path.Combine(elsewhere, "ca", DeviceCertificateAuthority.KeyFileName)));
         Assert.True(File.Exists(Path.Combine(elsewhere, "identity", "owner.pem")));
+        Assert.True(File.Exists(Path.Combine(elsewhere, "redirect-identity", "redirect-root-ca.pem")));
         Assert.Equal(PrivateDirectory, File.GetUnixFileMode(Path.Combine(elsewhere, "ca")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(host.KeyStoreDirectory));
     }

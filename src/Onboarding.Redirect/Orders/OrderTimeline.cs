@@ -21,6 +21,16 @@ internal static class OrderTimeline
             throw new OrderTransitionRefusedException(order.State, to);
         order.State = to;
         order.UpdatedAt = at;
-        db.OrderEvents.Add(new OrderEvent { OrderId = order.Id, State = to, At = at, Detail = detail });
+        db.OrderEvents.Add(new OrderEvent { OrderId = order.Id, State = to, At = at, Detail = detail is null ? null : Clip(detail) });
     }
+
+    /// <summary>Adds an event that changes no state (a device's progress report), under the order's current state.</summary>
+    public static void Note(RedirectDbContext db, Order order, DateTimeOffset at, string detail)
+    {
+        order.UpdatedAt = at;
+        db.OrderEvents.Add(new OrderEvent { OrderId = order.Id, State = order.State, At = at, Detail = Clip(detail) });
+    }
+
+    /// <summary>order_events.detail holds at most 500 characters.</summary>
+    public static string Clip(string detail) => detail.Length <= 500 ? detail : string.Concat(detail.AsSpan(0, 499), "…");
 }

@@ -65,13 +65,16 @@ internal sealed class OutboxDispatcher(
         }
     }
 
-    /// <summary>Claims one batch of due messages and runs them one after the other; returns how many were claimed.</summary>
+    /// <summary>
+    /// Claims one batch of due messages and runs them side by side (each in its own scope), so a handler that waits for
+    /// others (the redirect server's hand-off collects a window of records into one SFTP file) is not held to one
+    /// message per wait; returns how many were claimed.
+    /// </summary>
     public async Task<int> DispatchOnceAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var batch = await store.ClaimDueAsync(handlers.Types, settings.BatchSize, TransactionalOutbox.NewLease(settings), settings.MaxAttempts, cancellationToken);
-        foreach (var message in batch)
-            await outbox.RunAsync(message, cancellationToken);
+        await Task.WhenAll(batch.Select(message => outbox.RunAsync(message, cancellationToken)));
         return batch.Count;
     }
 
