@@ -3,6 +3,7 @@ using Onboarding.Drop;
 using Onboarding.HostKeys;
 using Onboarding.Inventory;
 using Onboarding.NmsBootstrap;
+using Onboarding.Provisioning;
 using Onboarding.Redirect;
 using Onboarding.Telemetry;
 
@@ -11,7 +12,7 @@ namespace Onboarding.Host;
 /// <summary>The parts of the product one host plays (DESIGN.md, "Modules and how they talk").</summary>
 internal enum HostRole
 {
-    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the SFTP drop, telemetry.</summary>
+    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, pre-configuration, the SFTP drop, telemetry.</summary>
     Nms,
 
     /// <summary>The manufacturer's redirect server (RFC 8572): manufacturers, device types, NMS profiles, orders.</summary>
@@ -44,6 +45,7 @@ internal static class Modules
             builder.AddAccounts();
             builder.AddInventory();
             builder.AddNmsBootstrap();
+            builder.AddProvisioning();
             builder.AddDrop();
             builder.AddTelemetry();
         }
@@ -63,6 +65,7 @@ internal static class Modules
             app.MapAccounts();
             app.MapInventory();
             app.MapNmsBootstrap();
+            app.MapProvisioning();
             app.MapDrop();
             app.MapTelemetry();
         }

@@ -14,6 +14,10 @@ internal static class TemplateKinds
 {
     public static string ToWire(this TemplateKind kind) => kind == TemplateKind.Netconf ? "netconf" : "cli";
 
+    /// <summary>A stored kind: the table's check constraint allows only the two.</summary>
+    public static TemplateKind FromStored(string value) =>
+        TryParse(value, out var kind) ? kind : throw new InvalidOperationException($"Stored template kind '{value}' is neither netconf nor cli.");
+
     public static bool TryParse(string? value, out TemplateKind kind)
     {
         kind = value switch
