@@ -99,11 +99,10 @@ internal sealed class TemplateRenderer
         {
             text = template(variables.ToDictionary());
         }
-        catch (HandlebarsException e) when (e.Message.EndsWith(" is undefined", StringComparison.Ordinal))
+        catch (HandlebarsDotNet.Compiler.HandlebarsUndefinedBindingException e)
         {
-            // Strict mode (ThrowOnUnresolvedBindingExpression): the message is "<path> is undefined"; the path is the
-            // template's own text, never a value.
-            throw new TemplateException($"unknown variable '{e.Message[..^" is undefined".Length]}' (strict mode; known: {string.Join(", ", TemplateVariables.Names)})", e);
+            // Strict mode (ThrowOnUnresolvedBindingExpression). MissingKey is the template's own text, never a value.
+            throw new TemplateException($"unknown variable '{e.MissingKey}' (strict mode; known: {string.Join(", ", TemplateVariables.Names)})", e);
         }
         catch (HandlebarsException e)
         {
