@@ -25,12 +25,14 @@ internal sealed class TemplateStore(ProvisioningDbContext db, TimeProvider time)
     {
         var now = time.GetUtcNow();
         // xmax = 0 only on a freshly inserted row version: PostgreSQL's usual "was it an insert" test for ON CONFLICT.
-        return await db.Database.SqlQuery<bool>($"""
+        // ToListAsync, not SingleAsync: EF would wrap a composed query in a subquery, where INSERT cannot stand.
+        var created = await db.Database.SqlQuery<bool>($"""
             INSERT INTO provisioning.templates (customer_id, device_type, kind, body, created_at, updated_at)
             VALUES ({customerId}, {deviceType}, {kind}, {body}, {now}, {now})
             ON CONFLICT (customer_id, device_type) DO UPDATE SET kind = excluded.kind, body = excluded.body, updated_at = excluded.updated_at
             RETURNING (xmax = 0) AS "Value"
-            """).SingleAsync(cancellationToken);
+            """).ToListAsync(cancellationToken);
+        return created.Single();
     }
 
     public async Task<bool> DeleteAsync(Guid customerId, string deviceType, CancellationToken cancellationToken) =>
