@@ -56,7 +56,8 @@ public sealed class OpenSshNetconfDevice : IAsyncLifetime
         _clientKey = SshHostKey.GenerateEd25519();
         var hostKeyPath = Path.Combine(Directory, "ssh_host_ed25519_key");
         await File.WriteAllTextAsync(hostKeyPath, _hostKey.ToOpenSshPrivateKey());
-        File.SetUnixFileMode(hostKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(hostKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await File.WriteAllTextAsync(Path.Combine(Directory, "authorized_keys"), _clientKey.PublicKey.ToAuthorizedKeysLine() + "\n");
         Port = FreePort();
         var config = new StringBuilder()
