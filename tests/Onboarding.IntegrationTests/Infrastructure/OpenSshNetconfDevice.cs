@@ -41,8 +41,10 @@ public sealed class OpenSshNetconfDevice : IAsyncLifetime
     {
         Assert.True(File.Exists("/usr/sbin/netconfd"), "needs Debian's netconfd (yuma123; test.sh installs it)");
         Assert.True(File.Exists("/usr/sbin/sshd"), "needs OpenSSH sshd (test.sh installs openssh-server)");
+        // netconfd refuses (agt_connect "access denied") a session whose SSH port is not one of its --port values.
+        Port = FreePort();
         var netconfd = new ProcessStartInfo("/usr/sbin/netconfd") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Directory };
-        foreach (var a in new[] { "--no-startup", "--superuser=root", $"--ncxserver-sockname={Socket}", $"--home={Directory}", $"--log={Directory}/netconfd.log", "--log-level=info" })
+        foreach (var a in new[] { "--no-startup", "--superuser=root", string.Create(CultureInfo.InvariantCulture, $"--port={Port}"), $"--ncxserver-sockname={Socket}", $"--home={Directory}", $"--log={Directory}/netconfd.log", "--log-level=info" })
             netconfd.ArgumentList.Add(a);
         _netconfd = Process.Start(netconfd)!;
         _ = _netconfd.StandardOutput.ReadToEndAsync();
@@ -59,7 +61,6 @@ public sealed class OpenSshNetconfDevice : IAsyncLifetime
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(hostKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await File.WriteAllTextAsync(Path.Combine(Directory, "authorized_keys"), _clientKey.PublicKey.ToAuthorizedKeysLine() + "\n");
-        Port = FreePort();
         var config = new StringBuilder()
             .AppendLine("ListenAddress 127.0.0.1")
             .AppendLine("HostKey " + hostKeyPath)
