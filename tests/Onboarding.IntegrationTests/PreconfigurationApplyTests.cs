@@ -100,6 +100,40 @@ public class PreconfigurationApplyTests(OnboardingFactory factory) : Provisionin
     }
 
     [Fact]
+    public async Task A_device_refusing_the_netconf_subsystem_stays_called_home()
+    {
+        var setup = await ManufacturerAsync("No Subsystem Telecom");
+        await PutTemplateAsync(setup, "*", "netconf", Template);
+        var device = await CalledHomeDeviceAsync(setup, "NS-1");
+        await using var simulated = new SimulatedNetconfDevice(offersNetconf: false);
+        await using var session = await simulated.ConnectAsync();
+
+        var outcome = await ApplyAsync(device, session);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal(DeviceState.CalledHome, outcome.State);
+        Assert.Contains("refused the netconf subsystem", (await TimelineAsync(setup, device.Id)).Steps[^1].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_device_refusing_exec_for_a_cli_template_stays_called_home()
+    {
+        var setup = await ManufacturerAsync("No Exec Telecom");
+        await PutTemplateAsync(setup, "*", "cli", "set system host-name {{serial}}\ncommit");
+        var device = await CalledHomeDeviceAsync(setup, "NE-1");
+        await using var simulated = new SimulatedNetconfDevice();
+        await using var session = await simulated.ConnectAsync();
+
+        var outcome = await ApplyAsync(device, session);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal(DeviceState.CalledHome, outcome.State);
+        var failure = (await TimelineAsync(setup, device.Id)).Steps[^1];
+        Assert.Contains("command 1 of 2: the device refused the exec request", failure.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("host-name", failure.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_rpc_error_goes_on_the_timeline_with_the_devices_error_and_the_state_stays()
     {
         var setup = await ManufacturerAsync("Refusing Telecom");

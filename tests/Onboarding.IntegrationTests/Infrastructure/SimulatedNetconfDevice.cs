@@ -25,7 +25,9 @@ public sealed class SimulatedNetconfDevice : IAsyncDisposable
     /// <param name="capabilities">What the device announces in its hello (default: base 1.0/1.1 and :candidate).</param>
     /// <param name="store">Its datastore (default: empty).</param>
     /// <param name="intercept">Answers an operation instead of the datastore when it returns non-null (e.g. a device that forgets).</param>
-    public SimulatedNetconfDevice(IReadOnlyList<string>? capabilities = null, InMemoryDatastore? store = null, Func<XElement, XElement?>? intercept = null)
+    /// <param name="offersNetconf">False: the device refuses the "netconf" subsystem request.</param>
+    public SimulatedNetconfDevice(IReadOnlyList<string>? capabilities = null, InMemoryDatastore? store = null, Func<XElement, XElement?>? intercept = null,
+        bool offersNetconf = true)
     {
         Store = store ?? new InMemoryDatastore();
         _listener.Start();
@@ -39,7 +41,7 @@ public sealed class SimulatedNetconfDevice : IAsyncDisposable
                 PasswordAuthenticator = (r, _) => ValueTask.FromResult(r.UserName == "nms" && r.Password == "call-home"),
                 ChannelRequestHandler = (request, requestCancellation) =>
                 {
-                    if (request.RequestType != "subsystem" || request.Subsystem != "netconf")
+                    if (!offersNetconf || request.RequestType != "subsystem" || request.Subsystem != "netconf")
                         return ValueTask.FromResult(false);
                     _ = Task.Run(async () =>
                     {
