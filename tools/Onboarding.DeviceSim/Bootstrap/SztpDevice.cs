@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Onboarding.DeviceSim.CallHome;
 using Onboarding.Ssh.Keys;
 using Onboarding.Sztp;
 using DeviceHostKey = Onboarding.Ssh.Keys.SshHostKey;
@@ -15,6 +16,7 @@ namespace Onboarding.DeviceSim.Bootstrap;
 /// <summary>What every simulated device is told: where to start, whom to trust, what to ask for.</summary>
 /// <param name="TrustAnchors">The first servers' TLS trust anchors; null: connect provisionally (RFC 8572 §5.3) and accept only signed data.</param>
 /// <param name="VoucherTrustAnchors">The manufacturer's voucher-signing trust anchors the device was built with (RFC 8572 §5.4).</param>
+/// <param name="StateDirectory">Where each device keeps its host key and what it received (<see cref="DeviceState"/>); null: a fresh host key per run, nothing kept.</param>
 internal sealed record BootstrapSettings(
     IReadOnlyList<Uri> BootstrapServers,
     X509Certificate2Collection? TrustAnchors,
@@ -22,7 +24,8 @@ internal sealed record BootstrapSettings(
     bool Signed = false,
     SztpEncoding Encoding = SztpEncoding.Json,
     TimeSpan? Timeout = null,
-    int MaxRedirects = 4);
+    int MaxRedirects = 4,
+    string? StateDirectory = null);
 
 /// <summary>One device's result. <paramref name="Reason"/> is a short category for the summary; null when it succeeded.</summary>
 internal sealed record DeviceOutcome(string Serial, string? Reason, string? Detail, TimeSpan Elapsed, IReadOnlyList<Uri> Servers,
@@ -96,14 +99,21 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
                     servers = redirect.BootstrapServers.Select(s => (ServerUri(s), s.TrustAnchor is null ? null : TrustAnchorOf(s.TrustAnchor))).ToList();
                     continue;
                 case OnboardingInformation onboarding:
-                    // The device's own SSH host key, which the NMS pins from bootstrap-complete for call home.
-                    using (var key = DeviceHostKey.GenerateEd25519())
+                {
+                    // The device's own SSH host key, which the NMS pins from bootstrap-complete for call home: kept in the
+                    // state file, so the call-home mode presents the same key.
+                    var (state, key) = settings.StateDirectory is null
+                        ? (null, DeviceHostKey.GenerateEd25519())
+                        : DeviceState.LoadOrCreate(settings.StateDirectory, identity.Serial);
+                    using (key)
                     {
                         // RFC 8572 §5.3: progress reports go only to a server the device authenticated.
                         if (answer.Trusted)
                             await ReportAsync(answer.Server, client, onboarding, key.PublicKey, cancellationToken);
+                        state?.WithBootstrap(answer.Server, onboarding, DateTimeOffset.UtcNow).Save(settings.StateDirectory!);
                         return (onboarding, key.PublicKey);
                     }
+                }
                 default:
                     throw new DeviceBootstrapException("malformed-answer", "unknown conveyed information");
             }
