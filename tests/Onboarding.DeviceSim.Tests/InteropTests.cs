@@ -36,16 +36,16 @@ public sealed class InteropTests : IDisposable
         using var nms = Start("/usr/bin/python3", [script, _keyFile, SimulatedFleet.NmsUser, Convert.ToBase64String(pinned.Blob)]);
 
         var port = int.Parse(await nms.StandardOutput.ReadLineAsync(_guard.Token) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(port > 0, await nms.StandardError.ReadToEndAsync(_guard.Token));
-        var outcome = await new CallHomeDevice(device, _fleet.Settings() with { NmsPort = port }, new CallHomeCounters()).RunAsync(_guard.Token);
+        if (port == 0)
+            Assert.Fail("the paramiko NMS did not start: " + (await OutputAsync(nms)).Errors);
+        var dialing = Task.Run(() => new CallHomeDevice(device, _fleet.Settings() with { NmsPort = port, MaxAttempts = 3 }, new CallHomeCounters()).RunAsync(_guard.Token));
 
-        var output = await nms.StandardOutput.ReadToEndAsync(_guard.Token);
-        var errors = await nms.StandardError.ReadToEndAsync(_guard.Token);
-        await nms.WaitForExitAsync(_guard.Token);
+        var (output, errors) = await OutputAsync(nms);
         Assert.True(nms.ExitCode == 0, output + errors);
         Assert.Contains("HOSTKEY-OK", output, StringComparison.Ordinal);
         Assert.Contains("CANDIDATE", output, StringComparison.Ordinal);
         Assert.Contains("<host-name>paramiko</host-name>", output, StringComparison.Ordinal);
+        var outcome = await dialing;
         Assert.True(outcome.Ok, outcome.Detail);
         Assert.Equal("paramiko", XElement.Parse(outcome.RunningConfiguration!).Descendants(CallHomeTests.Sim + "host-name").Single().Value);
     }
@@ -77,10 +77,7 @@ public sealed class InteropTests : IDisposable
             Rpc(4, "<close-session/>"));
         await ssh.StandardInput.FlushAsync(_guard.Token);
 
-        var output = await ssh.StandardOutput.ReadToEndAsync(_guard.Token);
-        var errors = await ssh.StandardError.ReadToEndAsync(_guard.Token);
-        await ssh.WaitForExitAsync(_guard.Token);
-        ssh.StandardInput.Close();
+        var (output, errors) = await OutputAsync(ssh);
         Assert.True(ssh.ExitCode == 0, output + errors);
         var replies = output.Split(Eom, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Contains("capability:candidate", replies[0], StringComparison.Ordinal);
@@ -90,6 +87,23 @@ public sealed class InteropTests : IDisposable
         var outcome = await dialing;
         Assert.True(outcome.Ok, outcome.Detail);
         Assert.Equal("openssh", XElement.Parse(outcome.RunningConfiguration!).Descendants(CallHomeTests.Sim + "host-name").Single().Value);
+    }
+
+    /// <summary>Waits for the peer to exit (killing it when the guard fires) and returns what it wrote.</summary>
+    private async Task<(string Output, string Errors)> OutputAsync(Process process)
+    {
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(_guard.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{process.StartInfo.FileName} did not finish: {await output}{await errors}");
+        }
+        return (await output, await errors);
     }
 
     private static string Rpc(int id, string operation) =>

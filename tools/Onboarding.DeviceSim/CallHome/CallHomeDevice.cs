@@ -205,9 +205,14 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
             }
             catch (SshConnectionLostException e)
             {
-                return e.PeerReason == SshDisconnectReason.HostKeyNotVerifiable
-                    ? new Attempt(false, false, "host-key-rejected", "the NMS did not accept the device's host key")
-                    : new Attempt(false, false, "dropped-in-handshake", e.Message);
+                return e.PeerReason switch
+                {
+                    SshDisconnectReason.HostKeyNotVerifiable => new Attempt(false, false, "host-key-rejected", "the NMS did not accept the device's host key"),
+                    // The NMS gave up on authentication: our refusals of its key (or user) ran out its methods.
+                    SshDisconnectReason.NoMoreAuthMethodsAvailable or SshDisconnectReason.AuthCancelledByUser =>
+                        new Attempt(false, false, "nms-auth-failed", "the NMS gave up authenticating: the device accepts only the client key (and user) of its onboarding-information"),
+                    _ => new Attempt(false, false, "dropped-in-handshake", e.Message),
+                };
             }
             catch (SshProtocolException e)
             {
