@@ -178,13 +178,14 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
         }
 
         counters.Connect();
+        DeviceManagementSession? management = null;
         try
         {
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             if (target.Style == CallHomeStyle.Junos)
                 await stream.WriteAsync(Preamble(target, stateKey), cancellationToken);
 
-            var management = new DeviceManagementSession(_datastore!, settings, _nextSessionId, _commands,
+            management = new DeviceManagementSession(_datastore!, settings, _nextSessionId, _commands,
                 () => settings.Fault == CallHomeFault.DropMidConfig && Interlocked.CompareExchange(ref _faults, 1, 0) == 0);
             var clientKey = SshPublicKey.ParseAuthorizedKeysLine(target.ClientKey!);
             SshServerSession server;
@@ -220,8 +221,11 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
             }
 
             await using (server)
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                var ended = await Task.WhenAny(server.Completion, management.Dropped.Task, Task.Delay(Timeout.Infinite, cancellationToken));
+                // The delay only turns cancellation into a task; cancelling its own source ends it with the session.
+                var ended = await Task.WhenAny(server.Completion, management.Dropped.Task, Task.Delay(Timeout.Infinite, stop.Token));
+                await stop.CancelAsync();
                 _nextSessionId = management.NextSessionId;
                 cancellationToken.ThrowIfCancellationRequested();
                 if (ended == management.Dropped.Task)
@@ -251,6 +255,7 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
         }
         finally
         {
+            management?.Dispose();
             counters.Disconnect();
         }
     }

@@ -14,9 +14,10 @@ namespace Onboarding.DeviceSim.CallHome;
 /// this session: a commit (:candidate), an edit-config of running (:writable-running), or a command that succeeded.
 /// </summary>
 internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallHomeSettings settings, uint firstSessionId,
-    ConcurrentQueue<string> commands, Func<bool> dropAfterEditConfig)
+    ConcurrentQueue<string> commands, Func<bool> dropAfterEditConfig) : IDisposable
 {
     private static readonly XNamespace Nc = NetconfXml.Base;
+    private readonly CancellationTokenSource _closed = new();
     private uint _nextSessionId = firstSessionId;
     private int _configured;
 
@@ -56,7 +57,7 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
             await request.ReplySent;
             await using var channel = request.Channel.AsStream();
             await NetconfServerSession.RunAsync(channel, new NetconfServerOptions { SessionId = sessionId, Capabilities = Capabilities },
-                (rpc, ct) => HandleRpcAsync(rpc, ct));
+                (rpc, ct) => HandleRpcAsync(rpc, ct), _closed.Token);
             // Like sshd when a subsystem exits: OpenSSH's ssh -s reports 255 for a channel closed without exit-status.
             await request.Channel.SendExitStatusAsync(0);
             await request.Channel.CloseAsync();
@@ -120,6 +121,13 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
         {
             // The connection went away while answering.
         }
+    }
+
+    /// <summary>The connection is gone: NETCONF work still running on its channels ends.</summary>
+    public void Dispose()
+    {
+        _closed.Cancel();
+        _closed.Dispose();
     }
 
     private static NetconfRpcException NotSupported(string message) =>
