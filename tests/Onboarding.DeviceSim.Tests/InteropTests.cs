@@ -44,6 +44,7 @@ public sealed class InteropTests : IDisposable
         Assert.True(nms.ExitCode == 0, output + errors);
         Assert.Contains("HOSTKEY-OK", output, StringComparison.Ordinal);
         Assert.Contains("CANDIDATE", output, StringComparison.Ordinal);
+        Assert.Contains("KEEPALIVE-ANSWERED", output, StringComparison.Ordinal);
         Assert.Contains("<host-name>paramiko</host-name>", output, StringComparison.Ordinal);
         var outcome = await dialing;
         Assert.True(outcome.Ok, outcome.Detail);
@@ -167,6 +168,9 @@ public sealed class InteropTests : IDisposable
         assert "<ok" in receive()
         send('<rpc message-id="2" %s><commit/></rpc>' % NC)
         assert "<ok" in receive()
+        # OpenSSH-style keepalive: the device must answer it (REQUEST_FAILURE is an answer), or this waits forever.
+        transport.global_request("keepalive@openssh.com", wait=True)
+        print("KEEPALIVE-ANSWERED", flush=True)
         send('<rpc message-id="3" %s><get-config><source><running/></source></get-config></rpc>' % NC)
         print(receive().replace("\n", ""), flush=True)
         send('<rpc message-id="4" %s><close-session/></rpc>' % NC)
