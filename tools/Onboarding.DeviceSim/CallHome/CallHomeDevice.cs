@@ -253,6 +253,11 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
         {
             return new Attempt(false, false, "dropped-in-handshake", e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Whatever else one connection throws ends that connection, not the device or the other devices of the run.
+            return new Attempt(false, false, "unexpected-error", $"{e.GetType().Name}: {e.Message}");
+        }
         finally
         {
             management?.Dispose();
