@@ -29,9 +29,10 @@ internal sealed class BootstrapServerProcess : IAsyncDisposable
     /// <summary>SHA-1 of the server's throwaway certificate, which the devices pin.</summary>
     public byte[] CertificateHash { get; }
 
-    public static async Task<BootstrapServerProcess> StartAsync(string kind, string serverKey, string chain, CancellationToken cancellationToken)
+    /// <param name="dll">Another build of this tool (e.g. from main, before a change) to run the server from; null: this one.</param>
+    public static async Task<BootstrapServerProcess> StartAsync(string kind, string serverKey, string chain, CancellationToken cancellationToken, string? dll = null)
     {
-        var dll = typeof(BootstrapServerProcess).Assembly.Location;
+        dll ??= typeof(BootstrapServerProcess).Assembly.Location;
         var host = Environment.ProcessPath ?? "dotnet";
         var psi = new ProcessStartInfo(host)
         {

@@ -32,7 +32,7 @@ internal static class BootstrapTest
     private const string Body = """{"ietf-sztp-bootstrap-server:input":{"hw-model":"LoadTest"}}""";
 
     public static async Task<int> RunAsync(int devices, int concurrency, int seconds, IReadOnlyList<string> serverKeys, IReadOnlyList<string> tlsVersions,
-        bool serverProcess, Uri? url, CancellationToken cancellationToken)
+        bool serverProcess, string? oursBefore, Uri? url, CancellationToken cancellationToken)
     {
         Report.Header($"bootstrap devices={devices} concurrency={concurrency} seconds={seconds} server-key={string.Join(',', serverKeys)} " +
             $"tls={string.Join(',', tlsVersions)} server-process={serverProcess}");
@@ -52,7 +52,7 @@ internal static class BootstrapTest
                 };
                 var scenario = $"{devices} devices, -c {concurrency}, new TLS {(protocol == SslProtocols.Tls13 ? "1.3" : "1.2")} connection + client cert per request, server {serverKey}";
                 if (serverProcess)
-                    await ServerProcessRowsAsync(rows, scenario, serverKey, protocol, identities, concurrency, seconds, cancellationToken);
+                    await ServerProcessRowsAsync(rows, scenario, serverKey, protocol, identities, concurrency, seconds, oursBefore, cancellationToken);
                 else
                     await InProcessRowsAsync(rows, scenario, serverKey, protocol, identities, concurrency, seconds, cancellationToken);
             }
@@ -93,17 +93,19 @@ internal static class BootstrapTest
     /// and never looks at the system store) shows what the server's X509Chain build on the client certificate costs.
     /// </summary>
     private static async Task ServerProcessRowsAsync(List<Measurement> rows, string scenario, string serverKey, SslProtocols protocol,
-        IReadOnlyList<X509Certificate2> identities, int concurrency, int seconds, CancellationToken cancellationToken)
+        IReadOnlyList<X509Certificate2> identities, int concurrency, int seconds, string? oursBefore, CancellationToken cancellationToken)
     {
-        (string Kind, string Chain, string Label)[] servers =
+        List<(string Kind, string Chain, string Label, string? Dll)> servers =
         [
-            ("baseline", "system", "baseline: Kestrel, same TLS, answers 204"),
-            ("baseline", "custom", "experiment: baseline, chain policy without the system store"),
-            ("ours", "system", "ours: BootstrapServerEndpoint, fixed redirect"),
+            ("baseline", "system", "baseline: Kestrel, same TLS, answers 204", null),
+            ("baseline", "custom", "experiment: baseline, chain policy without the system store", null),
+            ("ours", "system", "ours: BootstrapServerEndpoint, fixed redirect", null),
         ];
-        foreach (var (kind, chain, label) in servers)
+        if (oursBefore is not null)
+            servers.Add(("ours", "system", "ours before the change (--ours-before build)", oursBefore));
+        foreach (var (kind, chain, label, dll) in servers)
         {
-            await using var server = await BootstrapServerProcess.StartAsync(kind, serverKey, chain, cancellationToken);
+            await using var server = await BootstrapServerProcess.StartAsync(kind, serverKey, chain, cancellationToken, dll);
             var result = await DriveAsync(server.Port, identities, concurrency, seconds, server.CertificateHash, protocol, server, cancellationToken);
             rows.Add(result.Row(scenario, label + " (own process)"));
         }

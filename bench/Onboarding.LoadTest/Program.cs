@@ -88,11 +88,12 @@ var bServerKey = new Option<string[]>("--server-key")
 };
 var bTls = new Option<string[]>("--tls") { Description = "TLS version(s) the devices offer: 13, 12", DefaultValueFactory = _ => ["13"], AllowMultipleArgumentsPerToken = true };
 var bServerProcess = new Option<bool>("--server-process") { Description = "run each server in its own process (bootstrap-server) and report its CPU apart from the client's" };
+var bOursBefore = new Option<string?>("--ours-before") { Description = "with --server-process: also run ours from another build of this tool (its Onboarding.LoadTest.dll), e.g. before a change" };
 var bUrl = new Option<string?>("--url") { Description = "also drive a running host's bootstrap server (https://host:port)" };
 var bootstrap = new Command("bootstrap", "get-bootstrapping-data/s, new TLS connection with client certificate per request: BootstrapServerEndpoint vs Kestrel answering 204")
-    { bDevices, bConcurrency, bSeconds, bServerKey, bTls, bServerProcess, bUrl };
+    { bDevices, bConcurrency, bSeconds, bServerKey, bTls, bServerProcess, bOursBefore, bUrl };
 bootstrap.SetAction((r, ct) => BootstrapTest.RunAsync(r.GetValue(bDevices), r.GetValue(bConcurrency), r.GetValue(bSeconds), r.GetValue(bServerKey)!,
-    r.GetValue(bTls)!, r.GetValue(bServerProcess), r.GetValue(bUrl) is { } u ? new Uri(u) : null, ct));
+    r.GetValue(bTls)!, r.GetValue(bServerProcess), r.GetValue(bOursBefore), r.GetValue(bUrl) is { } u ? new Uri(u) : null, ct));
 root.Subcommands.Add(bootstrap);
 
 var sKind = new Option<string>("--kind") { Description = "baseline (Kestrel answering 204) or ours (BootstrapServerEndpoint)", DefaultValueFactory = _ => "ours" };
