@@ -15,7 +15,8 @@ namespace Onboarding.LoadTest;
 /// <param name="Url">The running host's REST API (both roles: Nms and Redirect).</param>
 /// <param name="RedirectPort">The redirect server's device-facing RFC 8572 port (<c>Redirect:Bootstrap:Port</c>).</param>
 /// <param name="SftpPort">The NMS drop (<c>Drop:Port</c>); written into the hand-off bundle the redirect server imports.</param>
-internal sealed record HandoffBurstSettings(Uri Url, int RedirectPort, int SftpPort, int Devices, int Concurrency, int Parallel, bool Baseline, int TimeoutSeconds);
+/// <param name="HostPid">The host's process id, to report its CPU per device (optional).</param>
+internal sealed record HandoffBurstSettings(Uri Url, int RedirectPort, int SftpPort, int Devices, int Concurrency, int Parallel, bool Baseline, int TimeoutSeconds, int? HostPid);
 
 /// <summary>
 /// Issue 12: a burst of N devices at the redirect server, each handed off to the NMS (batched SFTP files) and bookkept
@@ -106,6 +107,7 @@ internal static class HandoffBurstTest
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
 
+        var hostCpuBefore = HostCpuMilliseconds(settings.HostPid);
         var watch = Stopwatch.StartNew();
         TimeSpan? allBookkept = null;
         var poller = Task.Run(async () =>
@@ -124,7 +126,7 @@ internal static class HandoffBurstTest
 
         var latencies = new double[devices.Length];
         var statuses = new int[600];
-        long retried = 0, failed = 0, unavailable = 0;
+        long retried = 0, failed = 0, unavailable = 0, dropped = 0;
         string? firstFailure = null;
         var next = -1;
         var workers = Enumerable.Range(0, settings.Concurrency).Select(_ => Task.Run(async () =>
@@ -159,6 +161,14 @@ internal static class HandoffBurstTest
                         await Task.Delay(TimeSpan.FromSeconds(answer.RetryAfterSeconds ?? 5), stop.Token);
                         continue;
                     }
+                    if (answer.Status == 0)
+                    {
+                        // No HTTP answer (handshake or connection failed): a device tries again shortly.
+                        if (Interlocked.Increment(ref dropped) == 1)
+                            Console.WriteLine("first connection without an answer: " + answer.Text);
+                        await Task.Delay(TimeSpan.FromSeconds(1), stop.Token);
+                        continue;
+                    }
                     Interlocked.Increment(ref failed);
                     Interlocked.CompareExchange(ref firstFailure, $"{answer.Status}: {answer.Text}", null);
                     latencies[i] = double.NaN;
@@ -184,6 +194,7 @@ internal static class HandoffBurstTest
             Console.WriteLine($"not every device bookkept within {settings.TimeoutSeconds} s");
         }
 
+        var hostCpu = HostCpuMilliseconds(settings.HostPid) - hostCpuBefore;
         var bookkept = await SftpRecordsTest.DeviceTotalAsync(tenant.Http, cancellationToken) - devicesBefore;
         var files = await UploadTotalAsync(tenant, cancellationToken) - uploadsBefore;
         var answered = latencies.Where(l => l > 0).Order().ToArray();
@@ -195,9 +206,23 @@ internal static class HandoffBurstTest
             $"{answered.Length}/{devices.Length} answered in {allAnswered.TotalSeconds:0.0} s; all bookkept at the NMS after " +
             $"{(allBookkept is { } b ? $"{b.TotalSeconds:0.0} s" : $"— ({bookkept} after {watch.Elapsed.TotalSeconds:0} s)")}; {files} SFTP files; " +
             $"latency p50 {P(0.5)} ms, p95 {P(0.95)} ms, max {P(1)} ms; 503s {unavailable} ({retried} devices answered on a retry); " +
-            $"other failures {failed}; status {statusText}; load {Report.LoadAverage()}");
+            $"connections without an answer {dropped} (retried after 1 s); other failures {failed}; status {statusText}; " +
+            (settings.HostPid is null ? "" : $"host CPU {hostCpu / Math.Max(1, answered.Length):0.0} ms/device ({hostCpu / AllBookkeptOrAnswered(allBookkept, allAnswered) / 10:0}% of a core); ") +
+            $"load {Report.LoadAverage()}");
         Console.WriteLine(detail);
         return new BurstResult(answered.Length / allAnswered.TotalSeconds, detail);
+    }
+
+    private static double AllBookkeptOrAnswered(TimeSpan? bookkept, TimeSpan answered) => Math.Max(bookkept ?? answered, answered).TotalMilliseconds;
+
+    /// <summary>User + system CPU of the host process (/proc/&lt;pid&gt;/stat utime + stime, USER_HZ 100); 0 without a pid.</summary>
+    private static double HostCpuMilliseconds(int? pid)
+    {
+        if (pid is null)
+            return 0;
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[14 - 3], CultureInfo.InvariantCulture) + long.Parse(fields[15 - 3], CultureInfo.InvariantCulture)) * 10.0;
     }
 
     private sealed record Answer(int Status, int? RetryAfterSeconds, string Text);

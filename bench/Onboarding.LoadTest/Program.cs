@@ -112,10 +112,11 @@ var hConcurrency = new Option<int>("--concurrency") { Description = "devices ask
 var hParallel = new Option<int>("--parallel") { Description = "baseline: single-record files in flight on the one SFTP session", DefaultValueFactory = _ => 8 };
 var hBaseline = new Option<bool>("--baseline") { Description = "also run the baseline (N single-record files to the drop)", DefaultValueFactory = _ => true };
 var hTimeout = new Option<int>("--timeout-seconds") { Description = "give up on the burst after this long", DefaultValueFactory = _ => 600 };
+var hHostPid = new Option<int?>("--host-pid") { Description = "the host's process id: report its CPU per device" };
 var handoffBurst = new Command("handoff-burst", "N devices at a running host's redirect server, handed off to its NMS in batched SFTP files, vs N single-record files to the drop")
-    { hUrl, hRedirectPort, hSftpPort, hDevices, hConcurrency, hParallel, hBaseline, hTimeout };
+    { hUrl, hRedirectPort, hSftpPort, hDevices, hConcurrency, hParallel, hBaseline, hTimeout, hHostPid };
 handoffBurst.SetAction((r, ct) => HandoffBurstTest.RunAsync(new HandoffBurstSettings(new Uri(r.GetValue(hUrl)!), r.GetValue(hRedirectPort), r.GetValue(hSftpPort),
-    r.GetValue(hDevices), r.GetValue(hConcurrency), r.GetValue(hParallel), r.GetValue(hBaseline), r.GetValue(hTimeout)), ct));
+    r.GetValue(hDevices), r.GetValue(hConcurrency), r.GetValue(hParallel), r.GetValue(hBaseline), r.GetValue(hTimeout), r.GetValue(hHostPid)), ct));
 root.Subcommands.Add(handoffBurst);
 
 return await root.Parse(args).InvokeAsync();
