@@ -202,18 +202,19 @@ internal static class HandoffBurstTest
             Console.WriteLine("first failure: " + firstFailure);
         string P(double q) => answered.Length == 0 ? "n/a" : answered[Math.Min(answered.Length - 1, (int)(answered.Length * q))].ToString("0", CultureInfo.InvariantCulture);
         var statusText = string.Join(" ", statuses.Select((n, s) => (n, s)).Where(p => p.n > 0).Select(p => $"{p.s}×{p.n}"));
+        var hostText = settings.HostPid is null ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"host CPU {hostCpu / Math.Max(1, answered.Length):0.0} ms/device ({hostCpu / AllBookkeptOrAnswered(allBookkept, allAnswered) * 100:0}% of a core); ");
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"{answered.Length}/{devices.Length} answered in {allAnswered.TotalSeconds:0.0} s; all bookkept at the NMS after " +
             $"{(allBookkept is { } b ? $"{b.TotalSeconds:0.0} s" : $"— ({bookkept} after {watch.Elapsed.TotalSeconds:0} s)")}; {files} SFTP files; " +
             $"latency p50 {P(0.5)} ms, p95 {P(0.95)} ms, max {P(1)} ms; 503s {unavailable} ({retried} devices answered on a retry); " +
             $"connections without an answer {dropped} (retried after 1 s); other failures {failed}; status {statusText}; " +
-            (settings.HostPid is null ? "" : $"host CPU {hostCpu / Math.Max(1, answered.Length):0.0} ms/device ({hostCpu / AllBookkeptOrAnswered(allBookkept, allAnswered) / 10:0}% of a core); ") +
-            $"load {Report.LoadAverage()}");
+            $"{hostText}load {Report.LoadAverage()}");
         Console.WriteLine(detail);
         return new BurstResult(answered.Length / allAnswered.TotalSeconds, detail);
     }
 
-    private static double AllBookkeptOrAnswered(TimeSpan? bookkept, TimeSpan answered) => Math.Max(bookkept ?? answered, answered).TotalMilliseconds;
+    private static double AllBookkeptOrAnswered(TimeSpan? bookkept, TimeSpan answered) => (bookkept is { } b && b > answered ? b : answered).TotalMilliseconds;
 
     /// <summary>User + system CPU of the host process (/proc/&lt;pid&gt;/stat utime + stime, USER_HZ 100); 0 without a pid.</summary>
     private static double HostCpuMilliseconds(int? pid)
