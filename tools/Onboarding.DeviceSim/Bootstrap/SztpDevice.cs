@@ -25,10 +25,25 @@ internal sealed record BootstrapSettings(
     int MaxRedirects = 4);
 
 /// <summary>One device's result. <paramref name="Reason"/> is a short category for the summary; null when it succeeded.</summary>
+/// <param name="Servers">Every server the device tried, in order (including those that failed).</param>
+/// <param name="Accepted">The conveyed information the device accepted, one per hop, and why it trusted it.</param>
 internal sealed record DeviceOutcome(string Serial, string? Reason, string? Detail, TimeSpan Elapsed, IReadOnlyList<Uri> Servers,
-    OnboardingInformation? Onboarding, SshPublicKey? HostKey)
+    OnboardingInformation? Onboarding, SshPublicKey? HostKey, IReadOnlyList<AcceptedAnswer> Accepted)
 {
     public bool Ok => Reason is null;
+}
+
+/// <summary>
+/// Conveyed information a device accepted (RFC 8572 §5.3–5.5): from <paramref name="Server"/>, either over TLS it
+/// authenticated with a trust anchor (<paramref name="TlsAuthenticated"/>), or signed (<paramref name="Signed"/>: the
+/// voucher verified against the manufacturer's trust anchor for this serial, the owner certificate it pins, and the
+/// owner's signature on the content), or both.
+/// </summary>
+internal sealed record AcceptedAnswer(Uri Server, string Kind, bool TlsAuthenticated, bool Signed)
+{
+    public override string ToString() =>
+        $"{Kind} from {Server.Authority} ({(Signed ? "signed: voucher, owner certificate and signature verified" : "unsigned")}; "
+        + $"{(TlsAuthenticated ? "TLS authenticated" : "TLS not trusted")})";
 }
 
 /// <summary>Why a device gave up: <see cref="Reason"/> groups failures in the summary.</summary>
@@ -50,22 +65,24 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
     {
         var started = Stopwatch.GetTimestamp();
         var visited = new List<Uri>();
+        var accepted = new List<AcceptedAnswer>();
         try
         {
-            var (onboarding, hostKey) = await BootstrapAsync(visited, cancellationToken);
-            return new DeviceOutcome(identity.Serial, null, null, Stopwatch.GetElapsedTime(started), visited, onboarding, hostKey);
+            var (onboarding, hostKey) = await BootstrapAsync(visited, accepted, cancellationToken);
+            return new DeviceOutcome(identity.Serial, null, null, Stopwatch.GetElapsedTime(started), visited, onboarding, hostKey, accepted);
         }
         catch (DeviceBootstrapException e)
         {
-            return new DeviceOutcome(identity.Serial, e.Reason, e.Message, Stopwatch.GetElapsedTime(started), visited, null, null);
+            return new DeviceOutcome(identity.Serial, e.Reason, e.Message, Stopwatch.GetElapsedTime(started), visited, null, null, accepted);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new DeviceOutcome(identity.Serial, "timeout", "a bootstrap server did not answer in time", Stopwatch.GetElapsedTime(started), visited, null, null);
+            return new DeviceOutcome(identity.Serial, "timeout", "a bootstrap server did not answer in time", Stopwatch.GetElapsedTime(started), visited, null, null,
+                accepted);
         }
     }
 
-    private async Task<(OnboardingInformation, SshPublicKey)> BootstrapAsync(List<Uri> visited, CancellationToken cancellationToken)
+    private async Task<(OnboardingInformation, SshPublicKey)> BootstrapAsync(List<Uri> visited, List<AcceptedAnswer> accepted, CancellationToken cancellationToken)
     {
         var servers = settings.BootstrapServers.Select(u => (Uri: u, Anchors: settings.TrustAnchors)).ToList();
         for (var hop = 0; hop <= settings.MaxRedirects; hop++)
@@ -89,6 +106,8 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
             if (answer is null)
                 throw last ?? new DeviceBootstrapException("no-server", "no bootstrap server to try");
             using var client = answer.Client;
+            accepted.Add(new AcceptedAnswer(answer.Server, answer.Information is RedirectInformation ? "redirect-information" : "onboarding-information",
+                answer.Trusted, answer.Signed));
 
             switch (answer.Information)
             {
@@ -111,7 +130,7 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         throw new DeviceBootstrapException("redirect-loop", $"more than {settings.MaxRedirects} redirects");
     }
 
-    private sealed record Answer(Uri Server, HttpClient Client, bool Trusted, ConveyedInformation Information);
+    private sealed record Answer(Uri Server, HttpClient Client, bool Trusted, bool Signed, ConveyedInformation Information);
 
     private async Task<Answer> GetBootstrappingDataAsync(Uri server, X509Certificate2Collection? anchors, CancellationToken cancellationToken)
     {
@@ -128,9 +147,9 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
             if (status != HttpStatusCode.OK)
                 throw Refused(status, payload);
             var encoding = contentType?.Contains("xml", StringComparison.OrdinalIgnoreCase) == true ? SztpEncoding.Xml : SztpEncoding.Json;
-            var information = Verify(Sztp(() => BootstrapServerRpc.ParseGetBootstrappingDataOutput(payload, encoding)), trusted, nonce, encoding);
+            var (information, signed) = Verify(Sztp(() => BootstrapServerRpc.ParseGetBootstrappingDataOutput(payload, encoding)), trusted, nonce, encoding);
             keep = true;
-            return new Answer(server, client, trusted, information);
+            return new Answer(server, client, trusted, signed, information);
         }
         finally
         {
@@ -139,8 +158,8 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         }
     }
 
-    /// <summary>RFC 8572 §5.4–5.5: what a device accepts as conveyed information.</summary>
-    private ConveyedInformation Verify(GetBootstrappingDataOutput output, bool trusted, byte[]? nonce, SztpEncoding responseEncoding)
+    /// <summary>RFC 8572 §5.4–5.5: what a device accepts as conveyed information, and whether it came signed.</summary>
+    private (ConveyedInformation Information, bool Signed) Verify(GetBootstrappingDataOutput output, bool trusted, byte[]? nonce, SztpEncoding responseEncoding)
     {
         var now = DateTimeOffset.UtcNow;
         var contentType = Sztp(() => SztpCms.ContentType(output.ConveyedInformation));
@@ -153,7 +172,7 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
             var unsigned = Sztp(() => SztpCms.DecodeUnsigned(output.ConveyedInformation));
             var encoding = unsigned.ContentType == SztpOids.Data ? responseEncoding
                 : unsigned.ContentType == SztpOids.ConveyedInfoXml ? SztpEncoding.Xml : SztpEncoding.Json;
-            return Sztp(() => ConveyedInformationCodec.Decode(unsigned.Content, encoding));
+            return (Sztp(() => ConveyedInformationCodec.Decode(unsigned.Content, encoding)), false);
         }
 
         // §5.4: signed data needs the owner certificate and a voucher the device can verify with its own trust anchor.
@@ -167,7 +186,7 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         if (!content.Signer.RawDataMemory.Span.SequenceEqual(owner.RawDataMemory.Span))
             throw new DeviceBootstrapException("untrusted-signer", "the conveyed information is not signed by the owner certificate the voucher pins");
         var signedEncoding = content.ContentType == SztpOids.ConveyedInfoXml ? SztpEncoding.Xml : SztpEncoding.Json;
-        return Sztp(() => ConveyedInformationCodec.Decode(content.Content, signedEncoding));
+        return (Sztp(() => ConveyedInformationCodec.Decode(content.Content, signedEncoding)), true);
     }
 
     /// <summary>RFC 8572 §5.6 / §7.3: the progress reports of processing onboarding information, ending with bootstrap-complete.</summary>
