@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Onboarding.IntegrationTests.Infrastructure;
 
 /// <summary>
@@ -14,8 +11,8 @@ public sealed class OnboardingFlowHosts : RedirectTwoHosts
 {
     public OnboardingFlowHosts()
     {
-        SftpPort = FreePort();
-        BootstrapPort = FreePort();
+        SftpPort = HostProcess.FreePort();
+        BootstrapPort = HostProcess.FreePort();
         var sftp = SftpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var bootstrap = BootstrapPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Nms.With("Nms:PublicHost", "localhost")
@@ -31,12 +28,4 @@ public sealed class OnboardingFlowHosts : RedirectTwoHosts
 
     /// <summary>The NMS bootstrap server's port, as its (signed) redirect-information names it.</summary>
     public int BootstrapPort { get; }
-
-    /// <summary>A port free right now on loopback (the hosts bind it moments later; nothing else here binds fixed ports).</summary>
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
