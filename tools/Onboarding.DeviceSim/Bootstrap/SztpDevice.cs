@@ -15,6 +15,8 @@ namespace Onboarding.DeviceSim.Bootstrap;
 /// <summary>What every simulated device is told: where to start, whom to trust, what to ask for.</summary>
 /// <param name="TrustAnchors">The first servers' TLS trust anchors; null: connect provisionally (RFC 8572 §5.3) and accept only signed data.</param>
 /// <param name="VoucherTrustAnchors">The manufacturer's voucher-signing trust anchors the device was built with (RFC 8572 §5.4).</param>
+/// <param name="MaxRetries">How often a device asks a server again after a 503 with Retry-After ("not yet", e.g. its record is still on its way to the NMS).</param>
+/// <param name="MaxRetryAfter">The longest Retry-After a device waits (default 60 s); a longer one counts as this.</param>
 internal sealed record BootstrapSettings(
     IReadOnlyList<Uri> BootstrapServers,
     X509Certificate2Collection? TrustAnchors,
@@ -22,7 +24,9 @@ internal sealed record BootstrapSettings(
     bool Signed = false,
     SztpEncoding Encoding = SztpEncoding.Json,
     TimeSpan? Timeout = null,
-    int MaxRedirects = 4);
+    int MaxRedirects = 4,
+    int MaxRetries = 3,
+    TimeSpan? MaxRetryAfter = null);
 
 /// <summary>One device's result. <paramref name="Reason"/> is a short category for the summary; null when it succeeded.</summary>
 /// <param name="Servers">Every server the device tried, in order (including those that failed).</param>
@@ -143,7 +147,15 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         try
         {
             var body = DeviceRpcInput.WriteGetBootstrappingData(new GetBootstrappingDataInput(signedPreferred, "DeviceSim", "DeviceSimOS", "1.0", nonce), settings.Encoding);
-            var (status, contentType, payload) = await PostAsync(client, server, BootstrapPaths.GetBootstrappingData, body, cancellationToken);
+            var (status, contentType, payload, retryAfter) = await PostAsync(client, server, BootstrapPaths.GetBootstrappingData, body, cancellationToken);
+            // RFC 9110 §10.2.3: a 503 with Retry-After is "not yet" (the redirect server answers so while the device's
+            // record is on its way to the NMS): wait as told and ask the same server again, as devices do.
+            for (var retry = 0; status == HttpStatusCode.ServiceUnavailable && retryAfter is { } wait && retry < settings.MaxRetries; retry++)
+            {
+                var max = settings.MaxRetryAfter ?? TimeSpan.FromSeconds(60);
+                await Task.Delay(wait < max ? wait : max, cancellationToken);
+                (status, contentType, payload, retryAfter) = await PostAsync(client, server, BootstrapPaths.GetBootstrappingData, body, cancellationToken);
+            }
             if (status != HttpStatusCode.OK)
                 throw Refused(status, payload);
             var encoding = contentType?.Contains("xml", StringComparison.OrdinalIgnoreCase) == true ? SztpEncoding.Xml : SztpEncoding.Json;
@@ -208,14 +220,14 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         reports.Add(new(ProgressType.BootstrapComplete, "DeviceSim bootstrapped", [new ReportedHostKey(hostKey.KeyType, hostKey.Blob)]));
         foreach (var report in reports)
         {
-            var (status, _, payload) = await PostAsync(client, server, BootstrapPaths.ReportProgress,
+            var (status, _, payload, _) = await PostAsync(client, server, BootstrapPaths.ReportProgress,
                 DeviceRpcInput.WriteReportProgress(report, settings.Encoding), cancellationToken);
             if (status != HttpStatusCode.NoContent)
                 throw Refused(status, payload, $"report-progress {ProgressTypes.Name(report.ProgressType)}: ");
         }
     }
 
-    private async Task<(HttpStatusCode, string?, byte[])> PostAsync(HttpClient client, Uri server, string path, byte[] body, CancellationToken cancellationToken)
+    private async Task<(HttpStatusCode Status, string? ContentType, byte[] Payload, TimeSpan? RetryAfter)> PostAsync(HttpClient client, Uri server, string path, byte[] body, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.Timeout ?? TimeSpan.FromSeconds(30));
@@ -228,7 +240,11 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         {
             using var response = await client.SendAsync(request, timeout.Token);
             var payload = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-            return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, payload);
+            var retryAfter = response.Headers.RetryAfter is { } header
+                ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+                : null;
+            return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, payload,
+                retryAfter is { } positive && positive > TimeSpan.Zero ? positive : retryAfter is null ? null : TimeSpan.Zero);
         }
         catch (HttpRequestException e) when (e.InnerException is AuthenticationException || e.HttpRequestError == HttpRequestError.SecureConnectionError)
         {
