@@ -37,9 +37,10 @@ internal static class BootstrapCommands
         var xml = new Option<bool>("--xml") { Description = "Speak XML instead of JSON." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "One line per device after the summary." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds per request.", DefaultValueFactory = _ => 30 };
+        var retries = new Option<int>("--retries") { Description = "How often a device asks again after a 503 with Retry-After.", DefaultValueFactory = _ => 3 };
         var command = new Command("bootstrap", "Runs N simulated devices through RFC 8572 bootstrap: redirect, verification, onboarding, progress reports.")
         {
-            directory, concurrency, url, urlFile, dhcp, trust, voucherTrust, signed, xml, verbose, timeout,
+            directory, concurrency, url, urlFile, dhcp, trust, voucherTrust, signed, xml, verbose, timeout, retries,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,7 +55,7 @@ internal static class BootstrapCommands
                 return 2;
             }
             var settings = new BootstrapSettings(servers, Anchors(parse.GetValue(trust)), Anchors(parse.GetValue(voucherTrust)), parse.GetValue(signed),
-                parse.GetValue(xml) ? SztpEncoding.Xml : SztpEncoding.Json, TimeSpan.FromSeconds(parse.GetValue(timeout)));
+                parse.GetValue(xml) ? SztpEncoding.Xml : SztpEncoding.Json, TimeSpan.FromSeconds(parse.GetValue(timeout)), MaxRetries: parse.GetValue(retries));
             var devices = DeviceIdentity.LoadDirectory(parse.GetRequiredValue(directory).FullName);
             return await BootstrapSimulation.RunWithConsoleAsync(devices, settings, parse.GetValue(concurrency), parse.GetValue(verbose), cancellationToken);
         });
