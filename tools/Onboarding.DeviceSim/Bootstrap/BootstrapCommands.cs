@@ -59,10 +59,11 @@ internal sealed class BootstrapOptions
     private readonly Option<bool> _signed = new("--signed") { Description = "Send signed-data-preferred (with a nonce)." };
     private readonly Option<bool> _xml = new("--xml") { Description = "Speak XML instead of JSON." };
     private readonly Option<double> _timeout = new("--timeout") { Description = "Seconds per request.", DefaultValueFactory = _ => 30 };
+    private readonly Option<int> _retries = new("--retries") { Description = "How often a device asks again after a 503 with Retry-After.", DefaultValueFactory = _ => 3 };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Directory, Concurrency, _url, _urlFile, _dhcp, _trust, _voucherTrust, _signed, _xml, _timeout })
+        foreach (var option in new Option[] { Directory, Concurrency, _url, _urlFile, _dhcp, _trust, _voucherTrust, _signed, _xml, _timeout, _retries })
             command.Options.Add(option);
     }
 
@@ -82,7 +83,7 @@ internal sealed class BootstrapOptions
         }
         settings = new BootstrapSettings(servers, Anchors(parse.GetValue(_trust)), Anchors(parse.GetValue(_voucherTrust)), parse.GetValue(_signed),
             parse.GetValue(_xml) ? SztpEncoding.Xml : SztpEncoding.Json, TimeSpan.FromSeconds(parse.GetValue(_timeout)),
-            StateDirectory: Path.Combine(root, DeviceState.Directory));
+            MaxRetries: parse.GetValue(_retries), StateDirectory: Path.Combine(root, DeviceState.Directory));
         return true;
     }
 
