@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Onboarding.Bootstrap;
 using Onboarding.DeviceSim.Bootstrap;
+using Onboarding.DeviceSim.CallHome;
 using Onboarding.IntegrationTests.Infrastructure;
 using Onboarding.Sztp;
 
@@ -196,6 +197,32 @@ public sealed class DeviceSimBootstrapTests : IDisposable
         Assert.True(outcomes[0].Ok, $"{outcomes[0].Reason} {outcomes[0].Detail}");
         Assert.Equal(["localhost:1", pair.Redirect.BaseUri.Authority, pair.Nms.BaseUri.Authority], outcomes[0].Servers.Select(s => s.Authority));
         Assert.Throws<SztpException>(() => BootstrapUrls.Resolve(null, null, "00ff6874"));
+    }
+
+    [Fact]
+    public async Task Device_keeps_its_host_key_and_what_it_received_in_its_state_file()
+    {
+        await using var pair = await ServerPairAsync(Scenario.Normal);
+        var devices = Mint(1, DeviceKeyType.P256);
+        var stateDirectory = Path.Combine(_minted, DeviceState.Directory);
+        var settings = Settings(pair) with { StateDirectory = stateDirectory };
+
+        var (first, _) = await BootstrapSimulation.RunAsync(devices, settings, 1, null, CancellationToken.None);
+        var (again, _) = await BootstrapSimulation.RunAsync(devices, settings, 1, null, CancellationToken.None);
+
+        Assert.True(first[0].Ok && again[0].Ok, $"{first[0].Detail} {again[0].Detail}");
+        var state = DeviceState.Load(stateDirectory, devices[0].Serial)!;
+        var kept = Onboarding.Ssh.Keys.SshPublicKey.ParseAuthorizedKeysLine(state.HostKeyPublic);
+        // RFC 8572 §7.3: bootstrap-complete reports the key the device keeps, and keeps reporting it on a second bootstrap.
+        Assert.Equal(kept, first[0].HostKey);
+        Assert.Equal(kept, again[0].HostKey);
+        var reported = pair.State.Reports.Where(r => r.Input.ProgressType == ProgressType.BootstrapComplete).Select(r => r.Input.SshHostKeys!.Single().KeyData).ToList();
+        Assert.Equal(2, reported.Count);
+        Assert.All(reported, blob => Assert.Equal(kept.Blob, blob));
+        Assert.Equal(kept, state.LoadHostKey().PublicKey);
+        Assert.Equal("hostname nms-configured;", state.Configuration);
+        Assert.Equal(pair.Nms.BaseUri.GetLeftPart(UriPartial.Authority), state.BootstrapServer);
+        Assert.Null(state.CallHome); // that configuration says nothing about calling home
     }
 
     private BootstrapSettings Settings(ServerPair pair, bool signed = false, SztpEncoding encoding = SztpEncoding.Json) =>

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Onboarding.DeviceSim.CallHome;
 using Onboarding.Ssh.Keys;
 using Onboarding.Sztp;
 using DeviceHostKey = Onboarding.Ssh.Keys.SshHostKey;
@@ -17,6 +18,7 @@ namespace Onboarding.DeviceSim.Bootstrap;
 /// <param name="VoucherTrustAnchors">The manufacturer's voucher-signing trust anchors the device was built with (RFC 8572 §5.4).</param>
 /// <param name="MaxRetries">How often a device asks a server again after a 503 with Retry-After ("not yet", e.g. its record is still on its way to the NMS).</param>
 /// <param name="MaxRetryAfter">The longest Retry-After a device waits (default 60 s); a longer one counts as this.</param>
+/// <param name="StateDirectory">Where each device keeps its host key and what it received (<see cref="DeviceState"/>); null: a fresh host key per run, nothing kept.</param>
 internal sealed record BootstrapSettings(
     IReadOnlyList<Uri> BootstrapServers,
     X509Certificate2Collection? TrustAnchors,
@@ -26,7 +28,8 @@ internal sealed record BootstrapSettings(
     TimeSpan? Timeout = null,
     int MaxRedirects = 4,
     int MaxRetries = 3,
-    TimeSpan? MaxRetryAfter = null);
+    TimeSpan? MaxRetryAfter = null,
+    string? StateDirectory = null);
 
 /// <summary>One device's result. <paramref name="Reason"/> is a short category for the summary; null when it succeeded.</summary>
 /// <param name="Servers">Every server the device tried, in order (including those that failed).</param>
@@ -119,14 +122,21 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
                     servers = redirect.BootstrapServers.Select(s => (ServerUri(s), s.TrustAnchor is null ? null : TrustAnchorOf(s.TrustAnchor))).ToList();
                     continue;
                 case OnboardingInformation onboarding:
-                    // The device's own SSH host key, which the NMS pins from bootstrap-complete for call home.
-                    using (var key = DeviceHostKey.GenerateEd25519())
+                {
+                    // The device's own SSH host key, which the NMS pins from bootstrap-complete for call home: kept in the
+                    // state file, so the call-home mode presents the same key.
+                    var (state, key) = settings.StateDirectory is null
+                        ? (null, DeviceHostKey.GenerateEd25519())
+                        : DeviceState.LoadOrCreate(settings.StateDirectory, identity.Serial);
+                    using (key)
                     {
                         // RFC 8572 §5.3: progress reports go only to a server the device authenticated.
                         if (answer.Trusted)
                             await ReportAsync(answer.Server, client, onboarding, key.PublicKey, cancellationToken);
+                        state?.WithBootstrap(answer.Server, onboarding, DateTimeOffset.UtcNow).Save(settings.StateDirectory!);
                         return (onboarding, key.PublicKey);
                     }
+                }
                 default:
                     throw new DeviceBootstrapException("malformed-answer", "unknown conveyed information");
             }
