@@ -31,6 +31,7 @@ public static class AccountsModule
         services.AddSingleton<INmsBootstrapIdentity>(sp => sp.GetRequiredService<NmsBootstrapIdentity>());
         services.AddModuleDatabase<AccountsDbContext>("accounts");
         services.AddScoped<IManufacturerAccounts, ManufacturerAccounts>();
+        services.AddScoped<ICustomerDirectory, CustomerDirectory>();
         services.AddKeyedSingleton(ThrottleKey, (provider, _) =>
         {
             var limits = provider.GetRequiredService<IOptions<AccountsOptions>>().Value.FailedAuthentication;
