@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Onboarding.Accounts.Contracts;
 using Onboarding.Inventory.Contracts;
 using Onboarding.Inventory.Data;
 using Onboarding.ServiceDefaults.Database;
@@ -31,6 +32,13 @@ internal sealed class DeviceLifecycle(InventoryDbContext db, IOutbox outbox, Tim
                 await outbox.EnqueueAsync(db, DeviceStateChanged.MessageType, new DeviceStateChanged(
                     deviceId.Value, device.CustomerId, device.ManufacturerId, device.SerialNumber, recorded.From, recorded.To,
                     deviceStep.Source, deviceStep.Detail, recorded.At), cancellationToken);
+            }
+
+            // White paper step 5: Accounts may close the manufacturer's access once its last device is onboarded.
+            if (recorded.To == DeviceState.Onboarded && recorded.From != DeviceState.Onboarded)
+            {
+                await outbox.EnqueueAsync(db, ManufacturerAccessReview.MessageType,
+                    new ManufacturerAccessReview(device.ManufacturerId, deviceId.Value), cancellationToken);
             }
 
             await db.SaveChangesAsync(cancellationToken);

@@ -85,7 +85,8 @@ internal sealed record ReceivedWebhook(string DeliveryId, string Timestamp, stri
     /// <summary>What a customer does: recompute HMAC-SHA256 over "&lt;timestamp&gt;.&lt;body&gt;" with the secret and compare in constant time.</summary>
     public bool SignatureIsValid(string secret)
     {
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), [.. Encoding.UTF8.GetBytes(Timestamp + "."), .. Body]));
+        byte[] signed = [.. Encoding.UTF8.GetBytes(Timestamp + "."), .. Body];
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(Signature));
     }
 }
