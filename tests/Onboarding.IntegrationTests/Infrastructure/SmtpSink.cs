@@ -26,7 +26,8 @@ internal sealed class SmtpSink : IDisposable
     public static async Task<SmtpSink> StartAsync()
     {
         var port = WebhookReceiver.FreePort();
-        var maildir = Directory.CreateTempSubdirectory("onboarding-maildir-").FullName;
+        // Python's Maildir creates cur/new/tmp only when it creates the directory itself.
+        var maildir = Path.Combine(Directory.CreateTempSubdirectory("onboarding-smtp-").FullName, "maildir");
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { "-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Mailbox", maildir })
             start.ArgumentList.Add(argument);
