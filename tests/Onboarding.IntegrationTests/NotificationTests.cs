@@ -23,6 +23,8 @@ public sealed class NotificationsFactory : OnboardingFactory, IAsyncLifetime
         With("Notifications:AllowHttpWebhooks", "true");
         With("Notifications:AllowPrivateNetworkWebhooks", "true");
         With("Notifications:MaxAttempts", "3");
+        // Long enough for a test to hold a request at the receiver on purpose.
+        With("Notifications:WebhookTimeout", "00:01:00");
         With("Notifications:Smtp:Host", "127.0.0.1");
         With("Notifications:Smtp:Port", Smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         With("Notifications:Smtp:From", "nms@nms.test.example");
@@ -228,6 +230,34 @@ public class NotificationTests(NotificationsFactory factory) : IClassFixture<Not
         using var anonymous = factory.CreateClient();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/notifications")).StatusCode);
         Assert.Equal(2, itemsA.Count);
+    }
+
+    [Fact]
+    public async Task Removing_the_webhook_ends_its_pending_deliveries_as_dead_with_the_reason()
+    {
+        // The receiver holds the first attempt until the webhook is gone, so no second attempt can reach it first.
+        using var arrived = new ManualResetEventSlim();
+        using var removed = new ManualResetEventSlim();
+        await using var receiver = await WebhookReceiver.StartAsync((_, _) =>
+        {
+            arrived.Set();
+            removed.Wait(TimeSpan.FromSeconds(50));
+            return 503;
+        });
+        var (customer, _) = await factory.SignUpAsync("Removing Telecom");
+        await NotificationRig.SetWebhookAsync(customer, receiver.Url);
+        Assert.Equal(HttpStatusCode.Accepted, (await customer.PostAsync("/api/notifications/test", null)).StatusCode);
+        Assert.True(arrived.Wait(TimeSpan.FromSeconds(60)), "the first attempt never arrived");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await customer.DeleteAsync("/api/notifications/webhook")).StatusCode);
+        removed.Set();
+
+        var items = await NotificationRig.WaitForAsync(customer, i => i.Any(n => n.Channel == NotificationChannel.Webhook && n.Status == DeliveryStatus.Dead));
+        var dead = Assert.Single(items, n => n.Channel == NotificationChannel.Webhook);
+        Assert.Equal("the customer has removed its webhook", dead.LastError);
+        Assert.Equal([(int?)503, null, null], dead.Attempts.Select(a => a.StatusCode));
+        Assert.Equal(HttpStatusCode.NotFound, (await customer.GetAsync("/api/notifications/webhook")).StatusCode);
+        Assert.Equal(1, receiver.Count(dead.Id.ToString()));
     }
 
     [Theory]
