@@ -118,5 +118,13 @@ var handoffBurst = new Command("handoff-burst", "N devices at a running host's r
 handoffBurst.SetAction((r, ct) => HandoffBurstTest.RunAsync(new HandoffBurstSettings(new Uri(r.GetValue(hUrl)!), r.GetValue(hRedirectPort), r.GetValue(hSftpPort),
     r.GetValue(hDevices), r.GetValue(hConcurrency), r.GetValue(hParallel), r.GetValue(hBaseline), r.GetValue(hTimeout), r.GetValue(hHostPid)), ct));
 root.Subcommands.Add(handoffBurst);
+var nUrl = new Option<string>("--url") { Description = "the running host's HTTP base address", DefaultValueFactory = _ => "http://127.0.0.1:18080" };
+var nEvents = new Option<int>("--events") { Description = "test events (one webhook delivery each)", DefaultValueFactory = _ => 500 };
+var nConcurrency = new Option<int>("--concurrency") { Description = "API calls / direct POSTs in flight", DefaultValueFactory = _ => 8 };
+var nTimeout = new Option<int>("--timeout-seconds") { Description = "per phase", DefaultValueFactory = _ => 300 };
+var notifications = new Command("notifications", "owner notifications delivered/s through a running host's outbox to a local webhook vs the same POSTs made directly")
+    { nUrl, nEvents, nConcurrency, nTimeout };
+notifications.SetAction((r, ct) => NotificationsTest.RunAsync(new Uri(r.GetValue(nUrl)!), r.GetValue(nEvents), r.GetValue(nConcurrency), r.GetValue(nTimeout), ct));
+root.Subcommands.Add(notifications);
 
 return await root.Parse(args).InvokeAsync();

@@ -3,6 +3,7 @@ using Onboarding.Drop;
 using Onboarding.HostKeys;
 using Onboarding.Inventory;
 using Onboarding.NmsBootstrap;
+using Onboarding.Notifications;
 using Onboarding.Redirect;
 using Onboarding.Telemetry;
 
@@ -11,7 +12,7 @@ namespace Onboarding.Host;
 /// <summary>The parts of the product one host plays (DESIGN.md, "Modules and how they talk").</summary>
 internal enum HostRole
 {
-    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the SFTP drop, telemetry.</summary>
+    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the SFTP drop, telemetry, owner notifications.</summary>
     Nms,
 
     /// <summary>The manufacturer's redirect server (RFC 8572): manufacturers, device types, NMS profiles, orders.</summary>
@@ -46,6 +47,7 @@ internal static class Modules
             builder.AddNmsBootstrap();
             builder.AddDrop();
             builder.AddTelemetry();
+            builder.AddNotifications();
         }
 
         if (roles.Has(HostRole.Redirect))
@@ -65,6 +67,7 @@ internal static class Modules
             app.MapNmsBootstrap();
             app.MapDrop();
             app.MapTelemetry();
+            app.MapNotifications();
         }
 
         if (roles.Has(HostRole.Redirect))
