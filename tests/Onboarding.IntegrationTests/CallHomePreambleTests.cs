@@ -32,7 +32,7 @@ public class CallHomePreambleTests(QuickPreambleCallHomeFactory factory) : CallH
         var notSsh = await SendAsync("GET / HTTP/1.1\r\nHost: nms\r\n\r\n"u8.ToArray());
 
         // The listener closed each connection (the reads end), and said why.
-        Assert.All([garbled, oversized, slow, notSsh], closed => Assert.True(closed));
+        Assert.All(new[] { garbled, oversized, slow, notSsh }, closed => Assert.True(closed));
         Assert.Contains("byte 0x01 in a preamble line", await WaitForLogAsync("refused before SSH (connection"), StringComparison.Ordinal);
         await WaitForLogAsync("outbound-ssh preamble longer than 4096 bytes");
         await WaitForLogAsync("no SSH identification or complete outbound-ssh preamble within 2 s");

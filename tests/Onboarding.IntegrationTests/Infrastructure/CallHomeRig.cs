@@ -72,7 +72,7 @@ internal sealed class NetconfGetConfigPreconfiguration(PreconfigurationProbe pro
         try
         {
             var channel = await session.OpenSessionAsync(cancellationToken);
-            if (!await channel.RequestSubsystemAsync("netconf"))
+            if (!await channel.RequestSubsystemAsync("netconf", cancellationToken))
                 throw new InvalidOperationException("the device refused the netconf subsystem");
             using var netconf = await NetconfClientSession.ConnectAsync(channel.AsStream(), cancellationToken: cancellationToken);
             var data = await netconf.GetConfigAsync(DatastoreName.Running, cancellationToken: cancellationToken);
@@ -138,14 +138,16 @@ public sealed class SshdDevice : IDisposable
         HostKey = hostKey;
         var keyPath = Path.Combine(_directory, "host_key");
         File.WriteAllText(keyPath, hostKey.ToOpenSshPrivateKey());
-        File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.WriteAllText(Path.Combine(_directory, "authorized_keys"), nms.PublicKeyLine + "\n");
         // sshd -i on a socketpair reports SSH_CONNECTION "UNKNOWN 65535 ..."; netconf-subsystem picks netconfd's socket by
         // the server port in it, so the wrapper names the port the socket is registered for.
         var subsystem = Path.Combine(_directory, "netconf-subsystem.sh");
         File.WriteAllText(subsystem,
             $"#!/bin/sh\nSSH_CONNECTION='127.0.0.1 40000 127.0.0.1 830' exec /usr/sbin/netconf-subsystem --ncxserver-sockname=830@{netconfd.Socket}\n");
-        File.SetUnixFileMode(subsystem, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(subsystem, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(ConfigPath, string.Join('\n',
             "HostKey " + keyPath,
             "AuthorizedKeysFile " + Path.Combine(_directory, "authorized_keys"),
@@ -295,7 +297,9 @@ public abstract class CallHomeRig(CallHomeFactory factory) : NmsBootstrapRig(fac
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
-            var found = Factory.Logs.RenderedMessages.FirstOrDefault(m => m.Contains(text, StringComparison.Ordinal));
+            // Serilog renders string values in quotes; the tests look for the text without them.
+            var found = Factory.Logs.RenderedMessages.Select(m => m.Replace("\"", "", StringComparison.Ordinal))
+                .FirstOrDefault(m => m.Contains(text, StringComparison.Ordinal));
             if (found is not null)
                 return found;
             if (DateTime.UtcNow > deadline)
