@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Onboarding.CallHome.Api;
 using Onboarding.CallHome.Listener;
 using Onboarding.CallHome.Sessions;
 using Onboarding.CallHome.Trust;
@@ -26,5 +27,9 @@ public static class CallHomeModule
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapCallHome(this IEndpointRouteBuilder endpoints) => endpoints;
+    public static IEndpointRouteBuilder MapCallHome(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapCallHomeSessionsApi();
+        return endpoints;
+    }
 }

@@ -31,7 +31,9 @@ public class CallHomeTests(CallHomeFactory factory, NetconfdServer netconfd)
         Assert.True(probe.Succeeded, probe.RunningConfiguration + "\n" + device.Log);
         Assert.Equal(DeviceState.CalledHome, probe.State);
         Assert.Contains("urn:ietf:params:netconf:base:1.1", probe.Capabilities);
-        Assert.Contains("<data", probe.RunningConfiguration, StringComparison.Ordinal);
+        // netconfd answered get-config (RFC 6241 §7.1: the <data> element) and it is yuma123's netconfd that answered.
+        Assert.Equal(System.Xml.Linq.XName.Get("data", "urn:ietf:params:xml:ns:netconf:base:1.0"), System.Xml.Linq.XElement.Parse(probe.RunningConfiguration).Name);
+        Assert.True(probe.Capabilities.Any(c => c.Contains("netconfcentral.org", StringComparison.Ordinal)), string.Join("\n", probe.Capabilities));
         var timeline = await TimelineAsync(setup, bookkept.Id);
         Assert.Equal(DeviceState.CalledHome, timeline.State);
         var step = timeline.Steps[^1];
@@ -41,6 +43,16 @@ public class CallHomeTests(CallHomeFactory factory, NetconfdServer netconfd)
         var live = Factory.Services.GetRequiredService<CallHomeSessions>().Find(bookkept.Id);
         Assert.NotNull(live);
         Assert.Equal(hostKey.PublicKey, live.Session.ServerHostKey);
+
+        // The owner sees the live session; another customer sees none of it; an anonymous caller nothing at all.
+        var listed = await setup.Customer.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/callhome/sessions");
+        var mine = Assert.Single(listed.EnumerateArray());
+        Assert.Equal((bookkept.Id.ToString(), "CH-1", live.ConnectionId),
+            (mine.GetProperty("deviceId").GetString(), mine.GetProperty("serialNumber").GetString(), mine.GetProperty("connectionId").GetString()));
+        Assert.StartsWith("127.0.0.1:", mine.GetProperty("remoteEndPoint").GetString(), StringComparison.Ordinal);
+        var (stranger, _) = await Factory.SignUpAsync("Call Home Stranger Telecom");
+        Assert.Empty((await stranger.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/callhome/sessions")).EnumerateArray());
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await Factory.CreateClient().GetAsync("/api/callhome/sessions")).StatusCode);
 
         // The device dials again (it rebooted): the new session replaces the old one, which is closed; no new transition.
         var again = device.CallHome(Factory.CallHomePort);

@@ -26,6 +26,7 @@ internal sealed class CallHomeConnection(
     INmsCallHomeIdentity identity,
     CallHomeSessions sessions,
     CallHomeRefusals refusals,
+    TimeProvider clock,
     ILogger<CallHomeConnection> logger)
 {
     private readonly string _connectionId = Guid.NewGuid().ToString("N")[..12];
@@ -136,6 +137,7 @@ internal sealed class CallHomeConnection(
             try
             {
                 await PreconfigureAsync(scope.ServiceProvider, device, session, stoppingToken);
+                live.Seen(clock.GetUtcNow());
                 // The session stays for later work (the sessions API, re-configuration) until the device or we close it.
                 await session.Completion.WaitAsync(stoppingToken);
                 logger.LogInformation("Call-home session of device {Serial} ended", device.SerialNumber);
