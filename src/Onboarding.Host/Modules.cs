@@ -1,4 +1,5 @@
 using Onboarding.Accounts;
+using Onboarding.CallHome;
 using Onboarding.Drop;
 using Onboarding.HostKeys;
 using Onboarding.Inventory;
@@ -12,7 +13,7 @@ namespace Onboarding.Host;
 /// <summary>The parts of the product one host plays (DESIGN.md, "Modules and how they talk").</summary>
 internal enum HostRole
 {
-    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the SFTP drop, telemetry, owner notifications.</summary>
+    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the call-home listener, the SFTP drop, telemetry, owner notifications.</summary>
     Nms,
 
     /// <summary>The manufacturer's redirect server (RFC 8572): manufacturers, device types, NMS profiles, orders.</summary>
@@ -45,6 +46,7 @@ internal static class Modules
             builder.AddAccounts();
             builder.AddInventory();
             builder.AddNmsBootstrap();
+            builder.AddCallHome();
             builder.AddDrop();
             builder.AddTelemetry();
             builder.AddNotifications();
@@ -65,6 +67,7 @@ internal static class Modules
             app.MapAccounts();
             app.MapInventory();
             app.MapNmsBootstrap();
+            app.MapCallHome();
             app.MapDrop();
             app.MapTelemetry();
             app.MapNotifications();

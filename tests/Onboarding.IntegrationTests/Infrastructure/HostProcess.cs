@@ -79,6 +79,8 @@ internal sealed class HostProcess : IAsyncDisposable
         start.Environment["Drop__ListenAddress"] = "127.0.0.1";
         start.Environment["Nms__Bootstrap__ListenPort"] = "0";
         start.Environment["Nms__Bootstrap__ListenAddress"] = "127.0.0.1";
+        start.Environment["Nms__CallHome__ListenPort"] = "0";
+        start.Environment["Nms__CallHome__ListenAddress"] = "127.0.0.1";
         start.Environment["Redirect__Bootstrap__Port"] = "0";
         start.Environment["Redirect__Bootstrap__ListenAddress"] = "127.0.0.1";
         foreach (var (key, value) in settings)
