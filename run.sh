@@ -9,6 +9,8 @@ cd "$(dirname "$0")"
 source scripts/lib.sh
 
 require_dotnet
+# curl and jq: what the README walk drives the host with.
+ensure_packages curl jq
 if [ -z "${ONBOARDING_DB:-}" ]; then
   ensure_packages postgresql
   ONBOARDING_DB=$(start_local_postgres .data/pg "${ONBOARDING_PG_PORT:-55432}")

@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 source scripts/lib.sh
 
 require_dotnet
-ensure_packages openssl curl postgresql openssh-client openssh-server openssh-sftp-server sshpass python3-paramiko python3-asyncssh python3-ncclient netconfd mosquitto mosquitto-clients ssh-audit kea-dhcp4-server kea-dhcp6-server dnsmasq-base
+ensure_packages openssl curl jq postgresql openssh-client openssh-server openssh-sftp-server sshpass socat python3-paramiko python3-asyncssh python3-ncclient netconfd mosquitto mosquitto-clients ssh-audit kea-dhcp4-server kea-dhcp6-server dnsmasq-base python3-aiosmtpd
 
 log "building"
 dotnet build Onboarding.sln -c Release -v quiet -nologo

@@ -31,38 +31,124 @@ internal static class BootstrapTest
 {
     private const string Body = """{"ietf-sztp-bootstrap-server:input":{"hw-model":"LoadTest"}}""";
 
-    public static async Task<int> RunAsync(int devices, int concurrency, int seconds, string serverKey, Uri? url, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(int devices, int concurrency, int seconds, IReadOnlyList<string> serverKeys, IReadOnlyList<string> tlsVersions,
+        bool serverProcess, string? oursBefore, Uri? url, CancellationToken cancellationToken)
     {
-        Report.Header($"bootstrap devices={devices} concurrency={concurrency} seconds={seconds} server-key={serverKey}");
-        using var serverCertificate = ServerCertificate(serverKey);
+        Report.Header($"bootstrap devices={devices} concurrency={concurrency} seconds={seconds} server-key={string.Join(',', serverKeys)} " +
+            $"tls={string.Join(',', tlsVersions)} server-process={serverProcess}");
         var identities = Devices(devices);
+        if (serverProcess)
+            Console.WriteLine(ChainBuildCost(identities[0]));
         var rows = new List<Measurement>();
-        var scenario = $"{devices} devices, -c {concurrency}, new TLS 1.3 connection + client cert per request, server {serverKey}";
-
-        await using (var baseline = await BaselineServer.StartAsync(serverCertificate))
+        foreach (var serverKey in serverKeys)
         {
-            var result = await DriveAsync(baseline.Port, identities, concurrency, seconds, serverCertificate, cancellationToken);
-            rows.Add(result.Row(scenario, "baseline: Kestrel, same TLS, answers 204"));
-        }
-
-        using (var host = await OursAsync(serverCertificate))
-        {
-            var port = (await host.Services.GetRequiredKeyedService<BootstrapServerEndpoint>("bench").BoundEndpoint).Port;
-            var result = await DriveAsync(port, identities, concurrency, seconds, serverCertificate, cancellationToken);
-            rows.Add(result.Row(scenario, "ours: BootstrapServerEndpoint, fixed redirect"));
-            await host.StopAsync(cancellationToken);
+            foreach (var tlsVersion in tlsVersions)
+            {
+                var protocol = tlsVersion switch
+                {
+                    "13" or "1.3" => SslProtocols.Tls13,
+                    "12" or "1.2" => SslProtocols.Tls12,
+                    _ => throw new ArgumentException($"--tls {tlsVersion}: 13 or 12"),
+                };
+                var scenario = $"{devices} devices, -c {concurrency}, new TLS {(protocol == SslProtocols.Tls13 ? "1.3" : "1.2")} connection + client cert per request, server {serverKey}";
+                if (serverProcess)
+                    await ServerProcessRowsAsync(rows, scenario, serverKey, protocol, identities, concurrency, seconds, oursBefore, cancellationToken);
+                else
+                    await InProcessRowsAsync(rows, scenario, serverKey, protocol, identities, concurrency, seconds, cancellationToken);
+            }
         }
 
         if (url is not null)
         {
-            var result = await DriveAsync(url.Port, identities, concurrency, seconds, null, cancellationToken, url.Host);
-            rows.Add(result.Row(scenario, $"running host {url.Authority}"));
+            var result = await DriveAsync(url.Port, identities, concurrency, seconds, null, SslProtocols.Tls13, null, cancellationToken, url.Host);
+            rows.Add(result.Row($"{devices} devices, -c {concurrency}, TLS 1.3, running host", $"running host {url.Authority}"));
         }
 
         Report.Print("bootstrap", rows, r => r.Server.StartsWith("baseline", StringComparison.Ordinal),
             "≥ 1,000 get-bootstrapping-data/s per host on 2 cores");
         return 0;
     }
+
+    private static async Task InProcessRowsAsync(List<Measurement> rows, string scenario, string serverKey, SslProtocols protocol,
+        IReadOnlyList<X509Certificate2> identities, int concurrency, int seconds, CancellationToken cancellationToken)
+    {
+        using var serverCertificate = ServerCertificate(serverKey);
+        var pinned = serverCertificate.GetCertHash();
+        await using (var baseline = await BaselineServer.StartAsync(serverCertificate, customChainPolicy: false))
+        {
+            var result = await DriveAsync(baseline.Port, identities, concurrency, seconds, pinned, protocol, null, cancellationToken);
+            rows.Add(result.Row(scenario, "baseline: Kestrel, same TLS, answers 204"));
+        }
+
+        using var host = await OursAsync(serverCertificate);
+        var port = (await host.Services.GetRequiredKeyedService<BootstrapServerEndpoint>("bench").BoundEndpoint).Port;
+        var ours = await DriveAsync(port, identities, concurrency, seconds, pinned, protocol, null, cancellationToken);
+        rows.Add(ours.Row(scenario, "ours: BootstrapServerEndpoint, fixed redirect"));
+        await host.StopAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Each server in a process of its own (this tool's <c>bootstrap-server</c> subcommand), so its CPU per request is
+    /// read from /proc/&lt;pid&gt;/stat apart from the client's. The experiment row (a chain policy that trusts nothing
+    /// and never looks at the system store) shows what the server's X509Chain build on the client certificate costs.
+    /// </summary>
+    private static async Task ServerProcessRowsAsync(List<Measurement> rows, string scenario, string serverKey, SslProtocols protocol,
+        IReadOnlyList<X509Certificate2> identities, int concurrency, int seconds, string? oursBefore, CancellationToken cancellationToken)
+    {
+        List<(string Kind, string Chain, string Label, string? Dll)> servers =
+        [
+            ("baseline", "system", "baseline: Kestrel, same TLS, answers 204", null),
+            ("baseline", "custom", "experiment: baseline, chain policy without the system store", null),
+            ("ours", "system", "ours: BootstrapServerEndpoint, fixed redirect", null),
+        ];
+        if (oursBefore is not null)
+            servers.Add(("ours", "system", "ours before the change (--ours-before build)", oursBefore));
+        foreach (var (kind, chain, label, dll) in servers)
+        {
+            await using var server = await BootstrapServerProcess.StartAsync(kind, serverKey, chain, cancellationToken, dll);
+            var result = await DriveAsync(server.Port, identities, concurrency, seconds, server.CertificateHash, protocol, server, cancellationToken);
+            rows.Add(result.Row(scenario, label + " (own process)"));
+        }
+    }
+
+    /// <summary>
+    /// What one X509Chain.Build of a device certificate costs in this process, as SslStream runs it on the server before the
+    /// validation callback: with the default policy (system store) and with a custom-root policy that trusts nothing.
+    /// </summary>
+    internal static string ChainBuildCost(X509Certificate2 device)
+    {
+        double Measure(Func<X509ChainPolicy> policy)
+        {
+            const int Count = 300;
+            for (var i = 0; i < 20; i++)
+                Build(policy());
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < Count; i++)
+                Build(policy());
+            return watch.Elapsed.TotalMicroseconds / Count;
+        }
+
+        void Build(X509ChainPolicy policy)
+        {
+            using var chain = new X509Chain { ChainPolicy = policy };
+            chain.Build(device);
+            foreach (var element in chain.ChainElements)
+                element.Certificate.Dispose();
+        }
+
+        var system = Measure(() => new X509ChainPolicy { RevocationMode = X509RevocationMode.NoCheck, RevocationFlag = X509RevocationFlag.ExcludeRoot });
+        var custom = Measure(CustomChainPolicy);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"X509Chain.Build of one device certificate (wall clock, this process, load {Report.LoadAverage()}): system store {system:0} µs, custom root trust without the system store {custom:0} µs");
+    }
+
+    /// <summary>A chain policy that never consults the system store or the network: the build finds no root (the callback ignores that).</summary>
+    internal static X509ChainPolicy CustomChainPolicy() => new()
+    {
+        TrustMode = X509ChainTrustMode.CustomRootTrust,
+        RevocationMode = X509RevocationMode.NoCheck,
+        DisableCertificateDownloads = true,
+    };
 
     private sealed record Result(double Rate, double P50, double P99, long Errors, IReadOnlyDictionary<int, int> Statuses, string Cpu)
     {
@@ -71,18 +157,19 @@ internal static class BootstrapTest
     }
 
     private static async Task<Result> DriveAsync(int port, IReadOnlyList<X509Certificate2> devices, int concurrency, int seconds,
-        X509Certificate2? pinned, CancellationToken cancellationToken, string host = "127.0.0.1")
+        byte[]? pinned, SslProtocols protocol, BootstrapServerProcess? server, CancellationToken cancellationToken, string host = "127.0.0.1")
     {
         var contexts = devices.Select(d => SslStreamCertificateContext.Create(d, [], offline: true)).ToArray();
         // Warm-up (JIT, thread pool), not counted.
         for (var i = 0; i < Math.Min(50, contexts.Length); i++)
-            await OneAsync(host, port, contexts[i], pinned, cancellationToken);
+            await OneAsync(host, port, contexts[i], pinned, protocol, cancellationToken);
 
         var latencies = new List<double>[concurrency];
         var statuses = new int[concurrency][];
         long errors = 0;
         long next = 0;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var serverBefore = server?.CpuMilliseconds() ?? 0;
         var watch = Stopwatch.StartNew();
         var limit = TimeSpan.FromSeconds(seconds);
         var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
@@ -95,7 +182,7 @@ internal static class BootstrapTest
                 var start = Stopwatch.GetTimestamp();
                 try
                 {
-                    var status = await OneAsync(host, port, device, pinned, cancellationToken);
+                    var status = await OneAsync(host, port, device, pinned, protocol, cancellationToken);
                     mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                     counts[Math.Clamp(status, 0, 599)]++;
                 }
@@ -109,17 +196,21 @@ internal static class BootstrapTest
         await Task.WhenAll(workers);
         var elapsed = watch.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
+        var serverCpu = (server?.CpuMilliseconds() ?? 0) - serverBefore;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         var byStatus = Enumerable.Range(0, 600).Select(s => (s, n: statuses.Sum(c => c[s]))).Where(p => p.n > 0).ToDictionary(p => p.s, p => p.n);
-        var cpuText = string.Create(CultureInfo.InvariantCulture,
-            $"CPU (client+server, one process) {cpu / elapsed / 10:0}% of a core, {cpu * 1000 / Math.Max(1, all.Length):0} µs/req");
+        var cpuText = server is null
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"CPU (client+server, one process) {cpu / elapsed / 10:0}% of a core, {cpu * 1000 / Math.Max(1, all.Length):0} µs/req, load {Report.LoadAverage()}")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"CPU µs/req: server {serverCpu * 1000 / Math.Max(1, all.Length):0} ({serverCpu / elapsed / 10:0}% of a core), client {cpu * 1000 / Math.Max(1, all.Length):0}, load {Report.LoadAverage()}");
         return all.Length == 0
             ? new Result(0, 0, 0, errors, byStatus, cpuText)
             : new Result(all.Length / elapsed, all[all.Length / 2], all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))], errors, byStatus, cpuText);
     }
 
     /// <summary>One device: TCP connect, full TLS handshake with its certificate, one POST, read to the end, close.</summary>
-    private static async Task<int> OneAsync(string host, int port, SslStreamCertificateContext device, X509Certificate2? pinned, CancellationToken cancellationToken)
+    private static async Task<int> OneAsync(string host, int port, SslStreamCertificateContext device, byte[]? pinned, SslProtocols protocol, CancellationToken cancellationToken)
     {
         using var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync(host, port, cancellationToken);
@@ -127,13 +218,13 @@ internal static class BootstrapTest
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = "localhost",
-            EnabledSslProtocols = SslProtocols.Tls13,
+            EnabledSslProtocols = protocol,
             ClientCertificateContext = device,
             AllowTlsResume = false, // every device is a new device: a full handshake each time
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             // The bench's own server certificate, pinned; a running host's must be trusted by the system store.
             RemoteCertificateValidationCallback = (_, presented, _, errors) => pinned is null ? errors == SslPolicyErrors.None
-                : presented is not null && presented.GetCertHash().AsSpan().SequenceEqual(pinned.GetCertHash()),
+                : presented is not null && presented.GetCertHash().AsSpan().SequenceEqual(pinned),
         }, cancellationToken);
         var request = Encoding.ASCII.GetBytes(
             $"POST {BootstrapServerEndpoint.GetBootstrappingDataPath} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/yang-data+json\r\n" +
@@ -153,7 +244,7 @@ internal static class BootstrapTest
         return have >= 12 && int.TryParse(Encoding.ASCII.GetString(head, 9, 3), CultureInfo.InvariantCulture, out var status) ? status : 0;
     }
 
-    private static async Task<IHost> OursAsync(X509Certificate2 certificate)
+    internal static async Task<IHost> OursAsync(X509Certificate2 certificate)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders(); // one log line per request would measure the console, not the endpoint
@@ -182,11 +273,11 @@ internal static class BootstrapTest
     }
 
     /// <summary>The baseline: Kestrel with the endpoint's TLS options (TLS 1.2/1.3, client certificate required, any chain), answering 204.</summary>
-    private sealed class BaselineServer(WebApplication app, int port) : IAsyncDisposable
+    internal sealed class BaselineServer(WebApplication app, int port) : IAsyncDisposable
     {
         public int Port { get; } = port;
 
-        public static async Task<BaselineServer> StartAsync(X509Certificate2 certificate)
+        public static async Task<BaselineServer> StartAsync(X509Certificate2 certificate, bool customChainPolicy)
         {
             var context = SslStreamCertificateContext.Create(certificate, [], offline: true);
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -206,6 +297,7 @@ internal static class BootstrapTest
                             ClientCertificateRequired = true,
                             ApplicationProtocols = [SslApplicationProtocol.Http11],
                             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                            CertificateChainPolicy = customChainPolicy ? CustomChainPolicy() : null,
                             RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null,
                         }),
                     });
@@ -229,7 +321,7 @@ internal static class BootstrapTest
         }
     }
 
-    private static X509Certificate2 ServerCertificate(string key)
+    internal static X509Certificate2 ServerCertificate(string key)
     {
         using AsymmetricAlgorithm algorithm = key switch
         {

@@ -37,6 +37,19 @@ internal sealed class FactoryAuthority : IDisposable
         return certificate.ExportCertificatePem();
     }
 
+    /// <summary>The same IDevID with its private key, for a device that presents it in a TLS handshake (RFC 8572 §5.3).</summary>
+    public X509Certificate2 IssueDevice(string serial)
+    {
+        using var deviceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN=device {serial}, SERIALNUMBER={serial}, O=Acme", deviceKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        var serialNumber = RandomNumberGenerator.GetBytes(12);
+        serialNumber[0] &= 0x7F;
+        using var certificate = request.Create(Certificate, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(4), serialNumber);
+        return certificate.CopyWithPrivateKey(deviceKey);
+    }
+
     public static string Device(string serial, string owner, string certificatePem) =>
         $"""
           <device>

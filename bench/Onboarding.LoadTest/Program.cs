@@ -80,12 +80,51 @@ root.Subcommands.Add(telemetry);
 var bDevices = new Option<int>("--devices") { Description = "simulated devices (certificates), used round-robin", DefaultValueFactory = _ => 200 };
 var bConcurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 16 };
 var bSeconds = new Option<int>("--seconds") { Description = "measurement time per server", DefaultValueFactory = _ => 10 };
-var bServerKey = new Option<string>("--server-key") { Description = "TLS server key: rsa3072, rsa2048 or p256", DefaultValueFactory = _ => "rsa3072" };
+var bServerKey = new Option<string[]>("--server-key")
+{
+    Description = "TLS server key(s): rsa3072, rsa2048, p256; repeat for several",
+    DefaultValueFactory = _ => ["rsa3072"],
+    AllowMultipleArgumentsPerToken = true,
+};
+var bTls = new Option<string[]>("--tls") { Description = "TLS version(s) the devices offer: 13, 12", DefaultValueFactory = _ => ["13"], AllowMultipleArgumentsPerToken = true };
+var bServerProcess = new Option<bool>("--server-process") { Description = "run each server in its own process (bootstrap-server) and report its CPU apart from the client's" };
+var bOursBefore = new Option<string?>("--ours-before") { Description = "with --server-process: also run ours from another build of this tool (its Onboarding.LoadTest.dll), e.g. before a change" };
 var bUrl = new Option<string?>("--url") { Description = "also drive a running host's bootstrap server (https://host:port)" };
 var bootstrap = new Command("bootstrap", "get-bootstrapping-data/s, new TLS connection with client certificate per request: BootstrapServerEndpoint vs Kestrel answering 204")
-    { bDevices, bConcurrency, bSeconds, bServerKey, bUrl };
+    { bDevices, bConcurrency, bSeconds, bServerKey, bTls, bServerProcess, bOursBefore, bUrl };
 bootstrap.SetAction((r, ct) => BootstrapTest.RunAsync(r.GetValue(bDevices), r.GetValue(bConcurrency), r.GetValue(bSeconds), r.GetValue(bServerKey)!,
-    r.GetValue(bUrl) is { } u ? new Uri(u) : null, ct));
+    r.GetValue(bTls)!, r.GetValue(bServerProcess), r.GetValue(bOursBefore), r.GetValue(bUrl) is { } u ? new Uri(u) : null, ct));
 root.Subcommands.Add(bootstrap);
+
+var sKind = new Option<string>("--kind") { Description = "baseline (Kestrel answering 204) or ours (BootstrapServerEndpoint)", DefaultValueFactory = _ => "ours" };
+var sServerKey = new Option<string>("--server-key") { Description = "TLS server key: rsa3072, rsa2048 or p256", DefaultValueFactory = _ => "rsa3072" };
+var sChain = new Option<string>("--chain") { Description = "baseline only: system (SslStream's default chain build) or custom (a policy without the system store)", DefaultValueFactory = _ => "system" };
+var bootstrapServer = new Command("bootstrap-server", "serve get-bootstrapping-data on a free loopback port; prints READY <port> <certificate SHA-1>, runs until stdin closes")
+    { sKind, sServerKey, sChain };
+bootstrapServer.SetAction((r, ct) => BootstrapServerProcess.ServeAsync(r.GetValue(sKind)!, r.GetValue(sServerKey)!, r.GetValue(sChain)!, ct));
+root.Subcommands.Add(bootstrapServer);
+
+var hUrl = new Option<string>("--url") { Description = "the running host's HTTP base address (roles Nms and Redirect)", DefaultValueFactory = _ => "http://127.0.0.1:18180" };
+var hRedirectPort = new Option<int>("--redirect-port") { Description = "the host's redirect bootstrap port (Redirect:Bootstrap:Port)", DefaultValueFactory = _ => 18444 };
+var hSftpPort = new Option<int>("--sftp-port") { Description = "the host's NMS SFTP drop port (Drop:Port)", DefaultValueFactory = _ => 12322 };
+var hDevices = new Option<int>("--devices") { Description = "devices in the burst (orders, certificates)", DefaultValueFactory = _ => 10_000 };
+var hConcurrency = new Option<int>("--concurrency") { Description = "devices asking at once (each a new TLS connection)", DefaultValueFactory = _ => 64 };
+var hParallel = new Option<int>("--parallel") { Description = "baseline: single-record files in flight on the one SFTP session", DefaultValueFactory = _ => 8 };
+var hBaseline = new Option<bool>("--baseline") { Description = "also run the baseline (N single-record files to the drop)", DefaultValueFactory = _ => true };
+var hTimeout = new Option<int>("--timeout-seconds") { Description = "give up on the burst after this long", DefaultValueFactory = _ => 600 };
+var hHostPid = new Option<int?>("--host-pid") { Description = "the host's process id: report its CPU per device" };
+var handoffBurst = new Command("handoff-burst", "N devices at a running host's redirect server, handed off to its NMS in batched SFTP files, vs N single-record files to the drop")
+    { hUrl, hRedirectPort, hSftpPort, hDevices, hConcurrency, hParallel, hBaseline, hTimeout, hHostPid };
+handoffBurst.SetAction((r, ct) => HandoffBurstTest.RunAsync(new HandoffBurstSettings(new Uri(r.GetValue(hUrl)!), r.GetValue(hRedirectPort), r.GetValue(hSftpPort),
+    r.GetValue(hDevices), r.GetValue(hConcurrency), r.GetValue(hParallel), r.GetValue(hBaseline), r.GetValue(hTimeout), r.GetValue(hHostPid)), ct));
+root.Subcommands.Add(handoffBurst);
+var nUrl = new Option<string>("--url") { Description = "the running host's HTTP base address", DefaultValueFactory = _ => "http://127.0.0.1:18080" };
+var nEvents = new Option<int>("--events") { Description = "test events (one webhook delivery each)", DefaultValueFactory = _ => 500 };
+var nConcurrency = new Option<int>("--concurrency") { Description = "API calls / direct POSTs in flight", DefaultValueFactory = _ => 8 };
+var nTimeout = new Option<int>("--timeout-seconds") { Description = "per phase", DefaultValueFactory = _ => 300 };
+var notifications = new Command("notifications", "owner notifications delivered/s through a running host's outbox to a local webhook vs the same POSTs made directly")
+    { nUrl, nEvents, nConcurrency, nTimeout };
+notifications.SetAction((r, ct) => NotificationsTest.RunAsync(new Uri(r.GetValue(nUrl)!), r.GetValue(nEvents), r.GetValue(nConcurrency), r.GetValue(nTimeout), ct));
+root.Subcommands.Add(notifications);
 
 return await root.Parse(args).InvokeAsync();

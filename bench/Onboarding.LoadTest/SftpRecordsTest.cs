@@ -56,10 +56,10 @@ internal static class SftpRecordsTest
         return 0;
     }
 
-    private static async Task<int> DeviceTotalAsync(HttpClient http, CancellationToken cancellationToken) =>
+    internal static async Task<int> DeviceTotalAsync(HttpClient http, CancellationToken cancellationToken) =>
         (await http.GetFromJsonAsync<JsonElement>("/api/devices?pageSize=1", cancellationToken)).GetProperty("total").GetInt32();
 
-    private static async Task<TimeSpan> UploadToDropAsync(int port, SshClientOptions options, byte[][] documents, string prefix, int parallel, CancellationToken cancellationToken)
+    internal static async Task<TimeSpan> UploadToDropAsync(int port, SshClientOptions options, byte[][] documents, string prefix, int parallel, CancellationToken cancellationToken)
     {
         await using var session = await OurSftp.ConnectAsync(port, options, cancellationToken);
         return await UploadAllAsync(session.Client, documents, i => $"/incoming/{prefix}-{i:D5}.xml", parallel, cancellationToken);

@@ -6,12 +6,14 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Onboarding.Accounts.Access;
 using Onboarding.Accounts.Api;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Accounts.Data;
 using Onboarding.Accounts.Identity;
 using Onboarding.Accounts.Security;
 using Onboarding.ServiceDefaults;
+using Onboarding.ServiceDefaults.Outbox;
 using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.Accounts;
@@ -31,6 +33,8 @@ public static class AccountsModule
         services.AddSingleton<INmsBootstrapIdentity>(sp => sp.GetRequiredService<NmsBootstrapIdentity>());
         services.AddModuleDatabase<AccountsDbContext>("accounts");
         services.AddScoped<IManufacturerAccounts, ManufacturerAccounts>();
+        services.AddScoped<ICustomerDirectory, CustomerDirectory>();
+        services.AddOutboxHandler<ManufacturerAccessReviewHandler>(ManufacturerAccessReview.MessageType);
         services.AddKeyedSingleton(ThrottleKey, (provider, _) =>
         {
             var limits = provider.GetRequiredService<IOptions<AccountsOptions>>().Value.FailedAuthentication;

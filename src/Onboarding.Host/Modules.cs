@@ -1,8 +1,10 @@
 using Onboarding.Accounts;
+using Onboarding.CallHome;
 using Onboarding.Drop;
 using Onboarding.HostKeys;
 using Onboarding.Inventory;
 using Onboarding.NmsBootstrap;
+using Onboarding.Notifications;
 using Onboarding.Provisioning;
 using Onboarding.Redirect;
 using Onboarding.Telemetry;
@@ -12,7 +14,7 @@ namespace Onboarding.Host;
 /// <summary>The parts of the product one host plays (DESIGN.md, "Modules and how they talk").</summary>
 internal enum HostRole
 {
-    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, pre-configuration, the SFTP drop, telemetry.</summary>
+    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the call-home listener, pre-configuration, the SFTP drop, telemetry, owner notifications.</summary>
     Nms,
 
     /// <summary>The manufacturer's redirect server (RFC 8572): manufacturers, device types, NMS profiles, orders.</summary>
@@ -46,8 +48,10 @@ internal static class Modules
             builder.AddInventory();
             builder.AddNmsBootstrap();
             builder.AddProvisioning();
+            builder.AddCallHome();
             builder.AddDrop();
             builder.AddTelemetry();
+            builder.AddNotifications();
         }
 
         if (roles.Has(HostRole.Redirect))
@@ -66,8 +70,10 @@ internal static class Modules
             app.MapInventory();
             app.MapNmsBootstrap();
             app.MapProvisioning();
+            app.MapCallHome();
             app.MapDrop();
             app.MapTelemetry();
+            app.MapNotifications();
         }
 
         if (roles.Has(HostRole.Redirect))

@@ -18,6 +18,8 @@ public static class InventoryModule
         builder.Services.AddScoped<IDeviceBookkeeping, DeviceBookkeeping>();
         builder.Services.AddScoped<IDeviceDirectory, DeviceDirectory>();
         builder.Services.AddScoped<IDeviceLifecycle, DeviceLifecycle>();
+        // Answers Accounts' question (the manufacturer view, automatic disabling); the contract is Accounts' own.
+        builder.Services.AddScoped<Onboarding.Accounts.Contracts.IManufacturerDeviceCounts, ManufacturerDeviceCounts>();
         return builder;
     }
 

@@ -33,6 +33,7 @@ public static class NmsBootstrapModule
         services.AddScoped<PinnedHostKeys>();
         services.AddScoped<IPinnedHostKeys>(sp => sp.GetRequiredService<PinnedHostKeys>());
         services.AddScoped<DeviceAuthentication>();
+        services.AddScoped<IDeviceTrust, DeviceTrust>();
         services.AddScoped<CallHomePlan>();
         services.AddBootstrapServer<NmsAnswers>(ServerName, provider =>
         {

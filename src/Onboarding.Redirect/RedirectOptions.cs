@@ -71,5 +71,13 @@ internal sealed class RedirectHandoffOptions
     /// <summary>An SFTP session idle this long is closed.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>TCP connect, SSH handshake and login.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// One SFTP request, above all the CLOSE of a batch file, which the NMS answers only after bookkeeping every record
+    /// in it: a large batch on a busy NMS takes longer than a login, and timing it out would send the whole batch back
+    /// as "NMS unreachable" although it is being bookkept.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -370,9 +370,9 @@ public sealed class BootstrapEndpointTests : IClassFixture<BootstrapEndpointTest
         {
             if (_server is not null)
                 await _server.DisposeAsync();
-            Dispose();
         }
 
+        // xUnit calls DisposeAsync, then this: the PKI directory is deleted once, here.
         public void Dispose() => _pki.Dispose();
     }
 }

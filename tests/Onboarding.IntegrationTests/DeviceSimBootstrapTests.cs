@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Onboarding.Bootstrap;
 using Onboarding.DeviceSim.Bootstrap;
+using Onboarding.DeviceSim.CallHome;
 using Onboarding.IntegrationTests.Infrastructure;
 using Onboarding.Sztp;
 
@@ -157,6 +158,32 @@ public sealed class DeviceSimBootstrapTests : IDisposable
     }
 
     [Fact]
+    public async Task A_503_with_Retry_After_is_waited_out_and_the_same_server_asked_again()
+    {
+        await using var pair = await ServerPairAsync(Scenario.NotYetOnce);
+        var devices = Mint(1, DeviceKeyType.P256);
+
+        var (outcomes, _) = await BootstrapSimulation.RunAsync(devices, Settings(pair), 1, null, CancellationToken.None);
+
+        Assert.True(outcomes[0].Ok, $"{outcomes[0].Reason} {outcomes[0].Detail}");
+        Assert.Equal(2, pair.State.RedirectCalls);
+        Assert.Equal([pair.Redirect.BaseUri.Authority, pair.Nms.BaseUri.Authority], outcomes[0].Servers.Select(s => s.Authority));
+    }
+
+    [Fact]
+    public async Task A_503_is_the_device_failure_once_its_retries_are_spent()
+    {
+        await using var pair = await ServerPairAsync(Scenario.NotYetOnce);
+        var devices = Mint(1, DeviceKeyType.P256);
+
+        var (outcomes, _) = await BootstrapSimulation.RunAsync(devices, Settings(pair) with { MaxRetries = 0 }, 1, null, CancellationToken.None);
+
+        Assert.Equal("http-503 operation-failed", outcomes[0].Reason);
+        Assert.Equal(1, pair.State.RedirectCalls);
+        Assert.Equal(0, pair.State.NmsCalls);
+    }
+
+    [Fact]
     public async Task Bootstrap_url_from_a_dhcp_option_143_value()
     {
         await using var pair = await ServerPairAsync(Scenario.Normal);
@@ -170,6 +197,32 @@ public sealed class DeviceSimBootstrapTests : IDisposable
         Assert.True(outcomes[0].Ok, $"{outcomes[0].Reason} {outcomes[0].Detail}");
         Assert.Equal(["localhost:1", pair.Redirect.BaseUri.Authority, pair.Nms.BaseUri.Authority], outcomes[0].Servers.Select(s => s.Authority));
         Assert.Throws<SztpException>(() => BootstrapUrls.Resolve(null, null, "00ff6874"));
+    }
+
+    [Fact]
+    public async Task Device_keeps_its_host_key_and_what_it_received_in_its_state_file()
+    {
+        await using var pair = await ServerPairAsync(Scenario.Normal);
+        var devices = Mint(1, DeviceKeyType.P256);
+        var stateDirectory = Path.Combine(_minted, DeviceState.Directory);
+        var settings = Settings(pair) with { StateDirectory = stateDirectory };
+
+        var (first, _) = await BootstrapSimulation.RunAsync(devices, settings, 1, null, CancellationToken.None);
+        var (again, _) = await BootstrapSimulation.RunAsync(devices, settings, 1, null, CancellationToken.None);
+
+        Assert.True(first[0].Ok && again[0].Ok, $"{first[0].Detail} {again[0].Detail}");
+        var state = DeviceState.Load(stateDirectory, devices[0].Serial)!;
+        var kept = Onboarding.Ssh.Keys.SshPublicKey.ParseAuthorizedKeysLine(state.HostKeyPublic);
+        // RFC 8572 §7.3: bootstrap-complete reports the key the device keeps, and keeps reporting it on a second bootstrap.
+        Assert.Equal(kept, first[0].HostKey);
+        Assert.Equal(kept, again[0].HostKey);
+        var reported = pair.State.Reports.Where(r => r.Input.ProgressType == ProgressType.BootstrapComplete).Select(r => r.Input.SshHostKeys!.Single().KeyData).ToList();
+        Assert.Equal(2, reported.Count);
+        Assert.All(reported, blob => Assert.Equal(kept.Blob, blob));
+        Assert.Equal(kept, state.LoadHostKey().PublicKey);
+        Assert.Equal("hostname nms-configured;", state.Configuration);
+        Assert.Equal(pair.Nms.BaseUri.GetLeftPart(UriPartial.Authority), state.BootstrapServer);
+        Assert.Null(state.CallHome); // that configuration says nothing about calling home
     }
 
     private BootstrapSettings Settings(ServerPair pair, bool signed = false, SztpEncoding encoding = SztpEncoding.Json) =>
@@ -205,6 +258,7 @@ public sealed class DeviceSimBootstrapTests : IDisposable
         AlwaysUnsigned,
         TamperedSignature,
         VoucherForAnotherSerial,
+        NotYetOnce,
     }
 
     public sealed record Reported(string Server, string Serial, ReportProgressInput Input);
@@ -225,7 +279,7 @@ public sealed class DeviceSimBootstrapTests : IDisposable
         public ConcurrentQueue<bool> SignedAnswers { get; } = new();
         public int RedirectCalls => _redirectCalls;
         public int NmsCalls => _nmsCalls;
-        public void CountRedirect() => Interlocked.Increment(ref _redirectCalls);
+        public int CountRedirect() => Interlocked.Increment(ref _redirectCalls);
         public void CountNms() => Interlocked.Increment(ref _nmsCalls);
 
         /// <summary>The device's IDevID chains to the factory CA the test minted with.</summary>
@@ -245,9 +299,11 @@ public sealed class DeviceSimBootstrapTests : IDisposable
     {
         public Task<BootstrapAnswer> GetBootstrappingDataAsync(DeviceRequest device, GetBootstrappingDataInput input, CancellationToken cancellationToken)
         {
-            state.CountRedirect();
+            var call = state.CountRedirect();
             if (!state.Authenticates(device))
                 return Task.FromResult(BootstrapAnswer.NotAuthenticated("The certificate does not chain to a known factory CA.", "unknown-ca"));
+            if (state.Scenario == Scenario.NotYetOnce && call == 1)
+                return Task.FromResult(BootstrapAnswer.TryLater("The record is on its way to the NMS.", "nms-unavailable", TimeSpan.FromSeconds(1)));
             var serial = DeviceIdentity.SerialOf(device.Certificate);
             var redirect = ConveyedInformationCodec.Encode(new RedirectInformation(
                 [new BootstrapServer("127.0.0.1", (ushort)state.NmsPort, SztpCms.EncodeCertificatesOnly([state.ServerCa]))]), device.Encoding);

@@ -80,7 +80,7 @@ public class RedirectHandoffTests(RedirectTwoHosts hosts)
         var devices = serials.Select(s => hosts.Device(s)).ToList();
         var uploadsBefore = await hosts.NmsUploadCountAsync();
 
-        var answers = await Task.WhenAll(devices.Select(d => hosts.CurlAsync(d)));
+        var answers = await Task.WhenAll(devices.Select(d => hosts.CurlRetryingAsync(d, TimeSpan.FromSeconds(60))));
 
         Assert.All(answers, a => Assert.True(a.Status == 200, a.Text));
         var files = await hosts.NmsUploadCountAsync() - uploadsBefore;
@@ -104,8 +104,8 @@ public class RedirectHandoffTests(RedirectTwoHosts hosts)
         foreach (var serial in good.Append("RH-SPLIT-BAD"))
             orders.Add(await hosts.OrderAsync(serial, deviceTypeId: type));
 
-        var answers = await Task.WhenAll(good.Select(s => hosts.CurlAsync(hosts.Device(s, ca)))
-            .Append(hosts.CurlAsync(hosts.Device("RH-SPLIT-BAD", ca, subjectSerial: "SOMETHING-ELSE"))));
+        var answers = await Task.WhenAll(good.Select(s => hosts.CurlRetryingAsync(hosts.Device(s, ca), TimeSpan.FromSeconds(60)))
+            .Append(hosts.CurlRetryingAsync(hosts.Device("RH-SPLIT-BAD", ca, subjectSerial: "SOMETHING-ELSE"), TimeSpan.FromSeconds(60))));
 
         Assert.All(answers.Take(3), a => Assert.True(a.Status == 200, a.Text + string.Join(" | ", hosts.OrderStateAsync(orders[0]).Result.Timeline)));
         Assert.Equal(503, answers[3].Status);

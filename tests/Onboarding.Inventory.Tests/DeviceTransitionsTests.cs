@@ -15,6 +15,7 @@ public class DeviceTransitionsTests
         (null, DeviceState.Bookkept),
         (DeviceState.Bookkept, DeviceState.Bootstrapping),
         (DeviceState.Bootstrapping, DeviceState.CalledHome),
+        (DeviceState.Bookkept, DeviceState.CalledHome),
         (DeviceState.CalledHome, DeviceState.Configured),
         (DeviceState.Configured, DeviceState.Onboarded),
         (DeviceState.Onboarded, DeviceState.Reprovisioning),
@@ -47,6 +48,15 @@ public class DeviceTransitionsTests
         }
 
         return data;
+    }
+
+    [Fact]
+    public void A_bookkept_device_may_call_home_without_bootstrapping_first_but_not_a_reprovisioning_one()
+    {
+        // A device configured to call home by other means than our bootstrap server, identified by its IDevID key.
+        Assert.True(DeviceTransitions.IsAllowed(DeviceState.Bookkept, DeviceState.CalledHome));
+        // A factory-reset device bootstraps again first, so its new host keys are pinned before it calls home.
+        Assert.False(DeviceTransitions.IsAllowed(DeviceState.Reprovisioning, DeviceState.CalledHome));
     }
 
     [Fact]

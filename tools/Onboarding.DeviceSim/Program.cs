@@ -1,12 +1,14 @@
 using System.CommandLine;
 using Onboarding.DeviceSim.Bootstrap;
+using Onboarding.DeviceSim.CallHome;
 using Onboarding.DeviceSim.Telemetry;
 
 namespace Onboarding.DeviceSim;
 
 /// <summary>
 /// <c>Onboarding.DeviceSim telemetry -c dev1.json dev2.json -n 100 -i 0.5</c>;
-/// <c>Onboarding.DeviceSim mint -d demo -n 100</c> then <c>Onboarding.DeviceSim bootstrap -d demo -c 16 --url https://redirect:8443 --trust-anchor ca.pem</c>.
+/// <c>Onboarding.DeviceSim mint -d demo -n 100</c> then <c>Onboarding.DeviceSim bootstrap -d demo -c 16 --url https://redirect:8443 --trust-anchor ca.pem</c>,
+/// then <c>Onboarding.DeviceSim callhome -d demo</c> (or both at once: <c>onboard</c>).
 /// </summary>
 internal static class Program
 {
@@ -48,7 +50,10 @@ internal static class Program
             return 0;
         });
 
-        var root = new RootCommand("Onboarding device simulator.") { telemetry, BootstrapCommands.Mint(), BootstrapCommands.Bootstrap() };
+        var root = new RootCommand("Onboarding device simulator.")
+        {
+            telemetry, BootstrapCommands.Mint(), BootstrapCommands.Bootstrap(), CallHomeCommands.CallHome(), CallHomeCommands.Onboard(),
+        };
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -18,7 +18,20 @@ public sealed record ManufacturerView(
     SftpConnection Sftp,
     CallHomeConnection CallHome,
     DeviceTrust DeviceTrust,
-    CallHomeStyle CallHomeStyle);
+    CallHomeStyle CallHomeStyle)
+{
+    /// <summary>Why the NMS disabled the account itself (e.g. all devices onboarded); null when enabled or disabled by the customer.</summary>
+    public string? DisabledReason { get; init; }
+
+    /// <summary>Close the manufacturer's SFTP access automatically once all its devices are onboarded (off by default).</summary>
+    public bool DisableWhenAllDevicesOnboarded { get; init; }
+
+    /// <summary>How far the manufacturer's bookkept devices have come; in <c>GET /api/manufacturers/{id}</c> only.</summary>
+    public ManufacturerDeviceCount? Devices { get; init; }
+}
+
+/// <param name="DisableWhenAllDevicesOnboarded">When the last of the manufacturer's devices is onboarded (rejected ones aside), disable its SFTP access.</param>
+public sealed record SetAccessPolicyRequest(bool? DisableWhenAllDevicesOnboarded);
 
 /// <summary>What the NMS checks about this manufacturer's device certificates.</summary>
 /// <param name="CaCertificates">Empty until the customer registers the manufacturer's factory CA.</param>

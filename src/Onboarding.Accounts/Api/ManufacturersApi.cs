@@ -50,6 +50,9 @@ internal static class ManufacturersApi
                 SetSftpPublicKeyAsync(id, null, user, context, ct))
             .WithName("RemoveManufacturerSftpPublicKey")
             .WithSummary("Remove the manufacturer's SSH public key; only the passphrase works afterwards.");
+        group.MapPut("/{id:guid}/access-policy", SetAccessPolicy)
+            .WithName("SetManufacturerAccessPolicy")
+            .WithSummary("Whether the manufacturer's SFTP access is disabled automatically once all its devices are onboarded (off by default).");
         group.MapPost("/{id:guid}/disable", (Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken ct) => SetEnabled(id, false, user, context, ct))
             .WithName("DisableManufacturer")
             .WithSummary("Cut the manufacturer off: its SFTP logins are refused until it is enabled again.");
@@ -68,7 +71,11 @@ internal static class ManufacturersApi
             new SftpConnection(Endpoint.Value.PublicHost, Endpoint.Value.SftpPort, m.SftpUsername, HostKeys.Fingerprints,
                 m.SftpPublicKey is null ? null : SshPublicKey.ParseAuthorizedKeysLine(m.SftpPublicKey).Fingerprint),
             new CallHomeConnection(Endpoint.Value.CallHomeHost ?? Endpoint.Value.PublicHost, Endpoint.Value.CallHomePort),
-            new DeviceTrust(m.SerialExtraction, DeviceTrustPem.Describe(m.CaCertificatesPem)), m.CallHomeStyle);
+            new DeviceTrust(m.SerialExtraction, DeviceTrustPem.Describe(m.CaCertificatesPem)), m.CallHomeStyle)
+        {
+            DisabledReason = m.DisabledReason,
+            DisableWhenAllDevicesOnboarded = m.DisableWhenAllDevicesOnboarded,
+        };
     }
 
     private static async Task<Results<Created<ManufacturerCredentials>, ValidationProblem, ProblemHttpResult>> Register(
@@ -126,10 +133,30 @@ internal static class ManufacturersApi
     }
 
     private static async Task<Results<Ok<ManufacturerView>, ProblemHttpResult>> Get(
-        Guid id, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+        Guid id, ClaimsPrincipal user, [AsParameters] Context context, IManufacturerDeviceCounts counts, CancellationToken cancellationToken)
     {
         var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
-        return manufacturer is null ? NotFound(id) : TypedResults.Ok(context.View(manufacturer));
+        if (manufacturer is null)
+            return NotFound(id);
+        var devices = await counts.CountAsync(manufacturer.CustomerId, manufacturer.Id, cancellationToken);
+        return TypedResults.Ok(context.View(manufacturer) with { Devices = devices });
+    }
+
+    private static async Task<Results<Ok<ManufacturerView>, ValidationProblem, ProblemHttpResult>> SetAccessPolicy(
+        Guid id, SetAccessPolicyRequest request, ClaimsPrincipal user, [AsParameters] Context context, CancellationToken cancellationToken)
+    {
+        if (request.DisableWhenAllDevicesOnboarded is not { } disable)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["disableWhenAllDevicesOnboarded"] = ["Required: true or false."] });
+        var manufacturer = await FindOwnAsync(context.Db, id, user, cancellationToken);
+        if (manufacturer is null)
+            return NotFound(id);
+
+        manufacturer.DisableWhenAllDevicesOnboarded = disable;
+        await context.Db.SaveChangesAsync(cancellationToken);
+        context.Logger.LogInformation("Manufacturer {ManufacturerId}: disable when all devices are onboarded = {Disable}", manufacturer.Id, disable);
+        // Checked again when the next device is onboarded; a manufacturer whose devices are all onboarded already is
+        // left as it is, so turning the policy on never cuts an account off by surprise.
+        return TypedResults.Ok(context.View(manufacturer));
     }
 
     private static async Task<Results<Ok<ManufacturerCredentials>, ProblemHttpResult>> RotateCredentials(
@@ -158,6 +185,7 @@ internal static class ManufacturersApi
         {
             manufacturer.Enabled = enabled;
             manufacturer.DisabledAt = enabled ? null : context.Clock.GetUtcNow();
+            manufacturer.DisabledReason = null;
             await context.Db.SaveChangesAsync(cancellationToken);
             context.Logger.LogInformation("Manufacturer {ManufacturerId} {Change}", manufacturer.Id, enabled ? "enabled" : "disabled");
         }

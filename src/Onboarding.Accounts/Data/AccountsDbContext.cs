@@ -38,6 +38,7 @@ internal sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> opti
             manufacturer.Property(m => m.SerialExtraction).HasConversion<string>().HasMaxLength(32);
             manufacturer.Property(m => m.SftpPublicKey).HasMaxLength(16384);
             manufacturer.Property(m => m.CallHomeStyle).HasConversion<string>().HasMaxLength(16);
+            manufacturer.Property(m => m.DisabledReason).HasMaxLength(500);
             manufacturer.HasIndex(m => new { m.CustomerId, m.NormalizedName }).IsUnique();
             manufacturer.HasIndex(m => m.SftpUsername).IsUnique();
             manufacturer.HasOne(m => m.Customer).WithMany(c => c.Manufacturers).HasForeignKey(m => m.CustomerId)

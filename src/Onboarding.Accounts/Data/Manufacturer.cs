@@ -31,6 +31,12 @@ internal sealed class Manufacturer
 
     public DateTimeOffset? DisabledAt { get; set; }
 
+    /// <summary>Why the account was disabled when the NMS did it (e.g. all devices onboarded); null when the customer did.</summary>
+    public string? DisabledReason { get; set; }
+
+    /// <summary>The customer's choice: close the SFTP access once all the manufacturer's devices are onboarded (white paper step 5).</summary>
+    public bool DisableWhenAllDevicesOnboarded { get; set; }
+
     /// <summary>The factory CA certificates (PEM) that device certificates must chain to; null until the customer registers one.</summary>
     public string? CaCertificatesPem { get; set; }
 

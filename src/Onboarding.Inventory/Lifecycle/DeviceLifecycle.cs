@@ -1,8 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Onboarding.Accounts.Contracts;
 using Onboarding.Inventory.Contracts;
 using Onboarding.Inventory.Data;
 using Onboarding.ServiceDefaults.Database;
+using Onboarding.ServiceDefaults.Outbox;
 
 namespace Onboarding.Inventory.Lifecycle;
 
@@ -10,9 +12,10 @@ namespace Onboarding.Inventory.Lifecycle;
 /// Records other modules' steps. The device row is read with <c>FOR UPDATE</c> inside the transaction that writes the
 /// new state and the timeline entry: a concurrent step on the same device waits for the commit and is then checked
 /// against the state this one left (PostgreSQL re-reads a locked row at READ COMMITTED), so two steps can never both
-/// leave the same state.
+/// leave the same state. A step that reaches an outcome the owner must hear about (Onboarded, Rejected) writes its
+/// <see cref="DeviceStateChanged"/> fact to the outbox in that same transaction.
 /// </summary>
-internal sealed class DeviceLifecycle(InventoryDbContext db, TimeProvider clock, ILogger<DeviceLifecycle> logger) : IDeviceLifecycle
+internal sealed class DeviceLifecycle(InventoryDbContext db, IOutbox outbox, TimeProvider clock, ILogger<DeviceLifecycle> logger) : IDeviceLifecycle
 {
     public async Task<DeviceStepRecorded> RecordStepAsync(DeviceId deviceId, DeviceStep deviceStep, CancellationToken cancellationToken)
     {
@@ -24,6 +27,20 @@ internal sealed class DeviceLifecycle(InventoryDbContext db, TimeProvider clock,
             var device = await db.Devices.FromSql($"SELECT * FROM inventory.devices WHERE id = {deviceId.Value} FOR UPDATE")
                 .SingleOrDefaultAsync(cancellationToken) ?? throw new DeviceNotFoundException(deviceId);
             var recorded = DeviceSteps.Apply(device, deviceStep, clock.GetUtcNow().ToPostgresPrecision());
+            if (DeviceStateChanged.IsOwnerOutcome(recorded.From, recorded.To))
+            {
+                await outbox.EnqueueAsync(db, DeviceStateChanged.MessageType, new DeviceStateChanged(
+                    deviceId.Value, device.CustomerId, device.ManufacturerId, device.SerialNumber, recorded.From, recorded.To,
+                    deviceStep.Source, deviceStep.Detail, recorded.At), cancellationToken);
+            }
+
+            // White paper step 5: Accounts may close the manufacturer's access once its last device is onboarded.
+            if (recorded.To == DeviceState.Onboarded && recorded.From != DeviceState.Onboarded)
+            {
+                await outbox.EnqueueAsync(db, ManufacturerAccessReview.MessageType,
+                    new ManufacturerAccessReview(device.ManufacturerId, deviceId.Value), cancellationToken);
+            }
+
             await db.SaveChangesAsync(cancellationToken);
             if (ownTransaction is not null)
                 await ownTransaction.CommitAsync(cancellationToken);

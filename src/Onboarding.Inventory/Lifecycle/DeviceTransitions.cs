@@ -16,6 +16,11 @@ internal static class DeviceTransitions
         (DeviceState.Bookkept, DeviceState.Bootstrapping),
         (DeviceState.Bootstrapping, DeviceState.CalledHome),
         (DeviceState.CalledHome, DeviceState.Configured),
+
+        // DESIGN.md "Device identity and trust": a device may call home straight from Bookkept, authenticated by the key
+        // of its bookkept IDevID certificate, when it was configured to call home some other way than by our RFC 8572
+        // bootstrap server (factory or USB configuration, or a manufacturer's own redirect straight to the call-home port).
+        (DeviceState.Bookkept, DeviceState.CalledHome),
         (DeviceState.Configured, DeviceState.Onboarded),
 
         // A factory reset or an RMA replacement of an onboarded device. Such a device starts over at the NMS bootstrap

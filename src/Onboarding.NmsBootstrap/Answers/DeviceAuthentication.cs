@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Inventory.Contracts;
+using Onboarding.NmsBootstrap.Contracts;
 
 namespace Onboarding.NmsBootstrap.Answers;
 
@@ -78,30 +79,39 @@ internal sealed class DeviceAuthentication(IDeviceDirectory directory, IManufact
     public async Task<DeviceCheck> CheckAsync(DeviceIdentity device, X509Certificate2 certificate, IReadOnlyList<X509Certificate2> intermediates,
         CancellationToken cancellationToken)
     {
+        var (trust, refusal) = await TrustAsync(device, certificate, intermediates, cancellationToken);
+        if (refusal is not null)
+            return new DeviceCheck(device, trust, refusal);
+        return device.State == DeviceState.Onboarded
+            ? Refused(device, trust, 403, "device-onboarded",
+                "This device is already onboarded; it bootstraps again only after its owner marks it for reprovisioning.")
+            : new DeviceCheck(device, trust, null);
+    }
+
+    /// <summary>
+    /// The trust rules shared with call home (<see cref="IDeviceTrust"/>): the manufacturer is enabled and has a
+    /// factory CA, the certificate chains to it now, and the device is not rejected.
+    /// </summary>
+    public async Task<(ManufacturerTrust? Trust, DeviceRefusal? Refusal)> TrustAsync(DeviceIdentity device, X509Certificate2 certificate,
+        IReadOnlyList<X509Certificate2> intermediates, CancellationToken cancellationToken)
+    {
         var trust = await accounts.GetTrustAsync(device.ManufacturerId, cancellationToken);
         if (trust is not { Enabled: true })
-        {
-            return Refused(device, trust, 403, "manufacturer-disabled",
-                "The owner no longer accepts devices from this device's manufacturer.");
-        }
+            return (trust, new DeviceRefusal(403, "manufacturer-disabled", "The owner no longer accepts devices from this device's manufacturer."));
 
         if (trust.CaCertificates.Count == 0)
         {
             // DESIGN.md: a manufacturer without a registered CA cannot onboard devices; without it nothing vouches for the chain.
-            return Refused(device, trust, 403, "manufacturer-without-ca",
-                "The owner has registered no factory CA for this device's manufacturer, so its certificate cannot be verified.");
+            return (trust, new DeviceRefusal(403, "manufacturer-without-ca",
+                "The owner has registered no factory CA for this device's manufacturer, so its certificate cannot be verified."));
         }
 
         if (VerifyChain(certificate, intermediates, trust.CaCertificates) is { } chainError)
-            return Refused(device, trust, 401, "untrusted-chain", $"The certificate does not chain to the manufacturer's factory CA: {chainError}.");
+            return (trust, new DeviceRefusal(401, "untrusted-chain", $"The certificate does not chain to the manufacturer's factory CA: {chainError}."));
 
-        return device.State switch
-        {
-            DeviceState.Rejected => Refused(device, trust, 403, "device-rejected", "This device was rejected by its owner's NMS."),
-            DeviceState.Onboarded => Refused(device, trust, 403, "device-onboarded",
-                "This device is already onboarded; it bootstraps again only after its owner marks it for reprovisioning."),
-            _ => new DeviceCheck(device, trust, null),
-        };
+        return device.State == DeviceState.Rejected
+            ? (trust, new DeviceRefusal(403, "device-rejected", "This device was rejected by its owner's NMS."))
+            : (trust, null);
     }
 
     private string? VerifyChain(X509Certificate2 certificate, IReadOnlyList<X509Certificate2> intermediates, X509Certificate2Collection cas)
@@ -139,5 +149,16 @@ internal sealed class DeviceAuthentication(IDeviceDirectory directory, IManufact
         }
 
         return null;
+    }
+}
+
+/// <summary><see cref="IDeviceTrust"/> over <see cref="DeviceAuthentication.TrustAsync"/>: one implementation of the trust rules.</summary>
+internal sealed class DeviceTrust(DeviceAuthentication authentication) : IDeviceTrust
+{
+    public async Task<DeviceTrustVerdict> CheckAsync(DeviceIdentity device, X509Certificate2 certificate, IReadOnlyList<X509Certificate2> intermediates,
+        CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await authentication.TrustAsync(device, certificate, intermediates, cancellationToken);
+        return refusal is null ? DeviceTrustVerdict.Trusted : new DeviceTrustVerdict(refusal.AppTag, refusal.Reason);
     }
 }

@@ -30,12 +30,7 @@ internal sealed class NmsAnswers(DeviceAuthentication authentication, CallHomePl
         if (Refusal(check, "get-bootstrapping-data") is { } refusal)
             return refusal;
         var identity = check.Device!;
-        using var scope = logger.BeginScope(new Dictionary<string, object>
-        {
-            ["Serial"] = identity.SerialNumber,
-            ["DeviceId"] = identity.Id,
-            ["ManufacturerId"] = identity.ManufacturerId,
-        });
+        using var scope = DeviceScope(identity);
 
         // Bookkept (or Reprovisioning) → Bootstrapping; a device asking again (a retry, a reboot before call home) is a
         // timeline-only step, so the owner sees every attempt.
@@ -70,12 +65,7 @@ internal sealed class NmsAnswers(DeviceAuthentication authentication, CallHomePl
         if (Refusal(check, "report-progress") is { } refusal)
             return refusal;
         var identity = check.Device!;
-        using var scope = logger.BeginScope(new Dictionary<string, object>
-        {
-            ["Serial"] = identity.SerialNumber,
-            ["DeviceId"] = identity.Id,
-            ["ManufacturerId"] = identity.ManufacturerId,
-        });
+        using var scope = DeviceScope(identity);
 
         var type = ProgressTypes.Name(input.ProgressType);
         var detail = $"report-progress {type}";
@@ -179,4 +169,11 @@ internal sealed class NmsAnswers(DeviceAuthentication authentication, CallHomePl
         var cleaned = new string([.. text.Select(c => char.IsControl(c) ? ' ' : c)]).Trim();
         return cleaned.Length <= MaxMessageLength ? cleaned : string.Concat(cleaned.AsSpan(0, MaxMessageLength), "…");
     }
+
+    private IDisposable? DeviceScope(DeviceIdentity identity) => logger.BeginScope(new Dictionary<string, object>
+    {
+        ["Serial"] = identity.SerialNumber,
+        ["DeviceId"] = identity.Id,
+        ["ManufacturerId"] = identity.ManufacturerId,
+    });
 }

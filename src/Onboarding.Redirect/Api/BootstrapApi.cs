@@ -21,7 +21,7 @@ namespace Onboarding.Redirect.Api;
 internal sealed record BootstrapServerView(string Url, string TrustAnchorPem, string TrustAnchorCms, string TlsCertificateSha256);
 
 /// <summary>Give a serial number, or a device certificate (PEM, with its intermediates after it) as the device would present it.</summary>
-internal sealed record BootstrapPreviewRequest(string? SerialNumber, string? CertificatePem);
+internal sealed record RedirectPreviewRequest(string? SerialNumber, string? CertificatePem);
 
 internal sealed record PreviewDeviceType(Guid Id, string Name);
 
@@ -32,7 +32,7 @@ internal sealed record PreviewRedirect(string Address, int Port, bool HasTrustAn
 /// <param name="Outcome"><c>redirect</c> or <c>refused</c>.</param>
 /// <param name="Status">The HTTP status the device would get (200, 401, 403, 404).</param>
 /// <param name="HandOff">For a redirect: whether the device record must still go to the NMS first (<c>pending</c>) or is there (<c>done</c>).</param>
-internal sealed record BootstrapPreview(string Outcome, int Status, string? SerialNumber, string? Reason, string? ErrorAppTag,
+internal sealed record RedirectPreview(string Outcome, int Status, string? SerialNumber, string? Reason, string? ErrorAppTag,
     PreviewDeviceType? DeviceType, OrderView? Order, PreviewProfile? NmsProfile, PreviewRedirect? Redirect, string? HandOff);
 
 /// <summary>The redirect server's device-facing port as manufacturers configure devices for it, and a dry run of its answer.</summary>
@@ -66,7 +66,7 @@ internal static class BootstrapApi
             Convert.ToBase64String(identity.TrustAnchorCms), identity.TlsCertificate.GetCertHashString(HashAlgorithmName.SHA256)));
     }
 
-    private static async Task<Results<Ok<BootstrapPreview>, ValidationProblem>> Preview(BootstrapPreviewRequest request, ClaimsPrincipal user,
+    private static async Task<Results<Ok<RedirectPreview>, ValidationProblem>> Preview(RedirectPreviewRequest request, ClaimsPrincipal user,
         RedirectDecisions decisions, CancellationToken cancellationToken)
     {
         var manufacturerId = user.GetManufacturerId();
@@ -106,20 +106,20 @@ internal static class BootstrapApi
         return TypedResults.Ok(View(decision));
     }
 
-    private static BootstrapPreview View(RedirectDecision decision)
+    private static RedirectPreview View(RedirectDecision decision)
     {
         var type = decision.DeviceType is { } t ? new PreviewDeviceType(t.Id, t.Name) : null;
         var order = decision.Order is { } o ? new OrderView(o.Id, o.SerialNumber, o.NmsProfileId, o.DeviceTypeId, o.State, o.CreatedAt, o.UpdatedAt) : null;
         if (!decision.Redirects)
         {
             var status = decision.Refusal switch { RedirectRefusal.NotAuthenticated => 401, RedirectRefusal.NoData => 404, _ => 403 };
-            return new BootstrapPreview("refused", status, decision.Serial, decision.Reason, decision.AppTag, type, order, null, null, null);
+            return new RedirectPreview("refused", status, decision.Serial, decision.Reason, decision.AppTag, type, order, null, null, null);
         }
 
         var profile = decision.Profile!;
         var server = RedirectDecisions.RedirectInformation(profile).BootstrapServers[0];
         var handOff = decision.Order!.State is OrderState.HandedOff ? "done" : "pending";
-        return new BootstrapPreview("redirect", 200, decision.Serial, null, null, type, order,
+        return new RedirectPreview("redirect", 200, decision.Serial, null, null, type, order,
             new PreviewProfile(profile.Id, profile.CustomerId, profile.CustomerName, profile.SftpHost, profile.SftpPort),
             new PreviewRedirect(server.Address, server.Port ?? 443, server.TrustAnchor is not null, profile.BootstrapUrl), handOff);
     }

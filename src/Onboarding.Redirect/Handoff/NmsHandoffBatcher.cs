@@ -195,7 +195,7 @@ internal sealed class NmsHandoffBatcher(IOptions<RedirectOptions> options, TimeP
                 return open;
             _connection?.Dispose();
             _connection = null;
-            _connection = await NmsSftpConnection.OpenAsync(target, settings.ConnectTimeout, _owner._logger, stopping);
+            _connection = await NmsSftpConnection.OpenAsync(target, settings.ConnectTimeout, settings.OperationTimeout, _owner._logger, stopping);
             _owner._logger.LogInformation("SFTP session to {Target} open", target);
             return _connection;
         }

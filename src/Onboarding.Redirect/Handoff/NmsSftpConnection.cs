@@ -60,15 +60,16 @@ internal sealed class NmsSftpConnection : IDisposable
 
     public bool IsConnected => _client.IsConnected;
 
-    public static async Task<NmsSftpConnection> OpenAsync(HandoffTarget target, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<NmsSftpConnection> OpenAsync(HandoffTarget target, TimeSpan connectTimeout, TimeSpan operationTimeout, ILogger logger,
+        CancellationToken cancellationToken)
     {
         AuthenticationMethod authentication = target.Mode == CredentialMode.PublicKey
             ? new PrivateKeyAuthenticationMethod(target.Username,
                 new PrivateKeyFile(new MemoryStream(Encoding.UTF8.GetBytes(target.ClientKey ?? throw new NmsUnreachableException("the profile has no client key")))))
             : new PasswordAuthenticationMethod(target.Username, target.Passphrase ?? throw new NmsUnreachableException("the profile has no passphrase"));
-        var info = new ConnectionInfo(target.Host, target.Port, target.Username, authentication) { Timeout = timeout };
+        var info = new ConnectionInfo(target.Host, target.Port, target.Username, authentication) { Timeout = connectTimeout };
         Prune(info);
-        var client = new SftpClient(info) { OperationTimeout = timeout, KeepAliveInterval = TimeSpan.FromSeconds(15) };
+        var client = new SftpClient(info) { OperationTimeout = operationTimeout, KeepAliveInterval = TimeSpan.FromSeconds(15) };
         var connection = new NmsSftpConnection(target, client, logger);
         client.HostKeyReceived += (_, e) => e.CanTrust = connection.Pinned(e.FingerPrintSHA256);
         try

@@ -53,13 +53,13 @@ internal sealed class ManufacturerVoucherKeys(IOptions<RedirectOptions> options,
         {
             if (_cache.TryGetValue(manufacturerId, out cached) && cached.Matches(signingPath) && Fresh(cached.Identity.Signing))
                 return cached.Identity;
-            var root = LoadOrCreate(Path.Combine(directory, RootFileName), () => CreateRoot(manufacturerId), manufacturerId);
-            var signing = LoadOrCreate(signingPath, () => IssueSigning(root, manufacturerId), manufacturerId);
+            var root = KeyStoreCertificates.LoadOrCreate(Path.Combine(directory, RootFileName), () => CreateRoot(manufacturerId), logger);
+            var signing = KeyStoreCertificates.LoadOrCreate(signingPath, () => IssueSigning(root, manufacturerId), logger);
             if (!Fresh(signing) || !signing.IssuerName.RawData.AsSpan().SequenceEqual(root.SubjectName.RawData))
             {
                 signing.Dispose();
                 signing = IssueSigning(root, manufacturerId);
-                Replace(signingPath, signing);
+                KeyStoreCertificates.Replace(signingPath, signing);
                 logger.LogInformation("Renewed the voucher signing certificate of manufacturer {ManufacturerId} (not after {NotAfter})",
                     manufacturerId, signing.NotAfter);
             }
@@ -81,7 +81,7 @@ internal sealed class ManufacturerVoucherKeys(IOptions<RedirectOptions> options,
         {
             var signingPath = Path.Combine(Directory(manufacturerId), SigningFileName);
             var signing = IssueSigning(current.Root, manufacturerId);
-            Replace(signingPath, signing);
+            KeyStoreCertificates.Replace(signingPath, signing);
             logger.LogInformation("Rotated the voucher signing certificate of manufacturer {ManufacturerId}: SHA-256 {Thumbprint}",
                 manufacturerId, signing.GetCertHashString(HashAlgorithmName.SHA256));
             return Remember(manufacturerId, signingPath, new VoucherSigningIdentity(current.Root, signing));
@@ -109,54 +109,6 @@ internal sealed class ManufacturerVoucherKeys(IOptions<RedirectOptions> options,
     }
 
     private bool Fresh(X509Certificate2 signing) => signing.NotAfter.ToUniversalTime() > (clock.GetUtcNow() + RenewSigningBefore).UtcDateTime;
-
-    private X509Certificate2 LoadOrCreate(string path, Func<X509Certificate2> create, Guid manufacturerId)
-    {
-        if (File.Exists(path))
-            return Load(path);
-
-        var created = create();
-        var temporary = TemporaryName(path);
-        KeyStore.WritePrivateFile(temporary, Pem(created));
-        try
-        {
-            // Linked into place without overwriting: of two hosts (or requests) creating at once, one wins, the other reads.
-            File.Move(temporary, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temporary);
-            created.Dispose();
-            return Load(path);
-        }
-
-        logger.LogInformation("Generated {Subject} for manufacturer {ManufacturerId} (SHA-256 {Thumbprint})", created.Subject, manufacturerId,
-            created.GetCertHashString(HashAlgorithmName.SHA256));
-        return created;
-    }
-
-    private static void Replace(string path, X509Certificate2 certificate)
-    {
-        var temporary = TemporaryName(path);
-        KeyStore.WritePrivateFile(temporary, Pem(certificate));
-        File.Move(temporary, path, overwrite: true); // rename(2): readers see the old file or the new one, never half
-    }
-
-    private static string TemporaryName(string path) => path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-
-    private static X509Certificate2 Load(string path)
-    {
-        var pem = File.ReadAllText(path);
-        using var certificate = X509Certificate2.CreateFromPem(pem, pem);
-        // Re-imported from PKCS#12 so the private key is usable by SignedCms on every platform.
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-    }
-
-    private static string Pem(X509Certificate2 certificate)
-    {
-        using var key = certificate.GetRSAPrivateKey() ?? throw new InvalidOperationException("certificate has no RSA private key");
-        return certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
-    }
 
     private static FileStamp StampOf(string path)
     {

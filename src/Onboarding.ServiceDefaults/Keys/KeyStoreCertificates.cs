@@ -58,7 +58,7 @@ public static class KeyStoreCertificates
     {
         var pem = File.ReadAllText(path);
         using var certificate = X509Certificate2.CreateFromPem(pem, pem);
-        // Re-imported from PKCS#12 so the private key is usable by SslStream on every platform.
+        // Re-imported from PKCS#12 so the private key is usable by SslStream and SignedCms on every platform.
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
     }
 

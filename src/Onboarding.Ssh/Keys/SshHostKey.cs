@@ -151,6 +151,26 @@ public abstract class SshHostKey : IDisposable
         }
     }
 
+    /// <summary>
+    /// RFC 6187: <paramref name="key"/> presented with its certificate chain (leaf first, the leaf certifying the key),
+    /// e.g. a device's IDevID as its call-home host key. The algorithm follows the key: x509v3-ssh-ed25519,
+    /// x509v3-ecdsa-sha2-nistp256 or x509v3-rsa2048-sha256. The result signs with <paramref name="key"/> and does not
+    /// own it or the certificates.
+    /// </summary>
+    public static SshHostKey WithCertificateChain(SshHostKey key, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> chain)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(chain);
+        var algorithm = key.KeyType switch
+        {
+            SshKeyAlgorithms.Ed25519 => X509HostKey.Ed25519,
+            SshKeyAlgorithms.EcdsaP256 => X509HostKey.EcdsaNistp256,
+            SshKeyAlgorithms.Rsa => X509HostKey.Rsa2048Sha256,
+            _ => throw new NotSupportedException($"No RFC 6187 host key algorithm for {key.KeyType}"),
+        };
+        return new X509CertificateHostKey(key, algorithm, chain);
+    }
+
     /// <summary>Encodes this key as an unencrypted "openssh-key-v1" PEM, as ssh-keygen writes it.</summary>
     public string ToOpenSshPrivateKey(string comment = "") => OpenSshKeyFile.Write(this, comment ?? "");
 

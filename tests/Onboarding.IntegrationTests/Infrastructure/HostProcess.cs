@@ -37,17 +37,25 @@ internal sealed class HostProcess : IAsyncDisposable
     /// <summary>The last lines the host printed, for a failing assertion's message.</summary>
     public string Output => string.Join('\n', _output);
 
-    public static string HostDll
+    /// <summary>The repository checkout the tests were built from (the directory holding <c>src/Onboarding.Host</c>).</summary>
+    public static string RepositoryRoot
     {
         get
         {
             // The test assembly runs from tests/Onboarding.IntegrationTests/bin/<configuration>/net10.0/.
-            var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var configuration = output.Parent!.Name;
-            var root = output;
+            var root = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
             while (root is not null && !Directory.Exists(Path.Combine(root.FullName, "src", "Onboarding.Host")))
                 root = root.Parent;
-            var dll = Path.Combine(root?.FullName ?? ".", "src", "Onboarding.Host", "bin", configuration, "net10.0", "Onboarding.Host.dll");
+            return root?.FullName ?? throw new DirectoryNotFoundException($"no src/Onboarding.Host above {AppContext.BaseDirectory}");
+        }
+    }
+
+    public static string HostDll
+    {
+        get
+        {
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+            var dll = Path.Combine(RepositoryRoot, "src", "Onboarding.Host", "bin", configuration, "net10.0", "Onboarding.Host.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the host first (dotnet build src/Onboarding.Host -c {configuration}).", dll);
         }
     }
@@ -56,7 +64,8 @@ internal sealed class HostProcess : IAsyncDisposable
     {
         var dll = HostDll;
         var httpPort = FreePort();
-        var sftpPort = FreePort();
+        // A test that must know the SFTP port before the start (to hand it out as Nms:SftpPort) sets Drop:Port itself.
+        var sftpPort = settings.TryGetValue("Drop:Port", out var port) ? int.Parse(port, CultureInfo.InvariantCulture) : FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
@@ -70,6 +79,8 @@ internal sealed class HostProcess : IAsyncDisposable
         start.Environment["Drop__ListenAddress"] = "127.0.0.1";
         start.Environment["Nms__Bootstrap__ListenPort"] = "0";
         start.Environment["Nms__Bootstrap__ListenAddress"] = "127.0.0.1";
+        start.Environment["Nms__CallHome__ListenPort"] = "0";
+        start.Environment["Nms__CallHome__ListenAddress"] = "127.0.0.1";
         start.Environment["Redirect__Bootstrap__Port"] = "0";
         start.Environment["Redirect__Bootstrap__ListenAddress"] = "127.0.0.1";
         foreach (var (key, value) in settings)
@@ -132,7 +143,7 @@ internal sealed class HostProcess : IAsyncDisposable
             _output.TryDequeue(out _);
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

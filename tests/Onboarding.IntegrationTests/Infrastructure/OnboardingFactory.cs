@@ -27,6 +27,9 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
         // The NMS bootstrap server (RFC 8572) on a free local port; devices are still told Nms:BootstrapPort.
         ["Nms:Bootstrap:ListenPort"] = "0",
         ["Nms:Bootstrap:ListenAddress"] = "127.0.0.1",
+        // The call-home listener (RFC 8071) on a free loopback port, so parallel test hosts never contend for 4334.
+        ["Nms:CallHome:ListenPort"] = "0",
+        ["Nms:CallHome:ListenAddress"] = "127.0.0.1",
         // The redirect server's device-facing port: a free one per host, on loopback, named localhost in its TLS certificate.
         ["Redirect:Bootstrap:Port"] = "0",
         ["Redirect:Bootstrap:ListenAddress"] = "127.0.0.1",
@@ -82,6 +85,7 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
             b.UseSetting("KeyStore:Directory", Directory.CreateTempSubdirectory("onboarding-keys-").FullName);
             b.UseSetting("Drop:Enabled", "false");
             b.UseSetting("Nms:Bootstrap:Enabled", "false");
+            b.UseSetting("Nms:CallHome:Enabled", "false");
             b.UseSetting("Redirect:Bootstrap:Enabled", "false");
         });
         _ = factory.Services; // builds and starts the host, which migrates on start-up

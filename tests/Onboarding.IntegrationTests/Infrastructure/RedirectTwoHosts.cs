@@ -158,6 +158,23 @@ public class RedirectTwoHosts : IAsyncLifetime
             File.Exists(bodyFile) ? await File.ReadAllBytesAsync(bodyFile) : []);
     }
 
+    /// <summary>
+    /// The device as RFC 8572 §5.4 has it behave: a 503 saying the NMS is not reachable yet (the hand-off is still
+    /// queued, e.g. on a loaded machine) is retried after Retry-After, for at most <paramref name="within"/>; any other
+    /// answer is returned as it is.
+    /// </summary>
+    public async Task<CurlAnswer> CurlRetryingAsync((string CertFile, string KeyFile, X509Certificate2 Certificate) device, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            var answer = await CurlAsync(device);
+            if (answer.Status != 503 || !answer.Text.Contains("\"nms-unavailable\"", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+                return answer;
+            await Task.Delay(TimeSpan.FromSeconds(int.Parse(answer.Header("Retry-After") ?? "1", CultureInfo.InvariantCulture)));
+        }
+    }
+
     public string Write(string name, byte[] content)
     {
         var path = Path.Combine(_dir, $"{Guid.NewGuid():N}-{name}");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography.X509Certificates;
+using Onboarding.DeviceSim.CallHome;
 using Onboarding.Sztp;
 
 namespace Onboarding.DeviceSim.Bootstrap;
@@ -26,39 +27,64 @@ internal static class BootstrapCommands
 
     public static Command Bootstrap()
     {
-        var directory = new Option<DirectoryInfo>("--directory", "-d") { Description = "A directory written by `mint`.", Required = true };
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Devices bootstrapping at the same time.", DefaultValueFactory = _ => 8 };
-        var url = new Option<string[]>("--url") { Description = "Bootstrap server base URL(s), tried in order.", AllowMultipleArgumentsPerToken = true };
-        var urlFile = new Option<FileInfo?>("--url-file") { Description = "A file of bootstrap server URLs, one per line." };
-        var dhcp = new Option<string?>("--dhcp-option") { Description = "The DHCP option 143 value in hex (as `Onboarding.Host dhcp-option` prints it)." };
-        var trust = new Option<FileInfo?>("--trust-anchor") { Description = "PEM trust anchor(s) for the first server's TLS certificate; without it the device connects provisionally and accepts only signed data." };
-        var voucherTrust = new Option<FileInfo?>("--voucher-trust-anchor") { Description = "PEM trust anchor(s) of the manufacturer's voucher signer (for signed data)." };
-        var signed = new Option<bool>("--signed") { Description = "Send signed-data-preferred (with a nonce)." };
-        var xml = new Option<bool>("--xml") { Description = "Speak XML instead of JSON." };
+        var options = new BootstrapOptions();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "One line per device after the summary." };
-        var timeout = new Option<double>("--timeout") { Description = "Seconds per request.", DefaultValueFactory = _ => 30 };
-        var command = new Command("bootstrap", "Runs N simulated devices through RFC 8572 bootstrap: redirect, verification, onboarding, progress reports.")
-        {
-            directory, concurrency, url, urlFile, dhcp, trust, voucherTrust, signed, xml, verbose, timeout,
-        };
+        var command = new Command("bootstrap", "Runs N simulated devices through RFC 8572 bootstrap: redirect, verification, onboarding, progress reports.") { verbose };
+        options.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            IReadOnlyList<Uri> servers;
-            try
+            var root = parse.GetRequiredValue(options.Directory).FullName;
+            if (!options.TryRead(parse, root, out var settings, out var error))
             {
-                servers = BootstrapUrls.Resolve(parse.GetValue(url), parse.GetValue(urlFile)?.FullName, parse.GetValue(dhcp));
-            }
-            catch (Exception e) when (e is ArgumentException or SztpException or IOException)
-            {
-                await Console.Error.WriteLineAsync($"bootstrap: {e.Message}");
+                await Console.Error.WriteLineAsync($"bootstrap: {error}");
                 return 2;
             }
-            var settings = new BootstrapSettings(servers, Anchors(parse.GetValue(trust)), Anchors(parse.GetValue(voucherTrust)), parse.GetValue(signed),
-                parse.GetValue(xml) ? SztpEncoding.Xml : SztpEncoding.Json, TimeSpan.FromSeconds(parse.GetValue(timeout)));
-            var devices = DeviceIdentity.LoadDirectory(parse.GetRequiredValue(directory).FullName);
-            return await BootstrapSimulation.RunWithConsoleAsync(devices, settings, parse.GetValue(concurrency), parse.GetValue(verbose), cancellationToken);
+            var devices = DeviceIdentity.LoadDirectory(root);
+            return await BootstrapSimulation.RunWithConsoleAsync(devices, settings, parse.GetValue(options.Concurrency), parse.GetValue(verbose), cancellationToken);
         });
         return command;
+    }
+}
+
+/// <summary>The bootstrap flags, shared by <c>bootstrap</c> and <c>onboard</c>.</summary>
+internal sealed class BootstrapOptions
+{
+    public Option<DirectoryInfo> Directory { get; } = new("--directory", "-d") { Description = "A directory written by `mint`; each device's state goes to its state/.", Required = true };
+    public Option<int> Concurrency { get; } = new("--concurrency", "-c") { Description = "Devices bootstrapping at the same time.", DefaultValueFactory = _ => 8 };
+    private readonly Option<string[]> _url = new("--url") { Description = "Bootstrap server base URL(s), tried in order.", AllowMultipleArgumentsPerToken = true };
+    private readonly Option<FileInfo?> _urlFile = new("--url-file") { Description = "A file of bootstrap server URLs, one per line." };
+    private readonly Option<string?> _dhcp = new("--dhcp-option") { Description = "The DHCP option 143 value in hex (as `Onboarding.Host dhcp-option` prints it)." };
+    private readonly Option<FileInfo?> _trust = new("--trust-anchor") { Description = "PEM trust anchor(s) for the first server's TLS certificate; without it the device connects provisionally and accepts only signed data." };
+    private readonly Option<FileInfo?> _voucherTrust = new("--voucher-trust-anchor") { Description = "PEM trust anchor(s) of the manufacturer's voucher signer (for signed data)." };
+    private readonly Option<bool> _signed = new("--signed") { Description = "Send signed-data-preferred (with a nonce)." };
+    private readonly Option<bool> _xml = new("--xml") { Description = "Speak XML instead of JSON." };
+    private readonly Option<double> _timeout = new("--timeout") { Description = "Seconds per request.", DefaultValueFactory = _ => 30 };
+    private readonly Option<int> _retries = new("--retries") { Description = "How often a device asks again after a 503 with Retry-After.", DefaultValueFactory = _ => 3 };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Directory, Concurrency, _url, _urlFile, _dhcp, _trust, _voucherTrust, _signed, _xml, _timeout, _retries })
+            command.Options.Add(option);
+    }
+
+    public bool TryRead(ParseResult parse, string root, out BootstrapSettings settings, out string? error)
+    {
+        settings = null!;
+        error = null;
+        IReadOnlyList<Uri> servers;
+        try
+        {
+            servers = BootstrapUrls.Resolve(parse.GetValue(_url), parse.GetValue(_urlFile)?.FullName, parse.GetValue(_dhcp));
+        }
+        catch (Exception e) when (e is ArgumentException or SztpException or IOException)
+        {
+            error = e.Message;
+            return false;
+        }
+        settings = new BootstrapSettings(servers, Anchors(parse.GetValue(_trust)), Anchors(parse.GetValue(_voucherTrust)), parse.GetValue(_signed),
+            parse.GetValue(_xml) ? SztpEncoding.Xml : SztpEncoding.Json, TimeSpan.FromSeconds(parse.GetValue(_timeout)),
+            MaxRetries: parse.GetValue(_retries), StateDirectory: Path.Combine(root, DeviceState.Directory));
+        return true;
     }
 
     private static X509Certificate2Collection? Anchors(FileInfo? file)

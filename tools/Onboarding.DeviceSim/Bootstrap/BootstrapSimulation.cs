@@ -75,7 +75,8 @@ internal static class BootstrapSimulation
         foreach (var outcome in outcomes)
         {
             AnsiConsole.WriteLine(outcome.Ok
-                ? $"{outcome.Serial}: ok via {string.Join(" → ", outcome.Servers.Select(s => s.Authority))}, host key {outcome.HostKey?.Fingerprint}"
+                ? $"{outcome.Serial}: ok via {string.Join(" → ", outcome.Servers.Select(s => s.Authority))}, host key {outcome.HostKey?.Fingerprint}; "
+                  + string.Join("; ", outcome.Accepted)
                 : $"{outcome.Serial}: {outcome.Reason}: {outcome.Detail}");
         }
     }

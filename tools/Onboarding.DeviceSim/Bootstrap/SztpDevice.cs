@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Onboarding.DeviceSim.CallHome;
 using Onboarding.Ssh.Keys;
 using Onboarding.Sztp;
 using DeviceHostKey = Onboarding.Ssh.Keys.SshHostKey;
@@ -15,6 +16,9 @@ namespace Onboarding.DeviceSim.Bootstrap;
 /// <summary>What every simulated device is told: where to start, whom to trust, what to ask for.</summary>
 /// <param name="TrustAnchors">The first servers' TLS trust anchors; null: connect provisionally (RFC 8572 §5.3) and accept only signed data.</param>
 /// <param name="VoucherTrustAnchors">The manufacturer's voucher-signing trust anchors the device was built with (RFC 8572 §5.4).</param>
+/// <param name="MaxRetries">How often a device asks a server again after a 503 with Retry-After ("not yet", e.g. its record is still on its way to the NMS).</param>
+/// <param name="MaxRetryAfter">The longest Retry-After a device waits (default 60 s); a longer one counts as this.</param>
+/// <param name="StateDirectory">Where each device keeps its host key and what it received (<see cref="DeviceState"/>); null: a fresh host key per run, nothing kept.</param>
 internal sealed record BootstrapSettings(
     IReadOnlyList<Uri> BootstrapServers,
     X509Certificate2Collection? TrustAnchors,
@@ -22,13 +26,31 @@ internal sealed record BootstrapSettings(
     bool Signed = false,
     SztpEncoding Encoding = SztpEncoding.Json,
     TimeSpan? Timeout = null,
-    int MaxRedirects = 4);
+    int MaxRedirects = 4,
+    int MaxRetries = 3,
+    TimeSpan? MaxRetryAfter = null,
+    string? StateDirectory = null);
 
 /// <summary>One device's result. <paramref name="Reason"/> is a short category for the summary; null when it succeeded.</summary>
+/// <param name="Servers">Every server the device tried, in order (including those that failed).</param>
+/// <param name="Accepted">The conveyed information the device accepted, one per hop, and why it trusted it.</param>
 internal sealed record DeviceOutcome(string Serial, string? Reason, string? Detail, TimeSpan Elapsed, IReadOnlyList<Uri> Servers,
-    OnboardingInformation? Onboarding, SshPublicKey? HostKey)
+    OnboardingInformation? Onboarding, SshPublicKey? HostKey, IReadOnlyList<AcceptedAnswer> Accepted)
 {
     public bool Ok => Reason is null;
+}
+
+/// <summary>
+/// Conveyed information a device accepted (RFC 8572 §5.3–5.5): from <paramref name="Server"/>, either over TLS it
+/// authenticated with a trust anchor (<paramref name="TlsAuthenticated"/>), or signed (<paramref name="Signed"/>: the
+/// voucher verified against the manufacturer's trust anchor for this serial, the owner certificate it pins, and the
+/// owner's signature on the content), or both.
+/// </summary>
+internal sealed record AcceptedAnswer(Uri Server, string Kind, bool TlsAuthenticated, bool Signed)
+{
+    public override string ToString() =>
+        $"{Kind} from {Server.Authority} ({(Signed ? "signed: voucher, owner certificate and signature verified" : "unsigned")}; "
+        + $"{(TlsAuthenticated ? "TLS authenticated" : "TLS not trusted")})";
 }
 
 /// <summary>Why a device gave up: <see cref="Reason"/> groups failures in the summary.</summary>
@@ -50,22 +72,24 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
     {
         var started = Stopwatch.GetTimestamp();
         var visited = new List<Uri>();
+        var accepted = new List<AcceptedAnswer>();
         try
         {
-            var (onboarding, hostKey) = await BootstrapAsync(visited, cancellationToken);
-            return new DeviceOutcome(identity.Serial, null, null, Stopwatch.GetElapsedTime(started), visited, onboarding, hostKey);
+            var (onboarding, hostKey) = await BootstrapAsync(visited, accepted, cancellationToken);
+            return new DeviceOutcome(identity.Serial, null, null, Stopwatch.GetElapsedTime(started), visited, onboarding, hostKey, accepted);
         }
         catch (DeviceBootstrapException e)
         {
-            return new DeviceOutcome(identity.Serial, e.Reason, e.Message, Stopwatch.GetElapsedTime(started), visited, null, null);
+            return new DeviceOutcome(identity.Serial, e.Reason, e.Message, Stopwatch.GetElapsedTime(started), visited, null, null, accepted);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new DeviceOutcome(identity.Serial, "timeout", "a bootstrap server did not answer in time", Stopwatch.GetElapsedTime(started), visited, null, null);
+            return new DeviceOutcome(identity.Serial, "timeout", "a bootstrap server did not answer in time", Stopwatch.GetElapsedTime(started), visited, null, null,
+                accepted);
         }
     }
 
-    private async Task<(OnboardingInformation, SshPublicKey)> BootstrapAsync(List<Uri> visited, CancellationToken cancellationToken)
+    private async Task<(OnboardingInformation, SshPublicKey)> BootstrapAsync(List<Uri> visited, List<AcceptedAnswer> accepted, CancellationToken cancellationToken)
     {
         var servers = settings.BootstrapServers.Select(u => (Uri: u, Anchors: settings.TrustAnchors)).ToList();
         for (var hop = 0; hop <= settings.MaxRedirects; hop++)
@@ -89,6 +113,8 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
             if (answer is null)
                 throw last ?? new DeviceBootstrapException("no-server", "no bootstrap server to try");
             using var client = answer.Client;
+            accepted.Add(new AcceptedAnswer(answer.Server, answer.Information is RedirectInformation ? "redirect-information" : "onboarding-information",
+                answer.Trusted, answer.Signed));
 
             switch (answer.Information)
             {
@@ -96,14 +122,21 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
                     servers = redirect.BootstrapServers.Select(s => (ServerUri(s), s.TrustAnchor is null ? null : TrustAnchorOf(s.TrustAnchor))).ToList();
                     continue;
                 case OnboardingInformation onboarding:
-                    // The device's own SSH host key, which the NMS pins from bootstrap-complete for call home.
-                    using (var key = DeviceHostKey.GenerateEd25519())
+                {
+                    // The device's own SSH host key, which the NMS pins from bootstrap-complete for call home: kept in the
+                    // state file, so the call-home mode presents the same key.
+                    var (state, key) = settings.StateDirectory is null
+                        ? (null, DeviceHostKey.GenerateEd25519())
+                        : DeviceState.LoadOrCreate(settings.StateDirectory, identity.Serial);
+                    using (key)
                     {
                         // RFC 8572 §5.3: progress reports go only to a server the device authenticated.
                         if (answer.Trusted)
                             await ReportAsync(answer.Server, client, onboarding, key.PublicKey, cancellationToken);
+                        state?.WithBootstrap(answer.Server, onboarding, DateTimeOffset.UtcNow).Save(settings.StateDirectory!);
                         return (onboarding, key.PublicKey);
                     }
+                }
                 default:
                     throw new DeviceBootstrapException("malformed-answer", "unknown conveyed information");
             }
@@ -111,7 +144,7 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         throw new DeviceBootstrapException("redirect-loop", $"more than {settings.MaxRedirects} redirects");
     }
 
-    private sealed record Answer(Uri Server, HttpClient Client, bool Trusted, ConveyedInformation Information);
+    private sealed record Answer(Uri Server, HttpClient Client, bool Trusted, bool Signed, ConveyedInformation Information);
 
     private async Task<Answer> GetBootstrappingDataAsync(Uri server, X509Certificate2Collection? anchors, CancellationToken cancellationToken)
     {
@@ -124,13 +157,21 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         try
         {
             var body = DeviceRpcInput.WriteGetBootstrappingData(new GetBootstrappingDataInput(signedPreferred, "DeviceSim", "DeviceSimOS", "1.0", nonce), settings.Encoding);
-            var (status, contentType, payload) = await PostAsync(client, server, BootstrapPaths.GetBootstrappingData, body, cancellationToken);
+            var (status, contentType, payload, retryAfter) = await PostAsync(client, server, BootstrapPaths.GetBootstrappingData, body, cancellationToken);
+            // RFC 9110 §10.2.3: a 503 with Retry-After is "not yet" (the redirect server answers so while the device's
+            // record is on its way to the NMS): wait as told and ask the same server again, as devices do.
+            for (var retry = 0; status == HttpStatusCode.ServiceUnavailable && retryAfter is { } wait && retry < settings.MaxRetries; retry++)
+            {
+                var max = settings.MaxRetryAfter ?? TimeSpan.FromSeconds(60);
+                await Task.Delay(wait < max ? wait : max, cancellationToken);
+                (status, contentType, payload, retryAfter) = await PostAsync(client, server, BootstrapPaths.GetBootstrappingData, body, cancellationToken);
+            }
             if (status != HttpStatusCode.OK)
                 throw Refused(status, payload);
             var encoding = contentType?.Contains("xml", StringComparison.OrdinalIgnoreCase) == true ? SztpEncoding.Xml : SztpEncoding.Json;
-            var information = Verify(Sztp(() => BootstrapServerRpc.ParseGetBootstrappingDataOutput(payload, encoding)), trusted, nonce, encoding);
+            var (information, signed) = Verify(Sztp(() => BootstrapServerRpc.ParseGetBootstrappingDataOutput(payload, encoding)), trusted, nonce, encoding);
             keep = true;
-            return new Answer(server, client, trusted, information);
+            return new Answer(server, client, trusted, signed, information);
         }
         finally
         {
@@ -139,8 +180,8 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         }
     }
 
-    /// <summary>RFC 8572 §5.4–5.5: what a device accepts as conveyed information.</summary>
-    private ConveyedInformation Verify(GetBootstrappingDataOutput output, bool trusted, byte[]? nonce, SztpEncoding responseEncoding)
+    /// <summary>RFC 8572 §5.4–5.5: what a device accepts as conveyed information, and whether it came signed.</summary>
+    private (ConveyedInformation Information, bool Signed) Verify(GetBootstrappingDataOutput output, bool trusted, byte[]? nonce, SztpEncoding responseEncoding)
     {
         var now = DateTimeOffset.UtcNow;
         var contentType = Sztp(() => SztpCms.ContentType(output.ConveyedInformation));
@@ -153,7 +194,7 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
             var unsigned = Sztp(() => SztpCms.DecodeUnsigned(output.ConveyedInformation));
             var encoding = unsigned.ContentType == SztpOids.Data ? responseEncoding
                 : unsigned.ContentType == SztpOids.ConveyedInfoXml ? SztpEncoding.Xml : SztpEncoding.Json;
-            return Sztp(() => ConveyedInformationCodec.Decode(unsigned.Content, encoding));
+            return (Sztp(() => ConveyedInformationCodec.Decode(unsigned.Content, encoding)), false);
         }
 
         // §5.4: signed data needs the owner certificate and a voucher the device can verify with its own trust anchor.
@@ -167,7 +208,7 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         if (!content.Signer.RawDataMemory.Span.SequenceEqual(owner.RawDataMemory.Span))
             throw new DeviceBootstrapException("untrusted-signer", "the conveyed information is not signed by the owner certificate the voucher pins");
         var signedEncoding = content.ContentType == SztpOids.ConveyedInfoXml ? SztpEncoding.Xml : SztpEncoding.Json;
-        return Sztp(() => ConveyedInformationCodec.Decode(content.Content, signedEncoding));
+        return (Sztp(() => ConveyedInformationCodec.Decode(content.Content, signedEncoding)), true);
     }
 
     /// <summary>RFC 8572 §5.6 / §7.3: the progress reports of processing onboarding information, ending with bootstrap-complete.</summary>
@@ -189,14 +230,14 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         reports.Add(new(ProgressType.BootstrapComplete, "DeviceSim bootstrapped", [new ReportedHostKey(hostKey.KeyType, hostKey.Blob)]));
         foreach (var report in reports)
         {
-            var (status, _, payload) = await PostAsync(client, server, BootstrapPaths.ReportProgress,
+            var (status, _, payload, _) = await PostAsync(client, server, BootstrapPaths.ReportProgress,
                 DeviceRpcInput.WriteReportProgress(report, settings.Encoding), cancellationToken);
             if (status != HttpStatusCode.NoContent)
                 throw Refused(status, payload, $"report-progress {ProgressTypes.Name(report.ProgressType)}: ");
         }
     }
 
-    private async Task<(HttpStatusCode, string?, byte[])> PostAsync(HttpClient client, Uri server, string path, byte[] body, CancellationToken cancellationToken)
+    private async Task<(HttpStatusCode Status, string? ContentType, byte[] Payload, TimeSpan? RetryAfter)> PostAsync(HttpClient client, Uri server, string path, byte[] body, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.Timeout ?? TimeSpan.FromSeconds(30));
@@ -209,7 +250,11 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         {
             using var response = await client.SendAsync(request, timeout.Token);
             var payload = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-            return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, payload);
+            var retryAfter = response.Headers.RetryAfter is { } header
+                ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+                : null;
+            return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, payload,
+                retryAfter is { } positive && positive > TimeSpan.Zero ? positive : retryAfter is null ? null : TimeSpan.Zero);
         }
         catch (HttpRequestException e) when (e.InnerException is AuthenticationException || e.HttpRequestError == HttpRequestError.SecureConnectionError)
         {

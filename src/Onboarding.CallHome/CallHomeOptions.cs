@@ -1,0 +1,53 @@
+using System.Net;
+
+namespace Onboarding.CallHome;
+
+/// <summary>
+/// The <c>Nms</c> section as call home reads it: the public call-home port devices are told (<c>Nms:CallHomePort</c>,
+/// shared with the NMS bootstrap server that hands it out) and, under <c>Nms:CallHome</c>, where this host listens.
+/// </summary>
+internal sealed class CallHomeOptions
+{
+    public const string SectionName = "Nms";
+
+    /// <summary>RFC 8071 §3.1: IANA port 4334 (netconf-ch-ssh).</summary>
+    public int CallHomePort { get; set; } = 4334;
+
+    public CallHomeListenerOptions CallHome { get; set; } = new();
+
+    /// <summary>The port to bind: <see cref="CallHomeListenerOptions.ListenPort"/> when set (0 = a free port), else <see cref="CallHomePort"/>.</summary>
+    public int BindPort => CallHome.ListenPort ?? CallHomePort;
+}
+
+internal sealed class CallHomeListenerOptions
+{
+    /// <summary>False: this NMS host accepts no call-home connections (e.g. an API-only host behind the same database).</summary>
+    public bool Enabled { get; set; } = true;
+
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>The local port when it differs from the public <c>Nms:CallHomePort</c> (behind a load balancer or NAT); 0 picks a free port (tests).</summary>
+    public int? ListenPort { get; set; }
+
+    /// <summary>
+    /// How long a connection may take to show its first bytes and finish a Juniper outbound-ssh preamble. An
+    /// unauthenticated peer must not hold a connection open by trickling bytes.
+    /// </summary>
+    public TimeSpan PreambleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most a preamble may be (an RSA-4096 HOST-KEY line is ~750 bytes).</summary>
+    public int PreambleMaxBytes { get; set; } = 4096;
+
+    /// <summary>The SSH handshake and our login on the device, from the first SSH byte.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A refusal of a known device goes on its timeline at most once per this interval per reason: a misconfigured
+    /// device redials every few seconds and would otherwise bury its timeline. Every refusal is logged.
+    /// </summary>
+    public TimeSpan RefusalTimelineInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    public IPAddress ParsedListenAddress() => IPAddress.TryParse(ListenAddress, out var address)
+        ? address
+        : throw new InvalidOperationException($"Nms:CallHome:ListenAddress '{ListenAddress}' is not an IP address.");
+}

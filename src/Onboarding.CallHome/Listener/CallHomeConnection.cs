@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Onboarding.CallHome.Sessions;
+using Onboarding.CallHome.Trust;
+using Onboarding.Inventory.Contracts;
+using Onboarding.Netconf.OutboundSsh;
+using Onboarding.NmsBootstrap.Contracts;
+using Onboarding.Provisioning.Contracts;
+using Onboarding.Ssh;
+
+namespace Onboarding.CallHome.Listener;
+
+/// <summary>
+/// One call-home connection from accept to close: the optional outbound-ssh preamble, SSH as the client over the
+/// accepted socket (RFC 8071 §3.1) with the device authenticated in the host-key verifier, the lifecycle step, the
+/// session registry, then pre-configuration (<see cref="IPreconfiguration"/>) on the live session. Runs in its own DI
+/// scope, with the connection id (and the serial once known) in the log scope.
+/// </summary>
+internal sealed class CallHomeConnection(
+    Socket socket,
+    IServiceScopeFactory scopes,
+    IOptions<CallHomeOptions> options,
+    INmsCallHomeIdentity identity,
+    CallHomeSessions sessions,
+    CallHomeRefusals refusals,
+    TimeProvider clock,
+    ILogger<CallHomeConnection> logger)
+{
+    private readonly string _connectionId = Guid.NewGuid().ToString("N")[..12];
+    private readonly EndPoint? _remote = socket.RemoteEndPoint;
+
+    private string Source => _remote is IPEndPoint ip ? $"call-home:{ip.Address}:{ip.Port}" : "call-home";
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["ConnectionId"] = _connectionId, ["RemoteEndPoint"] = _remote?.ToString() ?? "unknown" });
+        try
+        {
+            await ServeAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Host shutdown.
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or SshConnectionLostException)
+        {
+            logger.LogInformation("Call-home connection {ConnectionId} from {RemoteEndPoint} dropped: {Reason}", _connectionId, _remote, ex.Message);
+        }
+#pragma warning disable CA1031 // The last line of defence of one connection's task: log it, never take the listener down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogError(ex, "Call-home connection {ConnectionId} from {RemoteEndPoint} failed", _connectionId, _remote);
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    private async Task ServeAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value.CallHome;
+        socket.NoDelay = true;
+        var network = new NetworkStream(socket, ownsSocket: false);
+        CallHomeStart start;
+        try
+        {
+            start = await CallHomePreamble.ReadAsync(network, settings, stoppingToken);
+        }
+        catch (CallHomePreambleException ex)
+        {
+            logger.LogWarning("Call home from {RemoteEndPoint} refused before SSH (connection {ConnectionId}): {Reason}", _remote, _connectionId, ex.Message);
+            return;
+        }
+
+        if (start.Preamble is { } announced)
+        {
+            logger.LogInformation("Call home from {RemoteEndPoint}: outbound-ssh preamble, DEVICE-ID {AnnouncedDeviceId}, {Form}",
+                _remote, announced.DeviceId, announced.HostKey is null ? "3 lines" : "5 lines with HOST-KEY and HMAC");
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var authentication = scope.ServiceProvider.GetRequiredService<CallHomeAuthentication>();
+        var lifecycle = scope.ServiceProvider.GetRequiredService<IDeviceLifecycle>();
+        CallHomeDecision? decision = null;
+        var clientOptions = new SshClientOptions
+        {
+            UserName = identity.UserName,
+            ClientKey = identity.ClientKey,
+            AuthenticationTimeout = settings.HandshakeTimeout,
+            HostKeyVerifier = async (context, ct) =>
+            {
+                decision = await authentication.AuthenticateAsync(context, start.Preamble, ct);
+                if (decision.Refusal is { } refusal)
+                    await refusals.RecordAsync(lifecycle, decision.Device, refusal, Source, _connectionId, ct);
+                return decision.Accepted;
+            },
+        };
+
+        SshClientSession session;
+        try
+        {
+            session = await SshClientSession.ConnectAsync(new PrefixedStream(start.SshPrefix, network), clientOptions, _remote, stoppingToken);
+        }
+        catch (SshProtocolException ex) when (decision is { Accepted: false })
+        {
+            // Refused in the verifier: already logged and, for a known device, on its timeline.
+            logger.LogDebug("Call-home connection {ConnectionId} closed after the refusal ({DisconnectReason})", _connectionId, ex.Reason);
+            return;
+        }
+        catch (SshAuthenticationException ex) when (decision is { Accepted: true, Device: { } device })
+        {
+            // The device is trusted, but it did not let the NMS log in: its call-home configuration lacks the NMS key or user.
+            await refusals.RecordAsync(lifecycle, device, new CallHomeRefusal("nms-login-refused",
+                $"The device did not accept the NMS's login as '{identity.UserName}' with the NMS client key: {ex.Message}"), Source, _connectionId, stoppingToken);
+            return;
+        }
+        catch (Exception ex) when (ex is SshProtocolException or SshAuthenticationException)
+        {
+            logger.LogWarning("Call home from {RemoteEndPoint} failed in the SSH handshake (connection {ConnectionId}): {Reason}", _remote, _connectionId, ex.Message);
+            return;
+        }
+
+        await using (session)
+        {
+            var trusted = decision!.Device!;
+            using var deviceScope = logger.BeginScope(new Dictionary<string, object> { ["Serial"] = trusted.SerialNumber, ["DeviceId"] = trusted.Id.ToString() });
+            var device = await RecordCalledHomeAsync(lifecycle, trusted, decision.IdentifiedBy!, stoppingToken);
+            if (device is null)
+                return;
+
+            var live = await sessions.AddAsync(device, session, _remote, _connectionId);
+            try
+            {
+                await PreconfigureAsync(scope.ServiceProvider, device, session, stoppingToken);
+                live.Seen(clock.GetUtcNow());
+                // The session stays for later work (the sessions API, re-configuration) until the device or we close it.
+                await session.Completion.WaitAsync(stoppingToken);
+                logger.LogInformation("Call-home session of device {Serial} ended", device.SerialNumber);
+            }
+            finally
+            {
+                sessions.Remove(live);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The lifecycle step: Bookkept or Bootstrapping → CalledHome on the first call home. A device already further on
+    /// (CalledHome, Configured, Onboarded) calling again is no transition: it keeps its state and gets its session.
+    /// Returns the device as it is now, or null when the lifecycle refuses (e.g. a reprovisioning device must bootstrap first).
+    /// </summary>
+    private async Task<DeviceIdentity?> RecordCalledHomeAsync(IDeviceLifecycle lifecycle, DeviceIdentity device, string identifiedBy, CancellationToken cancellationToken)
+    {
+        if (device.State is DeviceState.CalledHome or DeviceState.Configured or DeviceState.Onboarded)
+        {
+            logger.LogInformation("Device {Serial} ({DeviceId}, {State}) called home again from {RemoteEndPoint}, identified by {IdentifiedBy}",
+                device.SerialNumber, device.Id, device.State, _remote, identifiedBy);
+            return device;
+        }
+
+        try
+        {
+            var step = await lifecycle.RecordStepAsync(device.Id, new DeviceStep(DeviceState.CalledHome, Source, $"called home, identified by {identifiedBy}"),
+                cancellationToken);
+            logger.LogInformation("Device {Serial} ({DeviceId}) called home from {RemoteEndPoint}, identified by {IdentifiedBy}: {From} → {To}",
+                device.SerialNumber, device.Id, _remote, identifiedBy, step.From, step.To);
+            return device with { State = step.To };
+        }
+        catch (DeviceTransitionRefusedException ex)
+        {
+            await refusals.RecordAsync(lifecycle, device, new CallHomeRefusal("lifecycle", $"A device in state {ex.From} cannot call home: {ex.Message}"),
+                Source, _connectionId, cancellationToken);
+            return null;
+        }
+    }
+
+    private async Task PreconfigureAsync(IServiceProvider scoped, DeviceIdentity device, SshClientSession session, CancellationToken cancellationToken)
+    {
+        var preconfiguration = scoped.GetService<IPreconfiguration>();
+        if (preconfiguration is null)
+        {
+            logger.LogInformation("No pre-configuration is registered in this host; the session of device {Serial} stays open", device.SerialNumber);
+            return;
+        }
+
+        try
+        {
+            var outcome = await preconfiguration.ApplyAsync(device, session, Source, cancellationToken);
+            logger.Log(outcome.Succeeded ? LogLevel.Information : LogLevel.Warning,
+                "Pre-configuration of device {Serial}: {Succeeded}, now {State}: {Detail}", device.SerialNumber, outcome.Succeeded ? "done" : "failed", outcome.State, outcome.Detail);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Pre-configuration is another module's code: its failure ends neither the session nor the listener.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogError(ex, "Pre-configuration of device {Serial} threw", device.SerialNumber);
+        }
+    }
+}
