@@ -5,6 +5,7 @@ using Onboarding.HostKeys;
 using Onboarding.Inventory;
 using Onboarding.NmsBootstrap;
 using Onboarding.Notifications;
+using Onboarding.Provisioning;
 using Onboarding.Redirect;
 using Onboarding.Telemetry;
 
@@ -13,7 +14,7 @@ namespace Onboarding.Host;
 /// <summary>The parts of the product one host plays (DESIGN.md, "Modules and how they talk").</summary>
 internal enum HostRole
 {
-    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the call-home listener, the SFTP drop, telemetry, owner notifications.</summary>
+    /// <summary>The customer's NMS: accounts, host keys, the device inventory, its RFC 8572 bootstrap server, the call-home listener, pre-configuration, the SFTP drop, telemetry, owner notifications.</summary>
     Nms,
 
     /// <summary>The manufacturer's redirect server (RFC 8572): manufacturers, device types, NMS profiles, orders.</summary>
@@ -46,6 +47,7 @@ internal static class Modules
             builder.AddAccounts();
             builder.AddInventory();
             builder.AddNmsBootstrap();
+            builder.AddProvisioning();
             builder.AddCallHome();
             builder.AddDrop();
             builder.AddTelemetry();
@@ -67,6 +69,7 @@ internal static class Modules
             app.MapAccounts();
             app.MapInventory();
             app.MapNmsBootstrap();
+            app.MapProvisioning();
             app.MapCallHome();
             app.MapDrop();
             app.MapTelemetry();
