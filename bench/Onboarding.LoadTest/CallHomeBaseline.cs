@@ -74,13 +74,14 @@ internal static class CallHomeBaseline
             var live = processes.Where((p, i) => p is not null && authenticated[i].Task.IsCompleted).Select(p => p!.Id).ToArray();
             var loadTestCpuEstablish = Process.GetCurrentProcess().TotalProcessorTime - loadTestCpu;
             // Each process's CPU so far is its start-up, handshake and authentication: nothing else has happened on it yet.
+            var establishNs = live.Sum(ProcStat.MainThreadRunNanoseconds);
             var establishTicks = live.Sum(pid => ProcStat.CpuTicks(pid) ?? 0);
             Console.WriteLine($"baseline: {ok}/{m} authenticated in {elapsed.TotalSeconds:0.0} s; load {Report.LoadAverage()}");
 
             var idleStart = DateTimeOffset.UtcNow;
             await Task.Delay(TimeSpan.FromSeconds(settings.IdleSeconds), cancellationToken);
             var idleSeconds = (DateTimeOffset.UtcNow - idleStart).TotalSeconds;
-            var idleTicks = live.Sum(pid => ProcStat.CpuTicks(pid) ?? 0) - establishTicks;
+            var idleNs = live.Sum(ProcStat.MainThreadRunNanoseconds) - establishNs;
             var rss = live.Sum(ProcStat.RssKib);
             var pss = live.Sum(ProcStat.PssKib);
             var alive = processes.Count(p => p is { HasExited: false });
@@ -93,12 +94,12 @@ internal static class CallHomeBaseline
             [
                 new Measurement("establish + authenticate", server, client, ok / elapsed.TotalSeconds, "sessions/s",
                     $"{ok}/{m} ok, {failures} failed, c={settings.Concurrency}; latency (process start → userauth success) p50 {CallHomeTest.Percentile(sorted, 0.5):0} ms " +
-                    $"p95 {CallHomeTest.Percentile(sorted, 0.95):0} ms max {CallHomeTest.Percentile(sorted, 1):0} ms; CPU/session: ssh {establishTicks / ProcStat.TicksPerSecond * 1000 / Math.Max(1, ok):0.00} ms, " +
+                    $"p95 {CallHomeTest.Percentile(sorted, 0.95):0} ms max {CallHomeTest.Percentile(sorted, 1):0} ms; CPU/session: ssh {establishNs / 1e6 / Math.Max(1, ok):0.00} ms (schedstat; utime+stime say {establishTicks / ProcStat.TicksPerSecond * 1000 / Math.Max(1, ok):0.00}), " +
                     $"load-test devices + spawning {loadTestCpuEstablish.TotalMilliseconds / Math.Max(1, ok):0.00} ms"),
                 new Measurement("idle memory per session", server, client, pss / (double)Math.Max(1, live.Length), "KiB",
                     $"PSS (shared pages split among the {live.Length} processes); RSS {rss / (double)Math.Max(1, live.Length):0} KiB per process"),
-                new Measurement("idle CPU", server, client, idleTicks / ProcStat.TicksPerSecond * 1000 / idleSeconds, "ms CPU/s",
-                    $"{alive} sessions held {idleSeconds:0} s; {idleTicks / ProcStat.TicksPerSecond * 1000 / idleSeconds / Math.Max(1, alive) * 1000:0.00} µs/s per session"),
+                new Measurement("idle CPU", server, client, idleNs / 1e6 / idleSeconds, "ms CPU/s",
+                    $"{alive} sessions held {idleSeconds:0} s; {idleNs / 1e3 / idleSeconds / Math.Max(1, alive):0.00} µs/s per session (schedstat)"),
             ];
         }
         finally

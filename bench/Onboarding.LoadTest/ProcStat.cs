@@ -21,6 +21,22 @@ internal static class ProcStat
         return Field(14) + Field(15) + (withReapedChildren ? Field(16) + Field(17) : 0);
     }
 
+    /// <summary>
+    /// Time on CPU in nanoseconds of the process's main thread (/proc/pid/schedstat), exact where the tick-sampled
+    /// utime/stime round a few milliseconds of work to 0 or 10 ms; for single-threaded processes such as ssh.
+    /// </summary>
+    public static long MainThreadRunNanoseconds(int pid)
+    {
+        try
+        {
+            return long.Parse(File.ReadAllText(Path.Combine("/proc", pid.ToString(CultureInfo.InvariantCulture), "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0; // ended while we looked
+        }
+    }
+
     /// <summary>VmRSS in KiB (0 when the process is gone).</summary>
     public static long RssKib(int pid) => StatusKib(Path.Combine("/proc", pid.ToString(CultureInfo.InvariantCulture), "status"), "VmRSS:");
 
