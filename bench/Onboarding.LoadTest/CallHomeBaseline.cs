@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Onboarding.Bench.Harness;
+using Onboarding.Ssh;
 using Onboarding.Ssh.Keys;
 
 namespace Onboarding.LoadTest;
@@ -118,6 +120,83 @@ internal static class CallHomeBaseline
             foreach (var key in hostKeys)
                 key.Dispose();
             Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Reference row: our SshClientSession in this process against the same kind of listening devices, with none of the
+    /// host's work (trust, lifecycle step, registry, logging): the SSH-only floor of ours, for the same work as ssh -N.
+    /// Both roles run in this process, so its CPU and managed heap per session are client and device together.
+    /// </summary>
+    public static async Task<IReadOnlyList<Measurement>> OurClientAsync(CallHomeSettings settings, CancellationToken cancellationToken)
+    {
+        var m = settings.BaselineSessions;
+        using var clientKey = SshHostKey.GenerateEd25519();
+        var hostKeys = Enumerable.Range(0, m).Select(_ => SshHostKey.GenerateEcdsa(256)).ToArray();
+        var devices = hostKeys.Select(k => new OurSshServer(CallHomeDevices.Options(k, clientKey.PublicKey, settings.UserName))).ToArray();
+        var clients = new SshClientSession?[m];
+        var latencies = new double[m];
+        var failures = 0;
+        var next = -1;
+        try
+        {
+            var managedBefore = GC.GetTotalMemory(forceFullCollection: true);
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, Math.Min(settings.Concurrency, m)).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < m)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var fingerprint = hostKeys[i].PublicKey.Fingerprint;
+                    try
+                    {
+                        var stream = await Loopback.ConnectAsync(devices[i].Port, cancellationToken);
+                        clients[i] = await SshClientSession.ConnectAsync(stream, new SshClientOptions
+                        {
+                            UserName = settings.UserName,
+                            ClientKey = clientKey,
+                            HostKeyVerifier = (context, _) => ValueTask.FromResult(context.HostKey.Fingerprint == fingerprint),
+                        }, cancellationToken);
+                        latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    }
+                    catch (Exception ex) when (ex is SshProtocolException or SshAuthenticationException or SshConnectionLostException or IOException)
+                    {
+                        if (Interlocked.Increment(ref failures) <= 3)
+                            await Console.Error.WriteLineAsync($"reference client {i}: {ex.Message}");
+                    }
+                }
+            }, cancellationToken)));
+            var elapsed = watch.Elapsed;
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            var ok = m - failures;
+            var managedEstablished = GC.GetTotalMemory(forceFullCollection: true);
+            var idleCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(settings.IdleSeconds, 30)), cancellationToken);
+            var idleCpu = Process.GetCurrentProcess().TotalProcessorTime - idleCpuBefore;
+            var sorted = latencies.Where((_, i) => clients[i] is not null).Order().ToArray();
+            const string server = "reference: our SshClientSession in this process (SSH only, no host work)";
+            const string client = "our SshServerSession devices (listening)";
+            Console.WriteLine($"reference: {ok}/{m} authenticated in {elapsed.TotalSeconds:0.0} s; load {Report.LoadAverage()}");
+            return
+            [
+                new Measurement("establish + authenticate", server, client, ok / elapsed.TotalSeconds, "sessions/s",
+                    $"{ok}/{m} ok, c={settings.Concurrency}; latency p50 {CallHomeTest.Percentile(sorted, 0.5):0} ms p95 {CallHomeTest.Percentile(sorted, 0.95):0} ms; " +
+                    $"CPU/session: client and device together {cpu.TotalMilliseconds / Math.Max(1, ok):0.00} ms"),
+                new Measurement("idle memory per session", server, client, (managedEstablished - managedBefore) / 1024.0 / Math.Max(1, ok), "KiB",
+                    "managed heap after full GC, client and device together (the device alone: the ours row's device side)"),
+                new Measurement("idle CPU", server, client, idleCpu.TotalMilliseconds / Math.Min(settings.IdleSeconds, 30), "ms CPU/s",
+                    $"this whole process (clients, devices, timers) over {Math.Min(settings.IdleSeconds, 30)} s"),
+            ];
+        }
+        finally
+        {
+            await Task.WhenAll(clients.Where(c => c is not null).Select(c => c!.DisposeAsync().AsTask()));
+            foreach (var device in devices)
+                await device.DisposeAsync();
+            foreach (var key in hostKeys)
+                key.Dispose();
         }
     }
 

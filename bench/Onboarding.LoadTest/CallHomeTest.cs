@@ -36,7 +36,10 @@ internal static class CallHomeTest
         }
 
         if (settings.BaselineSessions > 0)
+        {
             rows.AddRange(await CallHomeBaseline.RunAsync(settings, cancellationToken));
+            rows.AddRange(await CallHomeBaseline.OurClientAsync(settings, cancellationToken));
+        }
         Report.Print("callhome", rows, r => r.Server.StartsWith("baseline", StringComparison.Ordinal),
             "issue 13 sets no figure: sessions/s, host CPU per session, idle RSS and CPU per session, against OpenSSH ssh (lower is better for memory and CPU)");
         return 0;
