@@ -127,4 +127,24 @@ var notifications = new Command("notifications", "owner notifications delivered/
 notifications.SetAction((r, ct) => NotificationsTest.RunAsync(new Uri(r.GetValue(nUrl)!), r.GetValue(nEvents), r.GetValue(nConcurrency), r.GetValue(nTimeout), ct));
 root.Subcommands.Add(notifications);
 
+var cUrl = new Option<string>("--url") { Description = "the running host's HTTP base address (role Nms)", DefaultValueFactory = _ => "http://127.0.0.1:18380" };
+var cSftpPort = new Option<int>("--sftp-port") { Description = "the host's SFTP drop port (the device records are bookkept through it)", DefaultValueFactory = _ => 12422 };
+var cCallHomePort = new Option<int>("--callhome-port") { Description = "the host's call-home port (Nms:CallHomePort)", DefaultValueFactory = _ => 14334 };
+var cDevices = new Option<int>("--devices") { Description = "devices calling home and held (N); 0 runs only the baseline", DefaultValueFactory = _ => 1_000 };
+var cConcurrency = new Option<int>("--concurrency") { Description = "devices (or ssh processes) connecting at once", DefaultValueFactory = _ => 32 };
+var cIdle = new Option<int>("--idle-seconds") { Description = "how long all sessions are held idle", DefaultValueFactory = _ => 60 };
+var cHostPid = new Option<int?>("--host-pid") { Description = "the host's process id: its CPU and RSS" };
+var cPgData = new Option<string>("--pg-data") { Description = "the host's PostgreSQL data directory (its cluster's CPU is counted)", DefaultValueFactory = _ => ".data/pg" };
+var cNmsKey = new Option<string>("--nms-key-file") { Description = "the host's call-home client key (the devices authorize its public half)", DefaultValueFactory = _ => ".data/keys/nms-identity/call-home_ed25519_key" };
+var cUser = new Option<string>("--user") { Description = "the call-home user (Nms:Bootstrap:CallHomeUser)", DefaultValueFactory = _ => "onboarding-nms" };
+var cBaseline = new Option<int>("--baseline-sessions") { Description = "OpenSSH ssh processes in the baseline (M); 0 skips it", DefaultValueFactory = _ => 200 };
+var cAlive = new Option<int>("--server-alive-interval") { Description = "the baseline ssh's ServerAliveInterval (0: none, like ours on main)", DefaultValueFactory = _ => 0 };
+var cTimeout = new Option<int>("--timeout-seconds") { Description = "per session, and for the host to list them all", DefaultValueFactory = _ => 300 };
+var callHome = new Command("callhome", "call-home sessions established/s against a running host and the cost of holding them idle, vs OpenSSH ssh against the same kind of devices")
+    { cUrl, cSftpPort, cCallHomePort, cDevices, cConcurrency, cIdle, cHostPid, cPgData, cNmsKey, cUser, cBaseline, cAlive, cTimeout };
+callHome.SetAction((r, ct) => CallHomeTest.RunAsync(new CallHomeSettings(new Uri(r.GetValue(cUrl)!), r.GetValue(cSftpPort), r.GetValue(cCallHomePort),
+    r.GetValue(cDevices), r.GetValue(cConcurrency), r.GetValue(cIdle), r.GetValue(cHostPid), r.GetValue(cPgData)!, r.GetValue(cNmsKey)!, r.GetValue(cUser)!,
+    r.GetValue(cBaseline), r.GetValue(cAlive), r.GetValue(cTimeout)), ct));
+root.Subcommands.Add(callHome);
+
 return await root.Parse(args).InvokeAsync();
