@@ -65,11 +65,12 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
             await using var channel = request.Channel.AsStream();
             await NetconfServerSession.RunAsync(channel, new NetconfServerOptions { SessionId = sessionId, Capabilities = Capabilities },
                 (rpc, ct) => HandleRpcAsync(rpc, ct), _closed.Token);
-            if (Configured)
-                ConfiguredSessionEnded.TrySetResult();
             // Like sshd when a subsystem exits: OpenSSH's ssh -s reports 255 for a channel closed without exit-status.
             await request.Channel.SendExitStatusAsync(0);
             await request.Channel.CloseAsync();
+            // Only now: the exit status and the close go out before the device disconnects.
+            if (Configured)
+                ConfiguredSessionEnded.TrySetResult();
         }
         catch (Exception e) when (e is NetconfException or SshConnectionLostException or SshProtocolException or IOException or ObjectDisposedException or OperationCanceledException)
         {
