@@ -122,6 +122,105 @@ public sealed class OnboardingFlowTests(OnboardingFlowHosts hosts) : IClassFixtu
         Assert.Equal(DeviceState.Bootstrapping, device!.State);
     }
 
+    /// <summary>
+    /// Issue 13 end to end: the rest of the flow after bootstrap-complete. The customer configures a netconf
+    /// pre-configuration template for the device type and a webhook (a receiver here that checks the signature as a
+    /// customer would); the simulator's <c>onboard</c> mode (the real command line, as a process) bootstraps every device
+    /// and then calls home to the port the onboarding-information named (RFC 8071, or Junos outbound-ssh with its HMAC
+    /// preamble when the manufacturer's call-home style says so), where the NMS writes the rendered template to the
+    /// candidate, commits, verifies with get-config and records Onboarded, which notifies the owner once per device.
+    /// </summary>
+    [Theory]
+    [InlineData("netconf", "FLOWN", 10)]
+    [InlineData("junos", "FLOWJ", 2)]
+    public async Task Devices_onboard_mode_bootstraps_calls_home_is_preconfigured_and_ends_Onboarded_with_the_owner_notified(string style, string prefix, int devices)
+    {
+        var flow = await SetUpAsync(prefix, devices);
+        if (style == "junos")
+        {
+            using var set = await flow.Customer.PutAsJsonAsync($"/api/manufacturers/{flow.ManufacturerId}/call-home-style", new { callHomeStyle = "junos" });
+            Assert.True(set.IsSuccessStatusCode, await set.Content.ReadAsStringAsync());
+        }
+
+        // The customer's pre-configuration for the device type (the model the redirect server recorded) and its webhook.
+        const string Template = "<config><system xmlns=\"urn:ietf:params:xml:ns:yang:ietf-system\"><hostname>{{serial}}</hostname>"
+            + "<contact>{{customer}}</contact></system></config>";
+        using (var template = await flow.Customer.PutAsJsonAsync($"/api/preconfiguration/templates/MX204-{prefix}", new { kind = "netconf", body = Template }))
+            Assert.True(template.StatusCode == HttpStatusCode.Created, await template.Content.ReadAsStringAsync());
+        await using var receiver = await WebhookReceiver.StartAsync((_, _) => 200);
+        var secret = (await NotificationRig.SetWebhookAsync(flow.Customer, receiver.Url)).Secret!;
+
+        // Power on: the simulator's onboard mode, as an operator runs it (redirect → NMS bootstrap → call home).
+        var factory = Path.Combine(_dir, prefix);
+        var anchor = Path.Combine(_dir, prefix + "-redirect-ca.pem");
+        await File.WriteAllTextAsync(anchor, flow.RedirectTrustAnchor[0].ExportCertificatePem());
+        var results = Path.Combine(_dir, prefix + "-callhome.json");
+        var run = await ExternalTool.RunAsync("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Onboarding.DeviceSim.dll"), "onboard", "-d", factory, "-c", devices.ToString(CultureInfo.InvariantCulture),
+                "--url", flow.RedirectUrl.ToString().TrimEnd('/'), "--trust-anchor", anchor, "--json", results, "-v"],
+            timeout: TimeSpan.FromMinutes(5));
+        // Spectre.Console wraps long lines when the output is not a terminal: read it as one line of words.
+        var output = System.Text.RegularExpressions.Regex.Replace(run.Stdout, "\\s+", " ");
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains($"{devices} devices in ", output, StringComparison.Ordinal);
+        Assert.Contains($": {devices} reached the NMS, {devices} configured, 0 failed;", output, StringComparison.Ordinal);
+
+        // The simulator's account: every device configured, its running datastore holding the rendered template.
+        using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(results));
+        Assert.Equal(devices, report.RootElement.GetProperty("configured").GetInt32());
+        var customerName = $"Flow Telecom {prefix}";
+        var system = (System.Xml.Linq.XNamespace)"urn:ietf:params:xml:ns:yang:ietf-system";
+        foreach (var result in report.RootElement.GetProperty("results").EnumerateArray())
+        {
+            var serial = result.GetProperty("serial").GetString()!;
+            Assert.True(result.GetProperty("ok").GetBoolean(), result.ToString());
+            var running = System.Xml.Linq.XElement.Parse(result.GetProperty("runningConfiguration").GetString()!);
+            var configured = Assert.Single(running.Descendants(system + "system"));
+            Assert.Equal((serial, customerName), (configured.Element(system + "hostname")?.Value, configured.Element(system + "contact")?.Value));
+            // What the device kept from its onboarding-information: the call-home style the manufacturer was set to.
+            var state = Onboarding.DeviceSim.CallHome.DeviceState.Load(Path.Combine(factory, "state"), serial)!;
+            Assert.Equal(style == "junos" ? Onboarding.DeviceSim.CallHome.CallHomeStyle.Junos : Onboarding.DeviceSim.CallHome.CallHomeStyle.Netconf,
+                state.CallHome!.Style);
+            Assert.Equal(hosts.CallHomePort, state.CallHome.Port);
+        }
+
+        // The NMS: every device Onboarded, through every state of its lifecycle in order.
+        var ids = new Dictionary<Guid, string>();
+        foreach (var serial in flow.Orders.Keys)
+        {
+            var device = (await flow.Customer.GetFromJsonAsync<DeviceDetails>($"/api/devices/{serial}"))!;
+            ids[device.Id.Value] = serial;
+            var timeline = (await flow.Customer.GetFromJsonAsync<DeviceTimeline>($"/api/devices/{device.Id}/timeline"))!;
+            var steps = string.Join(" | ", timeline.Steps.Select(s => $"{s.State}: {s.Detail}"));
+            Assert.True(timeline.State == DeviceState.Onboarded, steps);
+            Assert.Equal([DeviceState.Bookkept, DeviceState.Bootstrapping, DeviceState.CalledHome, DeviceState.Configured, DeviceState.Onboarded],
+                timeline.Steps.Select(s => s.State).Distinct());
+            Assert.Contains(timeline.Steps, s => s.State == DeviceState.Configured && s.Detail.StartsWith("netconf:", StringComparison.Ordinal));
+            Assert.Contains(timeline.Steps, s => s.State == DeviceState.Onboarded && s.Detail.Contains("verified with get-config", StringComparison.Ordinal));
+        }
+
+        if (style == "junos")
+        {
+            // The NMS read the 5-line DEVICE-CONN-INFO preamble (HOST-KEY and its HMAC) from every device before SSH.
+            var announced = hosts.Nms.Logs.Events
+                .Where(e => e.MessageTemplate.Text.Contains("outbound-ssh preamble", StringComparison.Ordinal)
+                    && e.RenderMessage().Contains("5 lines with HOST-KEY and HMAC", StringComparison.Ordinal))
+                .Select(e => ((Serilog.Events.ScalarValue)e.Properties["AnnouncedDeviceId"]).Value as string);
+            Assert.Equal(flow.Orders.Keys.Order(StringComparer.Ordinal), announced.Distinct().Order(StringComparer.Ordinal));
+        }
+
+        // The owner: one signed webhook per device, device.onboarded (the outbox delivers in the background).
+        await NotificationRig.WaitForAsync(flow.Customer,
+            items => items.Count(i => i.Status == Onboarding.Notifications.Contracts.DeliveryStatus.Delivered) == devices, "webhook deliveries");
+        var received = receiver.Received;
+        Assert.Equal(devices, received.Count);
+        Assert.All(received, r => Assert.True(r.SignatureIsValid(secret), $"bad signature on {r.Text}"));
+        var notified = received.Select(r => JsonSerializer.Deserialize<JsonElement>(r.Body)).ToList();
+        Assert.All(notified, n => Assert.Equal("device.onboarded", n.GetProperty("event").GetString()));
+        Assert.Equal(ids.Keys.Order(), notified.Select(n => n.GetProperty("device").GetProperty("id").GetGuid()).Order());
+        Assert.All(notified, n => Assert.Equal(ids[n.GetProperty("device").GetProperty("id").GetGuid()], n.GetProperty("device").GetProperty("serialNumber").GetString()));
+    }
+
     /// <summary>The order timelines at the redirect server, the device timelines and pinned keys at the NMS.</summary>
     private async Task AssertEveryPartySawTheFlowAsync(Flow flow, IReadOnlyList<DeviceOutcome> outcomes)
     {

@@ -6,7 +6,8 @@ namespace Onboarding.IntegrationTests;
 
 /// <summary>
 /// Keeps README.md true: its "Walk" shell block, taken from the README as it stands, runs under bash against the built
-/// host as a child process (both roles, one fresh database) and must reach bootstrap-complete for every device.
+/// host as a child process (both roles, one fresh database, the settings the walk tells the reader to start it with)
+/// and must take every device through bootstrap and call home to Onboarded, with the owner's webhook signed and received.
 /// </summary>
 public sealed partial class ReadmeWalkTests : IDisposable
 {
@@ -17,7 +18,7 @@ public sealed partial class ReadmeWalkTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public async Task The_README_walk_runs_as_written_and_every_device_completes_bootstrap()
+    public async Task The_README_walk_runs_as_written_and_every_device_ends_Onboarded_with_the_owner_notified()
     {
         var root = HostProcess.RepositoryRoot;
         var walk = WalkBlock(await File.ReadAllTextAsync(Path.Combine(root, "README.md")));
@@ -30,6 +31,7 @@ public sealed partial class ReadmeWalkTests : IDisposable
         var database = await (await PostgresServer.Instance).CreateEmptyDatabaseAsync("readmewalk");
         var sftp = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
         var bootstrap = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
+        var callHome = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
         await using var host = await HostProcess.StartAsync(new Dictionary<string, string>
         {
             ["ConnectionStrings:Onboarding"] = database,
@@ -38,11 +40,20 @@ public sealed partial class ReadmeWalkTests : IDisposable
             ["Nms:SftpPort"] = sftp,
             ["Nms:BootstrapPort"] = bootstrap,
             ["Nms:Bootstrap:ListenPort"] = bootstrap,
+            ["Nms:CallHomePort"] = callHome,
+            ["Nms:CallHome:ListenPort"] = callHome,
             ["Redirect:Handoff:AnswerWithin"] = "00:01:00",
+            // What the walk says to start ./run.sh with, for its webhook receiver on loopback.
+            ["Notifications:AllowHttpWebhooks"] = "true",
+            ["Notifications:AllowPrivateNetworkWebhooks"] = "true",
         });
 
         var run = await ExternalTool.RunAsync("bash", ["-x", script], timeout: TimeSpan.FromMinutes(8),
-            environment: new Dictionary<string, string> { ["API"] = host.BaseAddress.ToString().TrimEnd('/') });
+            environment: new Dictionary<string, string>
+            {
+                ["API"] = host.BaseAddress.ToString().TrimEnd('/'),
+                ["HOOK_PORT"] = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            });
 
         // Spectre.Console wraps long lines when the output is not a terminal: read the output as one line of words.
         var output = Whitespace().Replace(run.Stdout, " ");
@@ -55,8 +66,20 @@ public sealed partial class ReadmeWalkTests : IDisposable
             // Both simulator runs, the unsigned and the signed one, then the order at the redirect server and the device at the NMS.
             Assert.True(Regex.Count(output, $"{serial}: ok via localhost:\\d+ → localhost:{bootstrap},") == 2, failure);
             Assert.Contains($"{serial} Redirected", output, StringComparison.Ordinal);
-            Assert.Contains($"{serial} Bootstrapping", output, StringComparison.Ordinal);
+            Assert.Contains($"{serial} Onboarded", output, StringComparison.Ordinal);
+            // Call home: the simulator's datastore holds the rendered template; the owner got one signed webhook.
+            Assert.Contains($"{serial}: configured after ", output, StringComparison.Ordinal);
+            Assert.Contains($"{serial} running: ", output, StringComparison.Ordinal);
+            Assert.Contains($"<hostname>{serial}</hostname><contact>Acme Telecom</contact>", output, StringComparison.Ordinal);
+            Assert.True(Regex.Count(output, $"valid signature: device.onboarded {serial} Configured → Onboarded") == 1, failure);
+            Assert.Contains($"{serial} Webhook device.onboarded Delivered", output, StringComparison.Ordinal);
         }
+
+        Assert.Contains("5 devices in ", output, StringComparison.Ordinal);
+        Assert.Contains(": 5 reached the NMS, 5 configured, 0 failed;", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("INVALID signature", output, StringComparison.Ordinal);
+        // WALK000001's timeline goes on from bootstrap-complete through call home and pre-configuration.
+        Assert.Matches("CalledHome called home, identified by .* Configured netconf: .* Onboarded netconf: verified with get-config", output);
 
         Assert.Equal(5, Regex.Count(output, "redirect-information from localhost:\\d+ \\(signed: voucher, owner certificate and signature verified; TLS not trusted\\)"));
         Assert.Equal(5, Regex.Count(output, "redirect-information from localhost:\\d+ \\(unsigned; TLS authenticated\\)"));

@@ -224,10 +224,15 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 // The delay only turns cancellation into a task; cancelling its own source ends it with the session.
-                var ended = await Task.WhenAny(server.Completion, management.Dropped.Task, Task.Delay(Timeout.Infinite, stop.Token));
+                // Without --stay, the NMS ending the NETCONF session in which it configured the device ends the run: the
+                // device then closes the connection itself (the NMS keeps a persistent call-home connection open).
+                var done = settings.Stay ? Task.Delay(Timeout.Infinite, stop.Token) : management.ConfiguredSessionEnded.Task;
+                var ended = await Task.WhenAny(server.Completion, management.Dropped.Task, done, Task.Delay(Timeout.Infinite, stop.Token));
                 await stop.CancelAsync();
                 _nextSessionId = management.NextSessionId;
                 cancellationToken.ThrowIfCancellationRequested();
+                if (ended == management.ConfiguredSessionEnded.Task)
+                    return new Attempt(true, true, null, null);
                 if (ended == management.Dropped.Task)
                 {
                     // drop-mid-config: the edit is applied, the reply never leaves; the NMS sees the connection reset.

@@ -29,6 +29,13 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
     /// <summary>Set when the drop-mid-config fault fired: the caller closes the socket.</summary>
     public TaskCompletionSource Dropped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// Set when the NMS ended a NETCONF session (close-session or channel close) after it configured the device: the NMS
+    /// is done with it. The NMS keeps the SSH connection itself, as the persistent call-home configuration it rendered
+    /// asks (RFC 8071 §4.1), so waiting for the NMS to close it would never end a run that is not <c>--stay</c>.
+    /// </summary>
+    public TaskCompletionSource ConfiguredSessionEnded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public IReadOnlyList<string> Capabilities => settings.WritableRunningOnly
         ? [NetconfCapabilities.Base10, NetconfCapabilities.Base11, NetconfCapabilities.WritableRunning]
         : [NetconfCapabilities.Base10, NetconfCapabilities.Base11, NetconfCapabilities.Candidate];
@@ -61,6 +68,9 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
             // Like sshd when a subsystem exits: OpenSSH's ssh -s reports 255 for a channel closed without exit-status.
             await request.Channel.SendExitStatusAsync(0);
             await request.Channel.CloseAsync();
+            // Only now: the exit status and the close go out before the device disconnects.
+            if (Configured)
+                ConfiguredSessionEnded.TrySetResult();
         }
         catch (Exception e) when (e is NetconfException or SshConnectionLostException or SshProtocolException or IOException or ObjectDisposedException or OperationCanceledException)
         {
