@@ -47,6 +47,15 @@ internal sealed class CallHomeListenerOptions
     /// </summary>
     public TimeSpan RefusalTimelineInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often the NMS sends a <c>keepalive@openssh.com</c> request on a live session (like OpenSSH's ServerAliveInterval).
+    /// Keeps NAT state alive and finds half-open sessions.
+    /// </summary>
+    public TimeSpan KeepaliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Intervals in a row without any answer after which the session is closed as half-open (ServerAliveCountMax).</summary>
+    public int KeepaliveCountMax { get; set; } = 3;
+
     public IPAddress ParsedListenAddress() => IPAddress.TryParse(ListenAddress, out var address)
         ? address
         : throw new InvalidOperationException($"Nms:CallHome:ListenAddress '{ListenAddress}' is not an IP address.");

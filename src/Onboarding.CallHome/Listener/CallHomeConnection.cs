@@ -25,6 +25,7 @@ internal sealed class CallHomeConnection(
     IOptions<CallHomeOptions> options,
     INmsCallHomeIdentity identity,
     CallHomeSessions sessions,
+    CallHomeKeepalive keepalive,
     CallHomeRefusals refusals,
     TimeProvider clock,
     ILogger<CallHomeConnection> logger)
@@ -134,17 +135,23 @@ internal sealed class CallHomeConnection(
                 return;
 
             var live = await sessions.AddAsync(device, session, _remote, _connectionId);
+            using var stopKeepalive = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            // From registration on, pre-configuration included: a long pre-configuration must not hide a dead path.
+            var keepalives = keepalive.RunAsync(live, settings, stopKeepalive.Token);
             try
             {
                 await PreconfigureAsync(scope.ServiceProvider, device, session, stoppingToken);
                 live.Seen(clock.GetUtcNow());
-                // The session stays for later work (the sessions API, re-configuration) until the device or we close it.
+                // The session stays for later work (the sessions API, re-configuration) until the device or we close it
+                // (a replacing call, a DELETE, or the keepalive finding it half-open).
                 await session.Completion.WaitAsync(stoppingToken);
                 logger.LogInformation("Call-home session of device {Serial} ended", device.SerialNumber);
             }
             finally
             {
                 sessions.Remove(live);
+                await stopKeepalive.CancelAsync();
+                await keepalives;
             }
         }
     }
