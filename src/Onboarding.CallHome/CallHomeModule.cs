@@ -21,6 +21,9 @@ public static class CallHomeModule
         services.AddOptions<CallHomeOptions>().Bind(builder.Configuration.GetSection(CallHomeOptions.SectionName))
             .Validate(o => o.CallHome.KeepaliveInterval > TimeSpan.Zero && o.CallHome.KeepaliveCountMax >= 1,
                 "Nms:CallHome:KeepaliveInterval must be positive and Nms:CallHome:KeepaliveCountMax at least 1")
+            .Validate(o => o.CallHome.MaxUnauthenticated >= 1 && o.CallHome.MaxUnauthenticatedPerAddress >= 1
+                    && o.CallHome.ConnectionsPerAddressPerSecond >= 1 && o.CallHome.ConnectionBurstPerAddress >= 1,
+                "Nms:CallHome:MaxUnauthenticated, MaxUnauthenticatedPerAddress, ConnectionsPerAddressPerSecond and ConnectionBurstPerAddress must be at least 1")
             .ValidateOnStart();
         services.AddScoped<CallHomeAuthentication>();
         services.AddSingleton<CallHomeRefusals>();

@@ -56,6 +56,21 @@ internal sealed class CallHomeListenerOptions
     /// <summary>Intervals in a row without any answer after which the session is closed as half-open (ServerAliveCountMax).</summary>
     public int KeepaliveCountMax { get; set; } = 3;
 
+    /// <summary>Connections that have not finished the handshake and the device check yet, in total (like OpenSSH's MaxStartups).</summary>
+    public int MaxUnauthenticated { get; set; } = 100;
+
+    /// <summary>
+    /// The same from one address. Larger than the SFTP drop's: a site's devices often call home from behind one NAT
+    /// address, and all reboot together after a power cut.
+    /// </summary>
+    public int MaxUnauthenticatedPerAddress { get; set; } = 20;
+
+    /// <summary>New connections per second per address (token bucket refill); over it a connection is closed at accept.</summary>
+    public int ConnectionsPerAddressPerSecond { get; set; } = 50;
+
+    /// <summary>The token bucket's size per address: how many connections an address may open at once after a quiet spell.</summary>
+    public int ConnectionBurstPerAddress { get; set; } = 100;
+
     public IPAddress ParsedListenAddress() => IPAddress.TryParse(ListenAddress, out var address)
         ? address
         : throw new InvalidOperationException($"Nms:CallHome:ListenAddress '{ListenAddress}' is not an IP address.");

@@ -21,6 +21,7 @@ namespace Onboarding.CallHome.Listener;
 /// </summary>
 internal sealed class CallHomeConnection(
     Socket socket,
+    IDisposable unauthenticatedSlot,
     IServiceScopeFactory scopes,
     IOptions<CallHomeOptions> options,
     INmsCallHomeIdentity identity,
@@ -58,6 +59,7 @@ internal sealed class CallHomeConnection(
         }
         finally
         {
+            unauthenticatedSlot.Dispose();
             socket.Dispose();
         }
     }
@@ -126,6 +128,8 @@ internal sealed class CallHomeConnection(
             return;
         }
 
+        // Authenticated (and trusted): no longer counts against the listener's unauthenticated limits.
+        unauthenticatedSlot.Dispose();
         await using (session)
         {
             var trusted = decision!.Device!;
