@@ -37,6 +37,7 @@ public static class CallHomeModule
     public static IEndpointRouteBuilder MapCallHome(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapCallHomeSessionsApi();
+        endpoints.MapCallHomeRpcApi();
         return endpoints;
     }
 }

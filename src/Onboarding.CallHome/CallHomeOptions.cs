@@ -56,6 +56,9 @@ internal sealed class CallHomeListenerOptions
     /// <summary>Intervals in a row without any answer after which the session is closed as half-open (ServerAliveCountMax).</summary>
     public int KeepaliveCountMax { get; set; } = 3;
 
+    /// <summary>How long <c>POST /api/callhome/sessions/{deviceId}/rpc</c> waits for the device's rpc-reply.</summary>
+    public TimeSpan RpcTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Connections that have not finished the handshake and the device check yet, in total (like OpenSSH's MaxStartups).</summary>
     public int MaxUnauthenticated { get; set; } = 100;
 
