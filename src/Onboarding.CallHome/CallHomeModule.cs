@@ -18,10 +18,17 @@ public static class CallHomeModule
     public static IHostApplicationBuilder AddCallHome(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<CallHomeOptions>(builder.Configuration.GetSection(CallHomeOptions.SectionName));
+        services.AddOptions<CallHomeOptions>().Bind(builder.Configuration.GetSection(CallHomeOptions.SectionName))
+            .Validate(o => o.CallHome.KeepaliveInterval > TimeSpan.Zero && o.CallHome.KeepaliveCountMax >= 1,
+                "Nms:CallHome:KeepaliveInterval must be positive and Nms:CallHome:KeepaliveCountMax at least 1")
+            .Validate(o => o.CallHome.MaxUnauthenticated >= 1 && o.CallHome.MaxUnauthenticatedPerAddress >= 1
+                    && o.CallHome.ConnectionsPerAddressPerSecond >= 1 && o.CallHome.ConnectionBurstPerAddress >= 1,
+                "Nms:CallHome:MaxUnauthenticated, MaxUnauthenticatedPerAddress, ConnectionsPerAddressPerSecond and ConnectionBurstPerAddress must be at least 1")
+            .ValidateOnStart();
         services.AddScoped<CallHomeAuthentication>();
         services.AddSingleton<CallHomeRefusals>();
         services.AddSingleton<CallHomeSessions>();
+        services.AddSingleton<CallHomeKeepalive>();
         services.AddSingleton<CallHomeListener>();
         services.AddHostedService(sp => sp.GetRequiredService<CallHomeListener>());
         return builder;
@@ -30,6 +37,7 @@ public static class CallHomeModule
     public static IEndpointRouteBuilder MapCallHome(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapCallHomeSessionsApi();
+        endpoints.MapCallHomeRpcApi();
         return endpoints;
     }
 }

@@ -47,6 +47,33 @@ internal sealed class CallHomeListenerOptions
     /// </summary>
     public TimeSpan RefusalTimelineInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often the NMS sends a <c>keepalive@openssh.com</c> request on a live session (like OpenSSH's ServerAliveInterval).
+    /// Keeps NAT state alive and finds half-open sessions.
+    /// </summary>
+    public TimeSpan KeepaliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Intervals in a row without any answer after which the session is closed as half-open (ServerAliveCountMax).</summary>
+    public int KeepaliveCountMax { get; set; } = 3;
+
+    /// <summary>How long <c>POST /api/callhome/sessions/{deviceId}/rpc</c> waits for the device's rpc-reply.</summary>
+    public TimeSpan RpcTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Connections that have not finished the handshake and the device check yet, in total (like OpenSSH's MaxStartups).</summary>
+    public int MaxUnauthenticated { get; set; } = 100;
+
+    /// <summary>
+    /// The same from one address. Larger than the SFTP drop's: a site's devices often call home from behind one NAT
+    /// address, and all reboot together after a power cut.
+    /// </summary>
+    public int MaxUnauthenticatedPerAddress { get; set; } = 20;
+
+    /// <summary>New connections per second per address (token bucket refill); over it a connection is closed at accept.</summary>
+    public int ConnectionsPerAddressPerSecond { get; set; } = 50;
+
+    /// <summary>The token bucket's size per address: how many connections an address may open at once after a quiet spell.</summary>
+    public int ConnectionBurstPerAddress { get; set; } = 100;
+
     public IPAddress ParsedListenAddress() => IPAddress.TryParse(ListenAddress, out var address)
         ? address
         : throw new InvalidOperationException($"Nms:CallHome:ListenAddress '{ListenAddress}' is not an IP address.");

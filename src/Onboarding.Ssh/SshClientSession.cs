@@ -92,5 +92,25 @@ public sealed class SshClientSession : IAsyncDisposable
     /// <summary>Opens a "session" channel; then call ExecAsync or RequestSubsystemAsync on it.</summary>
     public Task<SshChannel> OpenSessionAsync(CancellationToken cancellationToken = default) => _connection.OpenSessionAsync(cancellationToken);
 
+    /// <summary>
+    /// Sends a global request (RFC 4254 §4) with no request-specific data, e.g. <see cref="KeepaliveRequestName"/>. With
+    /// <paramref name="wantReply"/> it completes with the peer's answer: true for REQUEST_SUCCESS, false for
+    /// REQUEST_FAILURE (a peer that does not know the request says so, which proves it is alive all the same).
+    /// Cancelling only stops the wait; the reply, when it comes, is still matched to this request.
+    /// </summary>
+    /// <exception cref="SshConnectionLostException">The connection ended before the reply.</exception>
+    public Task<bool> GlobalRequestAsync(string requestName, bool wantReply = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestName);
+        return _connection.GlobalRequestAsync(requestName, wantReply, cancellationToken);
+    }
+
+    /// <summary>OpenSSH's keepalive (ServerAliveInterval): a request no server implements, sent for its reply.</summary>
+    public const string KeepaliveRequestName = "keepalive@openssh.com";
+
+    /// <summary>A <see cref="KeepaliveRequestName"/> request wanting a reply; completes when the server answered either way.</summary>
+    public async Task SendKeepaliveAsync(CancellationToken cancellationToken = default) =>
+        await GlobalRequestAsync(KeepaliveRequestName, wantReply: true, cancellationToken).ConfigureAwait(false);
+
     public async ValueTask DisposeAsync() => await _connection.CloseAsync(SshDisconnectReason.ByApplication, "Closed by client").ConfigureAwait(false);
 }

@@ -228,6 +228,12 @@ public sealed class OpenSshInteropTests
             Assert.Equal("interop-42\n", output);
             Assert.Equal(5u, await channel.ExitStatus.WaitAsync(TimeSpan.FromSeconds(10)));
 
+            // RFC 4254 §4: sshd answers keepalive@openssh.com (which it does not implement) with REQUEST_FAILURE, twice in order.
+            var keepalives = new[] { client.GlobalRequestAsync(SshClientSession.KeepaliveRequestName), client.GlobalRequestAsync(SshClientSession.KeepaliveRequestName) };
+            var answers = await Task.WhenAll(keepalives).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.All(answers, Assert.False);
+            Assert.Equal(2, answers.Length);
+
             // sshd rekeys every 1 MiB (RekeyLimit); 6 MB through it exercises rekeying in our client role.
             var download = await client.OpenSessionAsync();
             Assert.True(await download.ExecAsync("head -c 6000000 /dev/zero"));

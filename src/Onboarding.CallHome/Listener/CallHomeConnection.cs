@@ -21,10 +21,12 @@ namespace Onboarding.CallHome.Listener;
 /// </summary>
 internal sealed class CallHomeConnection(
     Socket socket,
+    IDisposable unauthenticatedSlot,
     IServiceScopeFactory scopes,
     IOptions<CallHomeOptions> options,
     INmsCallHomeIdentity identity,
     CallHomeSessions sessions,
+    CallHomeKeepalive keepalive,
     CallHomeRefusals refusals,
     TimeProvider clock,
     ILogger<CallHomeConnection> logger)
@@ -57,6 +59,7 @@ internal sealed class CallHomeConnection(
         }
         finally
         {
+            unauthenticatedSlot.Dispose();
             socket.Dispose();
         }
     }
@@ -125,6 +128,8 @@ internal sealed class CallHomeConnection(
             return;
         }
 
+        // Authenticated (and trusted): no longer counts against the listener's unauthenticated limits.
+        unauthenticatedSlot.Dispose();
         await using (session)
         {
             var trusted = decision!.Device!;
@@ -134,17 +139,23 @@ internal sealed class CallHomeConnection(
                 return;
 
             var live = await sessions.AddAsync(device, session, _remote, _connectionId);
+            using var stopKeepalive = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            // From registration on, pre-configuration included: a long pre-configuration must not hide a dead path.
+            var keepalives = keepalive.RunAsync(live, settings, stopKeepalive.Token);
             try
             {
                 await PreconfigureAsync(scope.ServiceProvider, device, session, stoppingToken);
                 live.Seen(clock.GetUtcNow());
-                // The session stays for later work (the sessions API, re-configuration) until the device or we close it.
+                // The session stays for later work (the sessions API, re-configuration) until the device or we close it
+                // (a replacing call, a DELETE, or the keepalive finding it half-open).
                 await session.Completion.WaitAsync(stoppingToken);
                 logger.LogInformation("Call-home session of device {Serial} ended", device.SerialNumber);
             }
             finally
             {
                 sessions.Remove(live);
+                await stopKeepalive.CancelAsync();
+                await keepalives;
             }
         }
     }

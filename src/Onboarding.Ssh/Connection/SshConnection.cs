@@ -23,6 +23,8 @@ internal sealed class SshConnection
     private readonly Lock _sync = new();
     private readonly Dictionary<uint, SshChannel> _channels = [];
     private readonly Dictionary<uint, TaskCompletionSource<SshChannel>> _pendingOpens = [];
+    // RFC 4254 §4: replies to global requests come back in the order the requests were sent.
+    private readonly Queue<TaskCompletionSource<bool>> _pendingGlobalReplies = new();
     private readonly CancellationTokenSource _cts = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationToken _token;
@@ -74,18 +76,23 @@ internal sealed class SshConnection
         }
         SshChannel[] channels;
         TaskCompletionSource<SshChannel>[] opens;
+        TaskCompletionSource<bool>[] globalReplies;
         lock (_sync)
         {
             channels = [.. _channels.Values];
             opens = [.. _pendingOpens.Values];
+            globalReplies = [.. _pendingGlobalReplies];
             _channels.Clear();
             _pendingOpens.Clear();
+            _pendingGlobalReplies.Clear();
         }
         var lost = new SshConnectionLostException("The SSH connection ended", error ?? new IOException("closed"));
         foreach (var c in channels)
             c.Terminate(null);
         foreach (var o in opens)
             o.TrySetException(lost);
+        foreach (var g in globalReplies)
+            g.TrySetException(lost);
         if (error is null)
             _completion.TrySetResult();
         else
@@ -116,7 +123,16 @@ internal sealed class SshConnection
                 break;
             }
             case GlobalRequestMessage.SuccessNumber or GlobalRequestMessage.FailureNumber:
-                break; // we never send global requests that want a reply
+            {
+                TaskCompletionSource<bool>? pending;
+                lock (_sync)
+                    _pendingGlobalReplies.TryDequeue(out pending);
+                // RFC 4254 §4: a reply nobody asked for is a protocol violation, not something to guess a meaning for.
+                if (pending is null)
+                    throw new SshProtocolException(SshDisconnectReason.ProtocolError, "Unexpected global request reply");
+                pending.TrySetResult(p[0] == GlobalRequestMessage.SuccessNumber);
+                break;
+            }
             case ChannelOpenMessage.Number:
                 await OnChannelOpenAsync(ChannelOpenMessage.Read(ref r)).ConfigureAwait(false);
                 break;
@@ -312,6 +328,33 @@ internal sealed class SshConnection
             await SendAsync(w, ct).ConfigureAwait(false);
         }
         return await pending.Task.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends SSH_MSG_GLOBAL_REQUEST (RFC 4254 §4) with no request-specific data. With <paramref name="wantReply"/>, completes
+    /// with true for REQUEST_SUCCESS and false for REQUEST_FAILURE (what a peer answers to a request it does not know,
+    /// which proves it alive just as well); without, completes with true once sent. Faults with
+    /// <see cref="SshConnectionLostException"/> when the connection ends first.
+    /// </summary>
+    public async Task<bool> GlobalRequestAsync(string requestName, bool wantReply, CancellationToken ct)
+    {
+        TaskCompletionSource<bool>? reply = wantReply ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+        using var w = new SshWriter(64);
+        new GlobalRequestMessage(requestName, wantReply).Write(w);
+        ValueTask sent;
+        // The transport seals a (non-bulk) message synchronously inside SendAsync, so sending and queueing the reply under
+        // one lock keeps the queue in wire order even with concurrent callers; the read loop dequeues under the same lock.
+        lock (_sync)
+        {
+            if (_completion.Task.IsCompleted)
+                throw new SshConnectionLostException("The SSH connection is closed");
+            sent = SendAsync(w, ct);
+            if (reply is not null)
+                _pendingGlobalReplies.Enqueue(reply);
+        }
+
+        await sent.ConfigureAwait(false);
+        return reply is null || await reply.Task.WaitAsync(ct).ConfigureAwait(false);
     }
 
     public async Task CloseAsync(SshDisconnectReason reason, string description)
