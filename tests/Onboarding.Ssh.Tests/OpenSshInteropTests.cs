@@ -173,6 +173,9 @@ public sealed class OpenSshInteropTests
             .AppendLine("AuthorizedKeysFile " + Path.Combine(dir, "authorized_keys"))
             .AppendLine("StrictModes no")
             .AppendLine("UsePAM no")
+            // sshd runs commands through the user's login shell. A .bashrc that rehashes pyenv (this machine's image) waits 60 s
+            // on a lock a killed shell left behind, far past our timeouts; 0 makes it give up at once.
+            .AppendLine("SetEnv PYENV_REHASH_TIMEOUT=0")
             .AppendLine("PasswordAuthentication no")
             .AppendLine("KbdInteractiveAuthentication no")
             .AppendLine("PermitRootLogin prohibit-password")

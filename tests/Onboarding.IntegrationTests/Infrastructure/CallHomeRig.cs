@@ -153,6 +153,9 @@ public sealed class SshdDevice : IDisposable
             "AuthorizedKeysFile " + Path.Combine(_directory, "authorized_keys"),
             "StrictModes no",
             "UsePAM no",
+            // sshd runs commands through the user's login shell. A .bashrc that rehashes pyenv (this machine's image) waits 60 s
+            // on a lock a killed shell left behind, far past our timeouts; 0 makes it give up at once.
+            "SetEnv PYENV_REHASH_TIMEOUT=0",
             "PasswordAuthentication no",
             "KbdInteractiveAuthentication no",
             "PermitRootLogin prohibit-password",
