@@ -19,6 +19,7 @@ namespace Onboarding.IntegrationTests;
 /// the limits are closed at accept and logged a few lines at a time; a device with a live session keeps working during
 /// and after the storm, and a device that dials after it gets its session.
 /// </summary>
+[Collection(CallHomeStormRunsAlone.Name)]
 public class CallHomeStormTests(CallHomeFactory factory, NetconfdServer netconfd)
     : CallHomeRig(factory), IClassFixture<CallHomeFactory>, IClassFixture<NetconfdServer>
 {
@@ -149,4 +150,14 @@ public class CallHomeStormTests(CallHomeFactory factory, NetconfdServer netconfd
         Assert.Equal("data", data.Name.LocalName);
         await netconf.CloseSessionAsync();
     }
+}
+
+/// <summary>
+/// The storm runs alone, after the parallel classes: its 1,000 loopback connections take ephemeral ports that other
+/// classes' "bind port 0, release, start sshd on it" choices could collide with.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CallHomeStormRunsAlone
+{
+    public const string Name = "call-home storm, alone";
 }
