@@ -24,7 +24,6 @@ public static class DropModule
         services.AddOutboxHandler<BookkeepUploadHandler>(BookkeepUpload.MessageType);
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<RecentUploads>();
-        services.AddSingleton<UnauthenticatedConnections>();
         services.AddSingleton<SftpDropListener>();
         services.AddHostedService(provider => provider.GetRequiredService<SftpDropListener>());
         return builder;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.Accounts.Contracts;
 using Onboarding.HostKeys.Contracts;
+using Onboarding.ServiceDefaults.Connections;
 using Onboarding.Sftp;
 using Onboarding.Ssh;
 
@@ -22,7 +23,6 @@ internal sealed class SftpDropListener(
     IServiceScopeFactory scopes,
     LoginThrottle throttle,
     RecentUploads recentUploads,
-    UnauthenticatedConnections unauthenticated,
     TimeProvider clock,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -31,10 +31,21 @@ internal sealed class SftpDropListener(
         EarlyDisconnect.Build(new SshServerOptions { HostKeys = [] }.Identification, "too many unauthenticated connections");
 
     private readonly ILogger _logger = loggers.CreateLogger<SftpDropListener>();
+
+    // Connections not logged in yet, like OpenSSH's MaxStartups: the drop uses the shared admission without a rate
+    // limit, and logs every refusal (a manufacturer's uploads are few; a flood shows in the count).
+    private readonly ConnectionAdmission _unauthenticated = new(() =>
+        new ConnectionAdmissionLimits(options.Value.MaxUnauthenticated, options.Value.MaxUnauthenticatedPerAddress), clock);
     private readonly TaskCompletionSource<IPEndPoint> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Where the listener is bound (useful with port 0).</summary>
     public Task<IPEndPoint> BoundEndpoint => _bound.Task;
+
+    public override void Dispose()
+    {
+        _unauthenticated.Dispose();
+        base.Dispose();
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -74,7 +85,9 @@ internal sealed class SftpDropListener(
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["ConnectionId"] = connectionId, ["ClientAddress"] = address });
         var settings = options.Value;
         // Taken before the first await: the accept loop runs this far before it accepts the next connection.
-        using var slot = unauthenticated.TryEnter(address, out var total, out var fromAddress);
+        var admission = _unauthenticated.TryAdmit((socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None);
+        using var slot = admission.Slot;
+        var (total, fromAddress) = (admission.Unauthenticated, admission.FromAddress);
         if (slot is null)
         {
             _logger.LogWarning("SFTP connection from {ClientAddress} refused: too many unauthenticated connections ({Unauthenticated} of at most {MaxUnauthenticated} in total, {FromAddress} of at most {MaxUnauthenticatedPerAddress} from this address)",
