@@ -16,7 +16,7 @@ public class CustomerTests(OnboardingFactory factory) : IClassFixture<Onboarding
     {
         using var anonymous = factory.CreateClient();
         var response = await anonymous.PostAsJsonAsync("/api/customers",
-            new { name = "Nordic Fibre", contactEmail = "ops@nordic.example", notificationWebhookUrl = "https://hooks.nordic.example/onboarded" });
+            new { name = "Nordic Fibre", contactEmail = "ops@nordic.example" });
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("/api/customers/me", response.Headers.Location?.OriginalString);
@@ -28,7 +28,6 @@ public class CustomerTests(OnboardingFactory factory) : IClassFixture<Onboarding
         Assert.Equal(created.Id, profile.Id);
         Assert.Equal("Nordic Fibre", profile.Name);
         Assert.Equal("ops@nordic.example", profile.ContactEmail);
-        Assert.Equal("https://hooks.nordic.example/onboarded", profile.NotificationWebhookUrl);
         Assert.DoesNotContain("apiKey", await client.GetStringAsync("/api/customers/me"), StringComparison.OrdinalIgnoreCase);
     }
 
@@ -76,7 +75,7 @@ public class CustomerTests(OnboardingFactory factory) : IClassFixture<Onboarding
     {
         using var anonymous = factory.CreateClient();
         var response = await anonymous.PostAsJsonAsync("/api/customers",
-            new { name = "", contactEmail = "not an email", notificationWebhookUrl = "ftp://hooks.example/x" });
+            new { name = "", contactEmail = "not an email", notificationWebhookUrl = "https://hooks.example/x" });
         await Problem.AssertValidationAsync(response, "name", "contactEmail", "notificationWebhookUrl");
     }
 

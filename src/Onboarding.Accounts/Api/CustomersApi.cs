@@ -44,7 +44,8 @@ internal static class CustomersApi
         var validation = new FieldErrors();
         validation.RequireText("name", request.Name, 200);
         validation.RequireEmail("contactEmail", request.ContactEmail);
-        validation.OptionalWebhook("notificationWebhookUrl", request.NotificationWebhookUrl);
+        if (request.NotificationWebhookUrl is not null)
+            validation.Add("notificationWebhookUrl", "Configure owner notifications with PUT /api/notifications/webhook after sign-up (its signing secret is shown there once).");
         if (!validation.IsValid)
             return TypedResults.ValidationProblem(validation.Errors);
 
@@ -54,7 +55,6 @@ internal static class CustomersApi
             Id = Guid.CreateVersion7(),
             Name = request.Name!.Trim(),
             ContactEmail = request.ContactEmail!.Trim(),
-            NotificationWebhookUrl = request.NotificationWebhookUrl,
             ApiKeyId = apiKey.Id,
             ApiKeyHash = ApiKey.Hash(apiKey.Value),
             CreatedAt = clock.GetUtcNow(),
@@ -64,14 +64,14 @@ internal static class CustomersApi
         loggers.CreateLogger(typeof(CustomersApi)).LogInformation("Customer {CustomerId} signed up", customer.Id);
 
         return TypedResults.Created("/api/customers/me", new SignUpResponse(
-            customer.Id, customer.Name, customer.ContactEmail, customer.NotificationWebhookUrl, customer.CreatedAt, apiKey.Value));
+            customer.Id, customer.Name, customer.ContactEmail, customer.CreatedAt, apiKey.Value));
     }
 
     private static async Task<Ok<CustomerProfile>> GetProfile(ClaimsPrincipal user, AccountsDbContext db, CancellationToken cancellationToken)
     {
         var id = user.GetCustomerId();
         var customer = await db.Customers.AsNoTracking().SingleAsync(c => c.Id == id, cancellationToken);
-        return TypedResults.Ok(new CustomerProfile(customer.Id, customer.Name, customer.ContactEmail, customer.NotificationWebhookUrl, customer.CreatedAt));
+        return TypedResults.Ok(new CustomerProfile(customer.Id, customer.Name, customer.ContactEmail, customer.CreatedAt));
     }
 
     private static async Task<Ok<ApiKeyRotated>> RotateApiKey(ClaimsPrincipal user, AccountsDbContext db, ILoggerFactory loggers, CancellationToken cancellationToken)

@@ -21,7 +21,6 @@ internal sealed class AccountsDbContext(DbContextOptions<AccountsDbContext> opti
             customer.Property(c => c.Id).ValueGeneratedNever();
             customer.Property(c => c.Name).HasMaxLength(200);
             customer.Property(c => c.ContactEmail).HasMaxLength(320);
-            customer.Property(c => c.NotificationWebhookUrl).HasMaxLength(2048);
             customer.Property(c => c.ApiKeyId).HasMaxLength(16);
             customer.HasIndex(c => c.ApiKeyId).IsUnique();
         });

@@ -8,7 +8,6 @@ internal sealed class Customer
 
     public required string ContactEmail { get; set; }
 
-    public string? NotificationWebhookUrl { get; set; }
 
     /// <summary>The public part of the API key, used to find the row; the secret part is only stored hashed.</summary>
     public required string ApiKeyId { get; set; }

@@ -41,15 +41,6 @@ public sealed class FieldErrors
             Add(field, "Must be a single e-mail address such as noc@example.com.");
     }
 
-    public void OptionalWebhook(string field, string? value)
-    {
-        if (value is null)
-            return;
-        if (value.Length > 2048 || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
-            || !string.IsNullOrEmpty(uri.UserInfo))
-            Add(field, "Must be an absolute http(s) URL without credentials, at most 2048 characters.");
-    }
-
     /// <summary>RFC 1123 host name: labels of letters, digits and inner hyphens, at most 63 each and 253 in all.</summary>
     public void RequireDnsName(string field, string? value)
     {
