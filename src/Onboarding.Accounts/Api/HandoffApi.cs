@@ -48,11 +48,7 @@ internal static class HandoffApi
         if (manufacturer is null)
             return ManufacturersApi.NotFound(id);
 
-        var passphrase = PassphraseHasher.GeneratePassphrase();
-        manufacturer.PassphraseHash = PassphraseHasher.Hash(passphrase);
-        manufacturer.CredentialsRotatedAt = context.Clock.GetUtcNow();
-        await context.Db.SaveChangesAsync(cancellationToken);
-        context.Logger.LogInformation("Manufacturer {ManufacturerId} SFTP passphrase rotated for a hand-off bundle", manufacturer.Id);
+        var passphrase = await ManufacturersApi.RotatePassphraseAsync(manufacturer, context, cancellationToken);
         return TypedResults.Ok(Bundle(manufacturer, passphrase, context, identity));
     }
 

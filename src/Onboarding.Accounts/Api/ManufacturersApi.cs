@@ -166,12 +166,22 @@ internal static class ManufacturersApi
         if (manufacturer is null)
             return NotFound(id);
 
+        var passphrase = await RotatePassphraseAsync(manufacturer, context, cancellationToken);
+        return TypedResults.Ok(new ManufacturerCredentials(manufacturer.Id, manufacturer.SftpUsername, passphrase, context.View(manufacturer)));
+    }
+
+    /// <summary>
+    /// The one passphrase rotation behind both answers (these credentials, or the hand-off bundle carrying them): a new
+    /// generated passphrase, only its hash stored; the old one stops working at once.
+    /// </summary>
+    internal static async Task<string> RotatePassphraseAsync(Manufacturer manufacturer, Context context, CancellationToken cancellationToken)
+    {
         var passphrase = PassphraseHasher.GeneratePassphrase();
         manufacturer.PassphraseHash = PassphraseHasher.Hash(passphrase);
         manufacturer.CredentialsRotatedAt = context.Clock.GetUtcNow();
         await context.Db.SaveChangesAsync(cancellationToken);
         context.Logger.LogInformation("Manufacturer {ManufacturerId} SFTP passphrase rotated", manufacturer.Id);
-        return TypedResults.Ok(new ManufacturerCredentials(manufacturer.Id, manufacturer.SftpUsername, passphrase, context.View(manufacturer)));
+        return passphrase;
     }
 
     private static async Task<Results<Ok<ManufacturerView>, ProblemHttpResult>> SetEnabled(
