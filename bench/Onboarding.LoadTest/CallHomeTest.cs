@@ -9,9 +9,10 @@ namespace Onboarding.LoadTest;
 
 /// <param name="PgData">The host's PostgreSQL data directory (its postmaster.pid names the cluster whose CPU is counted).</param>
 /// <param name="NmsKeyFile">The host's call-home client key (the devices authorize its public half).</param>
-/// <param name="ServerAliveInterval">The baseline ssh's ServerAliveInterval; 0 matches ours (no keepalives on main).</param>
+/// <param name="ServerAliveInterval">The baseline ssh's ServerAliveInterval; set it to the host's keepalive interval to compare like with like.</param>
+/// <param name="HostKeepaliveSeconds">The host's <c>Nms:CallHome:KeepaliveInterval</c> as it was started (0: not stated); the tool cannot read it.</param>
 internal sealed record CallHomeSettings(Uri Url, int SftpPort, int CallHomePort, int Devices, int Concurrency, int IdleSeconds, int? HostPid,
-    string PgData, string NmsKeyFile, string UserName, int BaselineSessions, int ServerAliveInterval, int TimeoutSeconds);
+    string PgData, string NmsKeyFile, string UserName, int BaselineSessions, int ServerAliveInterval, int HostKeepaliveSeconds, int TimeoutSeconds);
 
 /// <summary>
 /// Issue 13: call-home sessions established and authenticated per second against a RUNNING host, and the cost of holding
@@ -27,7 +28,7 @@ internal static class CallHomeTest
     public static async Task<int> RunAsync(CallHomeSettings settings, CancellationToken cancellationToken)
     {
         Report.Header($"callhome url={settings.Url} callhome-port={settings.CallHomePort} devices={settings.Devices} concurrency={settings.Concurrency} " +
-            $"idle={settings.IdleSeconds}s baseline-sessions={settings.BaselineSessions} ServerAliveInterval={settings.ServerAliveInterval}");
+            $"idle={settings.IdleSeconds}s baseline-sessions={settings.BaselineSessions} ServerAliveInterval={settings.ServerAliveInterval} host-keepalive={settings.HostKeepaliveSeconds}s");
         var rows = new List<Measurement>();
         if (settings.Devices > 0)
         {
@@ -78,7 +79,7 @@ internal static class CallHomeTest
         var start = Snapshot(settings);
         var backgroundMsPerSecond = (start.HostTicks - quiet.HostTicks) / ProcStat.TicksPerSecond * 1000 / (start.At - quiet.At).TotalSeconds;
         var managedBefore = GC.GetTotalMemory(forceFullCollection: true);
-        Console.WriteLine($"host settled after {settled.TotalSeconds:0} s; its background without sessions {backgroundMsPerSecond:0.0} ms CPU/s; host RSS {start.HostRssKib / 1024.0:0.0} MiB; load {Report.LoadAverage()}");
+        Console.WriteLine($"host settled after {settled.TotalSeconds:0} s; its background without sessions {backgroundMsPerSecond:0.0} ms CPU/s; host RSS {start.HostRssKib / 1024.0:0.0} MiB, private {start.HostPrivateKib / 1024.0:0.0} MiB; load {Report.LoadAverage()}");
 
         // Timed: N devices call home, Concurrency dialling at once; a device's slot is free once the NMS is logged in.
         var sessions = new SshServerSession?[n];
@@ -122,15 +123,16 @@ internal static class CallHomeTest
         var managedEstablished = GC.GetTotalMemory(forceFullCollection: true);
         progress.Dispose();
         Console.WriteLine($"ours: {authenticated}/{n} authenticated in {authenticatedAt.TotalSeconds:0.0} s, {listed} listed at {listedAt.TotalSeconds:0.0} s; " +
-            $"host RSS {established.HostRssKib / 1024.0:0.0} MiB; load {Report.LoadAverage()}");
+            $"host RSS {established.HostRssKib / 1024.0:0.0} MiB, private {established.HostPrivateKib / 1024.0:0.0} MiB; load {Report.LoadAverage()}");
 
-        // Idle: nothing is sent by either side (no keepalives on main), so this is what holding the sessions costs.
+        // Idle: only the host's keepalives (every HostKeepaliveSeconds) and the devices' answers cross, so this is what
+        // holding the sessions costs.
         await Task.Delay(TimeSpan.FromSeconds(settings.IdleSeconds), cancellationToken);
         var idle = Snapshot(settings);
         var alive = sessions.Count(s => s is { Completion.IsCompleted: false });
         var listedAfterIdle = await ListedAsync(tenant.Http, cancellationToken);
         var managedIdle = GC.GetTotalMemory(forceFullCollection: true);
-        Console.WriteLine($"ours: after {settings.IdleSeconds} s idle {alive} device sessions alive, {listedAfterIdle} listed; host RSS {idle.HostRssKib / 1024.0:0.0} MiB; load {Report.LoadAverage()}");
+        Console.WriteLine($"ours: after {settings.IdleSeconds} s idle {alive} device sessions alive, {listedAfterIdle} listed; host RSS {idle.HostRssKib / 1024.0:0.0} MiB, private {idle.HostPrivateKib / 1024.0:0.0} MiB; load {Report.LoadAverage()}");
 
         await Task.WhenAll(sessions.Where(s => s is not null).Select(s => s!.DisposeAsync().AsTask()));
         foreach (var key in hostKeys)
@@ -142,6 +144,10 @@ internal static class CallHomeTest
         var scenarioCpu = "idle CPU";
         var idleSeconds = (idle.At - established.At).TotalSeconds;
         var idleMsPerSecond = (idle.HostTicks - established.HostTicks) / ProcStat.TicksPerSecond * 1000 / idleSeconds;
+        var keepalivesPerSecond = settings.HostKeepaliveSeconds > 0 ? alive / (double)settings.HostKeepaliveSeconds : 0;
+        var perKeepalive = keepalivesPerSecond > 0
+            ? $"{(idleMsPerSecond - backgroundMsPerSecond) * 1000 / keepalivesPerSecond:0.0} µs of host CPU per keepalive round trip ({keepalivesPerSecond:0} keepalives/s)"
+            : "keepalive interval not stated (--host-keepalive-seconds)";
         return
         [
             new Measurement(scenarioEstablish, "ours: host call-home listener", "our SshServerSession devices",
@@ -153,21 +159,23 @@ internal static class CallHomeTest
             new Measurement(scenarioMemory, "ours: host call-home listener", "our SshServerSession devices",
                 (idle.HostRssKib - start.HostRssKib) / (double)Math.Max(1, authenticated), "KiB",
                 $"host RSS {start.HostRssKib / 1024.0:0} → {established.HostRssKib / 1024.0:0} (established) → {idle.HostRssKib / 1024.0:0} MiB (after idle; uncollected garbage included); " +
+                $"host private {start.HostPrivateKib / 1024.0:0} → {idle.HostPrivateKib / 1024.0:0} MiB = {(idle.HostPrivateKib - start.HostPrivateKib) / (double)Math.Max(1, authenticated):0.0} KiB/session; " +
                 $"device side (this process, managed heap after full GC): {(managedEstablished - managedBefore) / 1024.0 / Math.Max(1, authenticated):0.0} KiB/session established, " +
                 $"{(managedIdle - managedBefore) / 1024.0 / Math.Max(1, authenticated):0.0} after idle"),
             new Measurement(scenarioCpu, "ours: host call-home listener", "our SshServerSession devices",
                 idleMsPerSecond - backgroundMsPerSecond, "ms CPU/s",
-                $"host above its no-session background: {alive} sessions held {idleSeconds:0} s, keepalives none (not on main); host {idleMsPerSecond:0.0} ms/s with them, " +
+                $"host above its no-session background: {alive} sessions held {idleSeconds:0} s, host keepalive every {settings.HostKeepaliveSeconds} s; {perKeepalive}; host {idleMsPerSecond:0.0} ms/s with them, " +
                 $"{backgroundMsPerSecond:0.0} without (before the burst); {(idleMsPerSecond - backgroundMsPerSecond) / Math.Max(1, alive) * 1000:0.00} µs/s per session; " +
                 $"postgres {(idle.PgTicks - established.PgTicks) / ProcStat.TicksPerSecond * 1000 / idleSeconds:0.0} ms/s; {listedAfterIdle} still listed"),
         ];
     }
 
-    private sealed record Sample(DateTimeOffset At, long HostTicks, long HostRssKib, long PgTicks, TimeSpan SelfCpu);
+    private sealed record Sample(DateTimeOffset At, long HostTicks, long HostRssKib, long HostPrivateKib, long PgTicks, TimeSpan SelfCpu);
 
     private static Sample Snapshot(CallHomeSettings settings) => new(DateTimeOffset.UtcNow,
         settings.HostPid is { } pid ? ProcStat.CpuTicks(pid) ?? 0 : 0,
         settings.HostPid is { } p ? ProcStat.RssKib(p) : 0,
+        settings.HostPid is { } q ? ProcStat.PrivateKib(q) : 0,
         ProcStat.ClusterCpuTicks(settings.PgData) ?? 0,
         Process.GetCurrentProcess().TotalProcessorTime);
 

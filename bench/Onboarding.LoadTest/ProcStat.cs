@@ -44,6 +44,16 @@ internal static class ProcStat
     public static long PssKib(int pid) => StatusKib(Path.Combine("/proc", pid.ToString(CultureInfo.InvariantCulture), "smaps_rollup"), "Pss:");
 
     /// <summary>
+    /// Private_Clean + Private_Dirty in KiB (smaps_rollup): the pages only this process maps, i.e. its own heap and
+    /// stacks without the shared runtime and libraries RSS also counts.
+    /// </summary>
+    public static long PrivateKib(int pid)
+    {
+        var path = Path.Combine("/proc", pid.ToString(CultureInfo.InvariantCulture), "smaps_rollup");
+        return StatusKib(path, "Private_Clean:") + StatusKib(path, "Private_Dirty:");
+    }
+
+    /// <summary>
     /// CPU of a PostgreSQL cluster: its postmaster (with ended backends, reaped into cutime/cstime) and its live
     /// children. The postmaster's pid is the first line of <c>postmaster.pid</c> in the data directory.
     /// </summary>

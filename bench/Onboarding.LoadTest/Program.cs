@@ -138,13 +138,14 @@ var cPgData = new Option<string>("--pg-data") { Description = "the host's Postgr
 var cNmsKey = new Option<string>("--nms-key-file") { Description = "the host's call-home client key (the devices authorize its public half)", DefaultValueFactory = _ => ".data/keys/nms-identity/call-home_ed25519_key" };
 var cUser = new Option<string>("--user") { Description = "the call-home user (Nms:Bootstrap:CallHomeUser)", DefaultValueFactory = _ => "onboarding-nms" };
 var cBaseline = new Option<int>("--baseline-sessions") { Description = "OpenSSH ssh processes in the baseline (M); 0 skips it", DefaultValueFactory = _ => 200 };
-var cAlive = new Option<int>("--server-alive-interval") { Description = "the baseline ssh's ServerAliveInterval (0: none, like ours on main)", DefaultValueFactory = _ => 0 };
+var cAlive = new Option<int>("--server-alive-interval") { Description = "the baseline ssh's ServerAliveInterval (0: none)", DefaultValueFactory = _ => 0 };
+var cHostAlive = new Option<int>("--host-keepalive-seconds") { Description = "the host's Nms:CallHome:KeepaliveInterval as it was started (reported, and the idle CPU divided by the keepalives it implies); 0: not stated", DefaultValueFactory = _ => 0 };
 var cTimeout = new Option<int>("--timeout-seconds") { Description = "per session, and for the host to list them all", DefaultValueFactory = _ => 300 };
 var callHome = new Command("callhome", "call-home sessions established/s against a running host and the cost of holding them idle, vs OpenSSH ssh against the same kind of devices")
-    { cUrl, cSftpPort, cCallHomePort, cDevices, cConcurrency, cIdle, cHostPid, cPgData, cNmsKey, cUser, cBaseline, cAlive, cTimeout };
+    { cUrl, cSftpPort, cCallHomePort, cDevices, cConcurrency, cIdle, cHostPid, cPgData, cNmsKey, cUser, cBaseline, cAlive, cHostAlive, cTimeout };
 callHome.SetAction((r, ct) => CallHomeTest.RunAsync(new CallHomeSettings(new Uri(r.GetValue(cUrl)!), r.GetValue(cSftpPort), r.GetValue(cCallHomePort),
     r.GetValue(cDevices), r.GetValue(cConcurrency), r.GetValue(cIdle), r.GetValue(cHostPid), r.GetValue(cPgData)!, r.GetValue(cNmsKey)!, r.GetValue(cUser)!,
-    r.GetValue(cBaseline), r.GetValue(cAlive), r.GetValue(cTimeout)), ct));
+    r.GetValue(cBaseline), r.GetValue(cAlive), r.GetValue(cHostAlive), r.GetValue(cTimeout)), ct));
 root.Subcommands.Add(callHome);
 
 return await root.Parse(args).InvokeAsync();

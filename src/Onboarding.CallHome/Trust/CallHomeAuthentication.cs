@@ -105,13 +105,14 @@ internal sealed class CallHomeAuthentication(IDeviceDirectory directory, IPinned
         if (preamble is not null && await CheckPreambleAsync(device, preamble, context, cancellationToken) is { } preambleRefusal)
             return new CallHomeDecision(device, identifiedBy, preambleRefusal);
 
+        // The bookkept certificate is loaded here and ours to dispose (an x509v3 host key's chain belongs to the SSH
+        // context): its native handle is freed now instead of by the finalizer thread, once per call home.
+        using var loaded = leaf is null && await directory.GetCertificateAsync(device.Id, cancellationToken) is { } der
+            ? X509CertificateLoader.LoadCertificate(der)
+            : null;
+        leaf ??= loaded;
         if (leaf is null)
-        {
-            var der = await directory.GetCertificateAsync(device.Id, cancellationToken);
-            if (der is null)
-                return new CallHomeDecision(device, identifiedBy, new CallHomeRefusal("untrusted-chain", "The device has no bookkept certificate."));
-            leaf = X509CertificateLoader.LoadCertificate(der);
-        }
+            return new CallHomeDecision(device, identifiedBy, new CallHomeRefusal("untrusted-chain", "The device has no bookkept certificate."));
 
         var verdict = await trust.CheckAsync(device, leaf, intermediates, cancellationToken);
         return verdict.IsTrusted

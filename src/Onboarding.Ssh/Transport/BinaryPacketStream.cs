@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -22,10 +23,21 @@ internal sealed class BinaryPacketStream
     /// </summary>
     public const int MaxPreBannerLineLength = 2048;
 
+    /// <summary>How much one read from the stream may take in; rented only while a read needs it.</summary>
+    public const int ReadBufferSize = 64 * 1024;
+
     private readonly Stream _stream;
-    private readonly byte[] _readBuffer = new byte[64 * 1024];
+
+    // Rented from the shared pool while it holds unread bytes (or a read is filling it), returned once drained: an idle
+    // session (thousands of call-home sessions wait for the next keepalive) holds no read buffer at all, where a
+    // 64 KiB array for the connection's life was most of its memory.
+    private byte[]? _readBuffer;
     private int _readStart;
     private int _readEnd;
+
+    // The last read filled the whole buffer: more is very likely waiting (a bulk transfer), so the next fill reads at
+    // once into the buffer it keeps instead of waiting for data first.
+    private bool _lastFillWasFull;
 
     public BinaryPacketStream(Stream stream) => _stream = stream;
 
@@ -36,20 +48,42 @@ internal sealed class BinaryPacketStream
     public uint ReadSequence { get; set; }
     public uint WriteSequence { get; set; }
 
+    /// <summary>Whether a read buffer is rented now (for tests: an idle reader, waiting for the next packet, holds none).</summary>
+    public bool HoldsReadBuffer => _readBuffer is not null;
+
     public long BytesReadSinceKex { get; set; }
     public long BytesWrittenSinceKex { get; set; }
 
+    /// <summary>
+    /// Reads more into the read buffer; called only when it is drained. Unless the last read filled it, the buffer goes
+    /// back to the pool first and a zero-byte read waits for data (NetworkStream and SslStream complete it when bytes
+    /// arrive, without a buffer pinned meanwhile); only then is a buffer rented for the real read. A stream that completes
+    /// a zero-byte read at once just costs the extra call. Nothing but this reader touches the buffer, so returning it
+    /// here cannot race a pending read.
+    /// </summary>
     private async ValueTask<bool> FillAsync(CancellationToken ct)
     {
-        if (_readStart > 0)
+        _readStart = _readEnd = 0;
+        if (!_lastFillWasFull)
         {
-            Buffer.BlockCopy(_readBuffer, _readStart, _readBuffer, 0, _readEnd - _readStart);
-            _readEnd -= _readStart;
-            _readStart = 0;
+            ReturnReadBuffer();
+            await _stream.ReadAsync(Memory<byte>.Empty, ct).ConfigureAwait(false);
         }
-        var n = await _stream.ReadAsync(_readBuffer.AsMemory(_readEnd), ct).ConfigureAwait(false);
-        _readEnd += n;
+        _readBuffer ??= ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        var n = await _stream.ReadAsync(_readBuffer, ct).ConfigureAwait(false);
+        _readEnd = n;
+        _lastFillWasFull = n == _readBuffer.Length;
         return n > 0;
+    }
+
+    private void ReturnReadBuffer()
+    {
+        if (_readBuffer is null)
+            return;
+        // Bytes before the first NEWKEYS are plaintext (KEXINIT, ECDH values: nothing secret), later ones ciphertext;
+        // decrypted packets are never in this buffer, so it needs no clearing.
+        ArrayPool<byte>.Shared.Return(_readBuffer);
+        _readBuffer = null;
     }
 
     private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken ct)
@@ -60,7 +94,7 @@ internal sealed class BinaryPacketStream
             if (_readEnd == _readStart && !await FillAsync(ct).ConfigureAwait(false))
                 throw new SshConnectionLostException("Connection closed by peer");
             var n = Math.Min(destination.Length - done, _readEnd - _readStart);
-            _readBuffer.AsSpan(_readStart, n).CopyTo(destination.Span[done..]);
+            _readBuffer!.AsSpan(_readStart, n).CopyTo(destination.Span[done..]);
             _readStart += n;
             done += n;
         }
@@ -77,7 +111,7 @@ internal sealed class BinaryPacketStream
         {
             if (_readEnd == _readStart && !await FillAsync(ct).ConfigureAwait(false))
                 throw new SshConnectionLostException("Connection closed during version exchange");
-            var b = _readBuffer[_readStart++];
+            var b = _readBuffer![_readStart++];
             if (b == (byte)'\n')
                 break;
             line.Add(b);
