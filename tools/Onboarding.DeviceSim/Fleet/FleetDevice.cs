@@ -91,7 +91,10 @@ internal sealed class FleetDevice(string serial, DeviceFault fault)
 
 /// <summary>The NMS's account of a device: its id and state, and the reason the timeline gives for trouble (or null).</summary>
 /// <param name="State">The lifecycle state, or null when the NMS has no record of the serial.</param>
-internal sealed record NmsView(Guid? DeviceId, string? State, string? Reason);
+internal sealed record NmsView(Guid? DeviceId, string? State, string? Reason)
+{
+    public bool HasRecord => State is not null;
+}
 
 /// <summary>Stage names as the report and the result file spell them.</summary>
 internal static class FleetStageNames

@@ -75,25 +75,19 @@ internal static class FleetReport
         }
         AnsiConsole.Write(timing);
 
+        // One block per device rather than a table: the reasons are sentences, and a table squeezes them into a column.
         var notable = devices.Where(d => Notable(d, withNms)).ToList();
         if (notable.Count > 0)
         {
-            var stopped = new Table().Title("where devices stopped, and why");
-            stopped.AddColumn("device").AddColumn("fault").AddColumn("final state").AddColumn("the device says");
-            if (withNms)
-                stopped.AddColumn("the NMS says");
+            AnsiConsole.WriteLine("where devices stopped, and why:");
             foreach (var d in notable)
             {
-                var row = new List<string>
-                {
-                    Markup.Escape(d.PresentedSerial == d.Serial ? d.Serial : $"{d.PresentedSerial} (minted {d.Serial})"),
-                    FaultPlan.NameOf(d.Fault), Markup.Escape(FinalState(d)), Markup.Escape(DeviceSays(d)),
-                };
+                var serial = d.PresentedSerial == d.Serial ? d.Serial : $"{d.PresentedSerial} (minted as {d.Serial})";
+                AnsiConsole.WriteLine($"  {serial} [{FaultPlan.NameOf(d.Fault)}]: {FinalState(d)}");
+                AnsiConsole.WriteLine($"    device: {DeviceSays(d)}");
                 if (withNms)
-                    row.Add(Markup.Escape(NmsSays(d)));
-                stopped.AddRow([.. row]);
+                    AnsiConsole.WriteLine($"    NMS:    {NmsSays(d)}");
             }
-            AnsiConsole.Write(stopped);
         }
         var nms = withNms
             ? string.Create(CultureInfo.InvariantCulture,
