@@ -15,6 +15,8 @@ namespace Onboarding.IntegrationTests;
 /// </summary>
 public sealed partial class DemoTests : IDisposable
 {
+    private static readonly string[] FaultKinds = ["wrong-cert", "unknown-serial", "drop-mid-config", "bad-clock", "none"];
+
     private readonly string _dir = Directory.CreateTempSubdirectory("onboarding-demo-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -39,7 +41,7 @@ public sealed partial class DemoTests : IDisposable
         Assert.Equal(12, results.Count);
         Assert.Equal(12, results.Select(r => r.GetProperty("serial").GetString()).Distinct().Count());
         var byFault = results.GroupBy(r => r.GetProperty("fault").GetString()!).ToDictionary(g => g.Key, g => g.ToList());
-        Assert.Equal([1, 1, 2, 1, 7], new[] { "wrong-cert", "unknown-serial", "drop-mid-config", "bad-clock", "none" }.Select(f => byFault[f].Count));
+        Assert.Equal([1, 1, 2, 1, 7], FaultKinds.Select(f => byFault[f].Count));
 
         // The customer's view, with the key the demo left on disk.
         var keyFile = Assert.Single(Directory.GetFiles(_dir, "customer-api-key", SearchOption.AllDirectories));
@@ -179,6 +181,37 @@ public sealed partial class DemoTests : IDisposable
         Assert.ThrowsAny<ArgumentException>(() => System.Diagnostics.Process.GetProcessById(pid));
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Assert.ThrowsAsync<HttpRequestException>(() => probe.GetAsync($"http://127.0.0.1:{http}/health/live"));
+    }
+
+    [Fact]
+    public async Task Bad_demo_and_onboard_arguments_exit_2_with_the_reason_and_touch_nothing()
+    {
+        var simulator = Path.Combine(AppContext.BaseDirectory, "Onboarding.DeviceSim.dll");
+        // No host listens here: arguments are checked before anything is minted or asked.
+        var api = $"http://127.0.0.1:{HostProcess.FreePort()}";
+        var work = Path.Combine(_dir, "work");
+        var cases = new (string[] Arguments, string Reason)[]
+        {
+            (["demo", "--api", api, "-n", "0", "--work-dir", work], "-n must be positive"),
+            (["demo", "--api", api, "-n", "4", "--faults", "melted=1", "--work-dir", work], "unknown fault 'melted'"),
+            (["demo", "--api", api, "-n", "4", "--faults", "wrong-cert=3,bad-clock=2", "--work-dir", work], "5 faulty devices, but the run has only 4"),
+            (["demo", "--api", api, "-n", "4", "--ramp-seconds", "-1", "--work-dir", work], "--ramp-seconds must be between 0 and 86400"),
+        };
+        foreach (var (arguments, reason) in cases)
+        {
+            var run = await ExternalTool.RunAsync("dotnet", [simulator, .. arguments], timeout: TimeSpan.FromMinutes(2));
+            Assert.True(run.ExitCode == 2, $"{string.Join(' ', arguments)}: exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+            Assert.Contains(reason, run.Stderr, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(work));
+
+        var factory = Path.Combine(_dir, "factory");
+        Onboarding.DeviceSim.Bootstrap.FactoryMint.Mint(factory, 3, Onboarding.DeviceSim.Bootstrap.DeviceKeyType.P256, "BAD");
+        var onboard = await ExternalTool.RunAsync("dotnet", [simulator, "onboard", "-d", factory, "--url", "https://127.0.0.1:1", "--faults", "wrong-cert=200%"],
+            timeout: TimeSpan.FromMinutes(2));
+        Assert.True(onboard.ExitCode == 2, $"exit {onboard.ExitCode}\n{onboard.Stdout}\n{onboard.Stderr}");
+        Assert.Contains("onboard: --faults: 'wrong-cert=200%' needs a share", onboard.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(factory, "state")));
     }
 
     private async Task<HostProcess> StartHostAsync(string name)

@@ -38,19 +38,20 @@ internal static class DemoCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var count = parse.GetValue(devices);
-            if (count <= 0 || !Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var baseAddress) || parse.GetValue(settle) < 0 || parse.GetValue(retryDelay) < 0)
+            if (count <= 0 || parse.GetValue(concurrency) <= 0 || parse.GetValue(callHomeConcurrency) < 0
+                || !Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var baseAddress) || parse.GetValue(settle) < 0 || parse.GetValue(retryDelay) < 0)
             {
-                await Console.Error.WriteLineAsync("demo: -n must be positive, --api an absolute URL, --settle-seconds and --retry-delay not negative");
+                await Console.Error.WriteLineAsync("demo: -n and -c must be positive, --api an absolute URL, --callhome-concurrency, --settle-seconds and --retry-delay not negative");
                 return 2;
             }
-            var faults = parse.GetValue(fleet.Faults) ?? DefaultFaults;
-            var runId = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2));
-            var directory = Path.Combine(parse.GetValue(workDir)!.FullName, runId);
-            var options = new DemoOptions(baseAddress, count, parse.GetValue(concurrency), parse.GetValue(callHomeConcurrency), directory,
-                TimeSpan.FromSeconds(parse.GetValue(settle)), parse.GetValue(hookPort), TimeSpan.FromSeconds(parse.GetValue(retryDelay)),
-                faults == "none" ? null : faults, parse.GetValue(fleet.Seed), TimeSpan.FromSeconds(parse.GetValue(fleet.RampSeconds)), parse.GetValue(fleet.Result)?.FullName);
             try
             {
+                var faults = parse.GetValue(fleet.Faults) ?? DefaultFaults;
+                var runId = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2));
+                var directory = Path.Combine(parse.GetValue(workDir)!.FullName, runId);
+                var options = new DemoOptions(baseAddress, count, parse.GetValue(concurrency), parse.GetValue(callHomeConcurrency), directory,
+                    TimeSpan.FromSeconds(parse.GetValue(settle)), parse.GetValue(hookPort), TimeSpan.FromSeconds(parse.GetValue(retryDelay)),
+                    faults.Trim() == "none" ? null : faults, parse.GetValue(fleet.Seed), fleet.Ramp(parse), parse.GetValue(fleet.Result)?.FullName);
                 return await RunAsync(options, Console.Out, cancellationToken);
             }
             catch (ArgumentException e)

@@ -89,6 +89,23 @@ internal sealed class DemoSetup(HttpClient api)
 
     private static string Text(JsonNode? node) => node?.GetValue<string>() ?? throw new DemoSetupException("the host's answer lacks a field the demo needs");
 
+    /// <summary>Sends; a host that went away becomes a <see cref="DemoSetupException"/> naming the step.</summary>
+    public static async Task<HttpResponseMessage> SendOrExplainAsync(HttpClient api, HttpRequestMessage request, string step, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await api.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new DemoSetupException($"{step}: {request.Method} {request.RequestUri} failed: {e.Message}");
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new DemoSetupException($"{step}: {request.Method} {request.RequestUri} got no answer within {api.Timeout.TotalSeconds:0} s");
+        }
+    }
+
     private async Task<JsonNode> SendAsync(string step, HttpMethod method, string path, (string Header, string Value)? key, object? body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
@@ -101,7 +118,7 @@ internal sealed class DemoSetup(HttpClient api)
             JsonNode node => JsonContent.Create(node),
             _ => throw new ArgumentException("unsupported body", nameof(body)),
         };
-        using var response = await api.SendAsync(request, cancellationToken);
+        using var response = await SendOrExplainAsync(api, request, step, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
             throw new DemoSetupException($"{step}: {method} {path} answered {(int)response.StatusCode}: {text}");

@@ -47,7 +47,7 @@ internal sealed class NmsAccount(HttpClient api, string customerKey)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Add("X-Api-Key", customerKey);
-        using var response = await api.SendAsync(request, cancellationToken);
+        using var response = await DemoSetup.SendOrExplainAsync(api, request, "reading the NMS", cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
             return null;
         var text = await response.Content.ReadAsStringAsync(cancellationToken);

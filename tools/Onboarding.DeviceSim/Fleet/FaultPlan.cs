@@ -48,12 +48,12 @@ internal sealed class FaultPlan
 
     public static string NameOf(DeviceFault fault) => fault == DeviceFault.None ? "none" : Names.First(n => n.Value == fault).Key;
 
-    /// <summary>Parses <paramref name="spec"/> (null or empty: no faults) for <paramref name="devices"/> devices.</summary>
+    /// <summary>Parses <paramref name="spec"/> (null, empty or "none": no faults) for <paramref name="devices"/> devices.</summary>
     /// <exception cref="ArgumentException">An unknown fault, a malformed share, or more faulty devices than devices.</exception>
     public static FaultPlan Parse(string? spec, int devices, int seed)
     {
         var faults = new DeviceFault[devices];
-        if (string.IsNullOrWhiteSpace(spec))
+        if (string.IsNullOrWhiteSpace(spec) || spec.Trim() == "none")
             return new FaultPlan(faults);
         var counts = new List<(DeviceFault Fault, int Count)>();
         foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

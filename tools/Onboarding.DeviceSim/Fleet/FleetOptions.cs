@@ -18,16 +18,23 @@ internal sealed class FleetOptions
             command.Options.Add(option);
     }
 
-    /// <exception cref="ArgumentException">A bad ramp or fault list.</exception>
-    public FleetSettings Read(ParseResult parse, BootstrapSettings bootstrap, CallHomeSettings callHome, int bootstrapConcurrency, int callHomeConcurrency,
-        int devices, string factoryDirectory)
+    /// <exception cref="ArgumentException">Not a ramp between 0 and a day.</exception>
+    public TimeSpan Ramp(ParseResult parse)
     {
         var ramp = parse.GetValue(RampSeconds);
         if (ramp < 0 || double.IsNaN(ramp) || ramp > TimeSpan.FromDays(1).TotalSeconds)
             throw new ArgumentException("--ramp-seconds must be between 0 and 86400");
+        return TimeSpan.FromSeconds(ramp);
+    }
+
+    /// <exception cref="ArgumentException">A bad ramp or fault list.</exception>
+    public FleetSettings Read(ParseResult parse, BootstrapSettings bootstrap, CallHomeSettings callHome, int bootstrapConcurrency, int callHomeConcurrency,
+        int devices, string factoryDirectory)
+    {
+        var ramp = Ramp(parse);
         if (bootstrapConcurrency <= 0 || callHomeConcurrency < 0)
             throw new ArgumentException("-c must be positive and --callhome-concurrency must not be negative");
-        return new FleetSettings(bootstrap, callHome, bootstrapConcurrency, callHomeConcurrency, TimeSpan.FromSeconds(ramp),
+        return new FleetSettings(bootstrap, callHome, bootstrapConcurrency, callHomeConcurrency, ramp,
             FaultPlan.Parse(parse.GetValue(Faults), devices, parse.GetValue(Seed)), factoryDirectory);
     }
 }

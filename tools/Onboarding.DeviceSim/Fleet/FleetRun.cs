@@ -55,7 +55,15 @@ internal sealed class FleetRun
             var arrival = count <= 1 ? TimeSpan.Zero : _settings.Ramp * i / count;
             if (arrival > TimeSpan.Zero)
                 await Task.Delay(arrival, cancellationToken);
-            await RunDeviceAsync(device, _identities[i], bootstrapSlots, callHomeSlots, cancellationToken);
+            try
+            {
+                await RunDeviceAsync(device, _identities[i], bootstrapSlots, callHomeSlots, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One device's surprise ends that device, with the surprise as its reason, never the run.
+                device.Fail(device.LastStage == FleetStage.PoweredOn ? FleetStage.Redirected : device.LastStage + 1, "unexpected-error", $"{e.GetType().Name}: {e.Message}");
+            }
         }, CancellationToken.None)));
     }
 
