@@ -192,7 +192,7 @@ public sealed partial class DemoTests : IDisposable
         var work = Path.Combine(_dir, "work");
         var cases = new (string[] Arguments, string Reason)[]
         {
-            (["demo", "--api", api, "-n", "0", "--work-dir", work], "-n must be positive"),
+            (["demo", "--api", api, "-n", "0", "--work-dir", work], "-n and -c must be positive"),
             (["demo", "--api", api, "-n", "4", "--faults", "melted=1", "--work-dir", work], "unknown fault 'melted'"),
             (["demo", "--api", api, "-n", "4", "--faults", "wrong-cert=3,bad-clock=2", "--work-dir", work], "5 faulty devices, but the run has only 4"),
             (["demo", "--api", api, "-n", "4", "--ramp-seconds", "-1", "--work-dir", work], "--ramp-seconds must be between 0 and 86400"),
