@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Onboarding.DeviceSim.Bootstrap;
 using Onboarding.DeviceSim.CallHome;
+using Onboarding.DeviceSim.Demo;
 using Onboarding.DeviceSim.Telemetry;
 
 namespace Onboarding.DeviceSim;
@@ -52,7 +53,7 @@ internal static class Program
 
         var root = new RootCommand("Onboarding device simulator.")
         {
-            telemetry, BootstrapCommands.Mint(), BootstrapCommands.Bootstrap(), CallHomeCommands.CallHome(), CallHomeCommands.Onboard(),
+            telemetry, BootstrapCommands.Mint(), BootstrapCommands.Bootstrap(), CallHomeCommands.CallHome(), CallHomeCommands.Onboard(), DemoCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -19,6 +19,8 @@ namespace Onboarding.DeviceSim.Bootstrap;
 /// <param name="MaxRetries">How often a device asks a server again after a 503 with Retry-After ("not yet", e.g. its record is still on its way to the NMS).</param>
 /// <param name="MaxRetryAfter">The longest Retry-After a device waits (default 60 s); a longer one counts as this.</param>
 /// <param name="StateDirectory">Where each device keeps its host key and what it received (<see cref="DeviceState"/>); null: a fresh host key per run, nothing kept.</param>
+/// <param name="ClockSkew">How far the device's clock is off (a device whose real-time clock lost power boots in the past): it
+/// judges certificate and voucher validity by its own time.</param>
 internal sealed record BootstrapSettings(
     IReadOnlyList<Uri> BootstrapServers,
     X509Certificate2Collection? TrustAnchors,
@@ -29,7 +31,8 @@ internal sealed record BootstrapSettings(
     int MaxRedirects = 4,
     int MaxRetries = 3,
     TimeSpan? MaxRetryAfter = null,
-    string? StateDirectory = null);
+    string? StateDirectory = null,
+    TimeSpan ClockSkew = default);
 
 /// <summary>One device's result. <paramref name="Reason"/> is a short category for the summary; null when it succeeded.</summary>
 /// <param name="Servers">Every server the device tried, in order (including those that failed).</param>
@@ -67,6 +70,15 @@ internal sealed class DeviceBootstrapException(string reason, string message, Ex
 internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings settings)
 {
     private static readonly string[] ConveyedInfoTypes = [SztpOids.ConveyedInfoJson, SztpOids.ConveyedInfoXml];
+
+    /// <summary>Why the device last refused a server certificate by the calendar (its clock before notBefore or after notAfter).</summary>
+    private string? _certificateTimeRefusal;
+
+    /// <summary>Called when the device accepted redirect-information (for a live view of a fleet).</summary>
+    public Action? Redirected { get; init; }
+
+    /// <summary>What the device believes the time is.</summary>
+    private DateTimeOffset DeviceNow => DateTimeOffset.UtcNow + settings.ClockSkew;
 
     public async Task<DeviceOutcome> RunAsync(CancellationToken cancellationToken)
     {
@@ -115,6 +127,8 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
             using var client = answer.Client;
             accepted.Add(new AcceptedAnswer(answer.Server, answer.Information is RedirectInformation ? "redirect-information" : "onboarding-information",
                 answer.Trusted, answer.Signed));
+            if (answer.Information is RedirectInformation)
+                Redirected?.Invoke();
 
             switch (answer.Information)
             {
@@ -183,7 +197,7 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
     /// <summary>RFC 8572 §5.4–5.5: what a device accepts as conveyed information, and whether it came signed.</summary>
     private (ConveyedInformation Information, bool Signed) Verify(GetBootstrappingDataOutput output, bool trusted, byte[]? nonce, SztpEncoding responseEncoding)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = DeviceNow;
         var contentType = Sztp(() => SztpCms.ContentType(output.ConveyedInformation));
         if (contentType != SztpOids.SignedData)
         {
@@ -256,6 +270,11 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
             return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, payload,
                 retryAfter is { } positive && positive > TimeSpan.Zero ? positive : retryAfter is null ? null : TimeSpan.Zero);
         }
+        catch (HttpRequestException e) when ((e.InnerException is AuthenticationException || e.HttpRequestError == HttpRequestError.SecureConnectionError)
+            && _certificateTimeRefusal is { } refusal)
+        {
+            throw new DeviceBootstrapException("server-certificate-not-valid-at-device-time", $"{server.Authority}: TLS refused by the device: {refusal}", e);
+        }
         catch (HttpRequestException e) when (e.InnerException is AuthenticationException || e.HttpRequestError == HttpRequestError.SecureConnectionError)
         {
             throw new DeviceBootstrapException("tls", $"{server.Authority}: TLS failed: {Innermost(e).Message}", e);
@@ -278,18 +297,24 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
                 ClientCertificateContext = SslStreamCertificateContext.Create(identity.Certificate, [.. identity.Intermediates], offline: true),
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                 RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                    anchors is null || ServerTrusted(certificate as X509Certificate2, chain, errors, anchors),
+                    anchors is null || ServerTrusted(certificate as X509Certificate2, chain, errors, anchors, DeviceNow, out _certificateTimeRefusal),
             },
         };
         return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>The server certificate chains to one of the trust anchors (and nothing else) and names the host we called.</summary>
-    private static bool ServerTrusted(X509Certificate2? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors)
+    /// <param name="deviceNow">The device's own time: validity periods are judged by the device's clock, right or wrong.</param>
+    /// <param name="timeRefusal">Set when the chain failed only because a certificate is not valid at <paramref name="deviceNow"/>.</param>
+    private static bool ServerTrusted(X509Certificate2? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection anchors,
+        DateTimeOffset deviceNow, out string? timeRefusal)
     {
+        timeRefusal = null;
         if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
             return false;
         using var chain = new X509Chain();
+        chain.ChainPolicy.VerificationTime = deviceNow.UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
@@ -298,7 +323,16 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         if (chain.Build(certificate))
             return true;
         // A pinned end-entity certificate (a self-signed bootstrap server) is trusted as itself.
-        return anchors.Any(a => a.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span));
+        if (anchors.Any(a => a.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span)) && deviceNow >= certificate.NotBefore && deviceNow <= certificate.NotAfter)
+            return true;
+        if (chain.ChainStatus.Any(s => s.Status == X509ChainStatusFlags.NotTimeValid))
+        {
+            var early = chain.ChainElements.Select(e => e.Certificate).FirstOrDefault(c => deviceNow < c.NotBefore);
+            timeRefusal = early is not null
+                ? $"certificate '{early.Subject}' is not yet valid (valid from {early.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm} UTC; the device's clock says {deviceNow:yyyy-MM-dd HH:mm} UTC)"
+                : $"certificate '{certificate.Subject}' has expired by the device's clock ({deviceNow:yyyy-MM-dd HH:mm} UTC)";
+        }
+        return false;
     }
 
     private static Uri ServerUri(BootstrapServer server)

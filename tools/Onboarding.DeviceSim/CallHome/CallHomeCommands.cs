@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using Onboarding.DeviceSim.Bootstrap;
+using Onboarding.DeviceSim.Fleet;
 
 namespace Onboarding.DeviceSim.CallHome;
 
@@ -28,31 +30,57 @@ internal static class CallHomeCommands
         return command;
     }
 
-    /// <summary><c>onboard</c>: <c>bootstrap</c>, then <c>callhome</c> for every device that bootstrapped.</summary>
+    /// <summary>
+    /// <c>onboard</c>: each device bootstraps and then calls home, as a fleet powering on (<see cref="FleetRun"/>): at most
+    /// <c>-c</c> in bootstrap and <c>--callhome-concurrency</c> calling home at once, powered on all at once or spread over
+    /// <c>--ramp-seconds</c>, with a share of faulty devices (<c>--faults</c>).
+    /// </summary>
     public static Command Onboard()
     {
         var bootstrap = new BootstrapOptions();
         var options = new CallHomeOptions(standalone: false);
-        var command = new Command("onboard", "Bootstraps N simulated devices (RFC 8572), then calls home with each one that got onboarding-information.");
+        var fleet = new FleetOptions();
+        var command = new Command("onboard", "Powers on N simulated devices: each bootstraps (RFC 8572) and then calls home (RFC 8071); some may be faulty (--faults).");
         bootstrap.AddTo(command);
         options.AddTo(command);
+        fleet.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var root = parse.GetRequiredValue(bootstrap.Directory).FullName;
-            if (!bootstrap.TryRead(parse, root, out var bootstrapSettings, out var error) || !options.TryRead(parse, root, out var settings, out error))
+            var devices = DeviceIdentity.LoadDirectory(root);
+            FleetRun run;
+            try
             {
-                await Console.Error.WriteLineAsync($"onboard: {error}");
+                if (!bootstrap.TryRead(parse, root, out var bootstrapSettings, out var error) || !options.TryRead(parse, root, out var settings, out error))
+                    throw new ArgumentException(error);
+                run = new FleetRun(devices, fleet.Read(parse, bootstrapSettings, settings, parse.GetValue(bootstrap.Concurrency),
+                    parse.GetValue(options.Concurrency), devices.Count, root));
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"onboard: {e.Message}");
                 return 2;
             }
-            var devices = DeviceIdentity.LoadDirectory(root);
-            var bootstrapped = await BootstrapSimulation.RunWithConsoleAsync(devices, bootstrapSettings, parse.GetValue(bootstrap.Concurrency),
-                parse.GetValue(options.Verbose), cancellationToken);
-            var ready = devices.Where(d => DeviceState.Load(settings.StateDirectory, d.Serial)?.BootstrappedAt is not null).ToList();
-            if (ready.Count == 0)
-                return 1;
-            var calledHome = await CallHomeSimulation.RunWithConsoleAsync(ready, settings, parse.GetValue(options.Concurrency), parse.GetValue(options.Json)?.FullName,
-                parse.GetValue(options.Verbose), cancellationToken);
-            return bootstrapped == 0 && calledHome == 0 ? 0 : 1;
+            var startedAt = DateTimeOffset.UtcNow;
+            var watch = Stopwatch.StartNew();
+            await LiveProgress.RunAsync(run.RunAsync(cancellationToken), () => FleetReport.LiveLine(run.Devices, watch.Elapsed, withNms: false), Console.Out);
+            watch.Stop();
+
+            var verbose = parse.GetValue(options.Verbose);
+            var bootstrapped = run.Devices.Select(d => d.Bootstrap).OfType<DeviceOutcome>().ToList();
+            BootstrapSimulation.Print(BootstrapSummary.Of(bootstrapped, watch.Elapsed), bootstrapped, verbose);
+            var calledHome = run.Devices.Select(d => d.CallHome).OfType<CallHomeOutcome>().ToList();
+            if (calledHome.Count > 0)
+            {
+                var summary = CallHomeSummary.Of(calledHome, watch.Elapsed);
+                CallHomeSimulation.Print(summary, calledHome, verbose);
+                if (parse.GetValue(options.Json)?.FullName is { } json)
+                    await CallHomeSimulation.WriteJsonAsync(json, summary, calledHome);
+            }
+            FleetReport.Print(run.Devices, watch.Elapsed, withNms: false);
+            if (parse.GetValue(fleet.Result)?.FullName is { } result)
+                await FleetReport.WriteJsonAsync(result, run.Devices, startedAt, watch.Elapsed, withNms: false);
+            return run.Devices.All(d => d.Error is null) ? 0 : 1;
         });
         return command;
     }

@@ -52,9 +52,16 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
     private InMemoryDatastore? _datastore;
     private uint _nextSessionId = 1;
     private int _faults;
+    private int _firstConfigured;
 
     /// <summary>Called after each failed attempt (for tests and logs): the attempt's reason and detail.</summary>
     public Action<string, string>? AttemptFailed { get; init; }
+
+    /// <summary>Called when an SSH session with the NMS is up (the NMS authenticated itself and accepted the device's host key).</summary>
+    public Action? SessionEstablished { get; init; }
+
+    /// <summary>Called once, when the NMS first configured the device.</summary>
+    public Action? FirstConfigured { get; init; }
 
     public async Task<CallHomeOutcome> RunAsync(CancellationToken cancellationToken)
     {
@@ -186,7 +193,14 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
                 await stream.WriteAsync(Preamble(target, stateKey), cancellationToken);
 
             management = new DeviceManagementSession(_datastore!, settings, _nextSessionId, _commands,
-                () => settings.Fault == CallHomeFault.DropMidConfig && Interlocked.CompareExchange(ref _faults, 1, 0) == 0);
+                () => settings.Fault == CallHomeFault.DropMidConfig && Interlocked.CompareExchange(ref _faults, 1, 0) == 0)
+            {
+                ConfiguredNow = () =>
+                {
+                    if (Interlocked.Exchange(ref _firstConfigured, 1) == 0)
+                        FirstConfigured?.Invoke();
+                },
+            };
             var clientKey = SshPublicKey.ParseAuthorizedKeysLine(target.ClientKey!);
             SshServerSession server;
             try
@@ -220,6 +234,7 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
                 return new Attempt(false, false, "ssh-" + Kebab(e.Reason.ToString()), e.Message);
             }
 
+            SessionEstablished?.Invoke();
             await using (server)
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {

@@ -23,6 +23,9 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
 
     public bool Configured => Volatile.Read(ref _configured) == 1;
 
+    /// <summary>Called when this session first configured the device (the commit, the edit of running, the successful command).</summary>
+    public Action? ConfiguredNow { get; init; }
+
     /// <summary>NETCONF session ids this SSH session used (one per netconf channel); the device's next session continues after them.</summary>
     public uint NextSessionId => _nextSessionId;
 
@@ -102,7 +105,7 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
         if (name == "commit" || (name == "edit-config" && target == "running"))
-            Volatile.Write(ref _configured, 1);
+            MarkConfigured();
         return result;
     }
 
@@ -122,7 +125,7 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
             {
                 await channel.WriteAsync(Encoding.UTF8.GetBytes($"ok: {command}\n"));
                 await channel.SendExitStatusAsync(0);
-                Volatile.Write(ref _configured, 1);
+                MarkConfigured();
             }
             await channel.SendEofAsync();
             await channel.CloseAsync();
@@ -131,6 +134,12 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
         {
             // The connection went away while answering.
         }
+    }
+
+    private void MarkConfigured()
+    {
+        if (Interlocked.Exchange(ref _configured, 1) == 0)
+            ConfiguredNow?.Invoke();
     }
 
     /// <summary>The connection is gone: NETCONF work still running on its channels ends.</summary>
