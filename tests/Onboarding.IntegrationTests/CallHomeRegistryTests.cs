@@ -265,6 +265,52 @@ public class CallHomeRegistryTests(CallHomeTwoHosts hosts, NetconfdServer netcon
         }
     }
 
+    [Fact]
+    public async Task Registry_writes_that_fail_keep_the_sessions_up_and_the_heartbeat_makes_them_later()
+    {
+        var setup = await ManufacturerAsync("Registry Outage Telecom");
+        using var keyBefore = SshHostKey.GenerateEd25519();
+        using var keyDuring = SshHostKey.GenerateEd25519();
+        var before = await BootstrapAsync(setup, "CH-REG-OUT-1", keyBefore);
+        var during = await BootstrapAsync(setup, "CH-REG-OUT-2", keyDuring);
+        using var deviceBefore = new SshdDevice(keyBefore, Nms, netconfd);
+        using var deviceDuring = new SshdDevice(keyDuring, Nms, netconfd);
+        var callBefore = deviceBefore.CallHome(hosts.A.CallHomePort);
+        await EventuallyAsync(() => RowAsync(before.Id), r => r is not null, "no row before the outage\n" + deviceBefore.Log);
+
+        // The registry's table is unavailable (what a failing database looks like to these statements).
+        await ExecuteAsync("ALTER TABLE call_home.sessions RENAME TO sessions_unavailable");
+        LiveCallHome live;
+        try
+        {
+            // A device calling now gets its session all the same, and it works.
+            var callDuring = deviceDuring.CallHome(hosts.A.CallHomePort);
+            Assert.True((await Factory.Probe.ResultAsync(during.Id)).Succeeded, deviceDuring.Log.ToString());
+            await WaitForLogAsync("Could not register 1 call-home session(s) in the database");
+            live = Assert.IsType<LiveCallHome>(hosts.A.Sessions.Find(during.Id));
+            Assert.False(live.Registered);
+            var answer = await setup.Customer.PostAsync($"/api/callhome/sessions/{during.Id}/rpc", Xml(GetConfig));
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, await answer.Content.ReadAsStringAsync());
+            Assert.False(callDuring.HasExited);
+
+            // A session closed now cannot delete its row yet.
+            Assert.Equal(HttpStatusCode.NoContent, (await setup.Customer.DeleteAsync($"/api/callhome/sessions/{before.Id}")).StatusCode);
+            await ExitsAsync(callBefore);
+            await WaitForLogAsync($"Could not delete the registry row of device {before.Id}'s ended call-home session");
+        }
+        finally
+        {
+            await ExecuteAsync("ALTER TABLE call_home.sessions_unavailable RENAME TO sessions");
+        }
+
+        // Back: the heartbeat writes the live session's row and deletes the closed one's; the live session is the same one.
+        var row = await EventuallyAsync(() => RowAsync(during.Id), r => r is not null, "the heartbeat did not register the session");
+        Assert.Equal((hosts.A.Registry.HostId, live.ConnectionId), (row!.HostId, row.ConnectionId));
+        await EventuallyAsync(() => RowAsync(before.Id), r => r is null, "the heartbeat did not delete the closed session's row");
+        Assert.True(live.Registered);
+        Assert.Same(live, hosts.A.Sessions.Find(during.Id));
+    }
+
     private async Task<Row?> RowAsync(DeviceId deviceId)
     {
         await using var command = hosts.Database.CreateCommand(
