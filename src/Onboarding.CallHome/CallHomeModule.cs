@@ -54,6 +54,7 @@ public static class CallHomeModule
     {
         endpoints.MapCallHomeSessionsApi();
         endpoints.MapCallHomeRpcApi();
+        endpoints.MapCallHomeExecApi();
         return endpoints;
     }
 }

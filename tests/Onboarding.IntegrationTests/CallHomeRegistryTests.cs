@@ -311,6 +311,53 @@ public class CallHomeRegistryTests(CallHomeTwoHosts hosts, NetconfdServer netcon
         Assert.Same(live, hosts.A.Sessions.Find(during.Id));
     }
 
+    [Fact]
+    public async Task Exec_runs_a_cli_command_on_the_session_through_either_host_with_bounded_output_and_a_timeout()
+    {
+        var setup = await ManufacturerAsync("Registry Exec Telecom");
+        using var hostKey = SshHostKey.GenerateEd25519();
+        var bookkept = await BootstrapAsync(setup, "CH-REG-EXEC", hostKey);
+        using var device = new SshdDevice(hostKey, Nms, netconfd);
+        var call = device.CallHome(hosts.A.CallHomePort);
+        await EventuallyAsync(() => RowAsync(bookkept.Id), r => r is not null, "no row\n" + device.Log);
+        using var viaB = hosts.B.CreateCustomerClient(setup.Profile.ApiKey);
+        var exec = $"/api/callhome/sessions/{bookkept.Id}/exec";
+
+        // sshd runs it through the login shell: stdout, stderr and the exit status come back, from host A and through host B.
+        foreach (var client in new[] { setup.Customer, viaB })
+        {
+            var answer = await client.PostAsJsonAsync(exec, new { command = "echo exec-out; echo exec-err >&2; exit 3" });
+            var text = await answer.Content.ReadAsStringAsync();
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, text + "\n" + device.Log);
+            var result = JsonDocument.Parse(text).RootElement;
+            Assert.Equal(3, result.GetProperty("exitStatus").GetInt32());
+            Assert.Contains("exec-out", result.GetProperty("stdout").GetString(), StringComparison.Ordinal);
+            Assert.Contains("exec-err", result.GetProperty("stderr").GetString(), StringComparison.Ordinal);
+            Assert.False(result.GetProperty("stdoutTruncated").GetBoolean());
+        }
+
+        // More than 1 MiB of output: the first MiB, marked truncated.
+        var big = await viaB.PostAsJsonAsync(exec, new { command = "head -c 3000000 /dev/zero | tr '\\0' x" });
+        var bigText = await big.Content.ReadAsStringAsync();
+        Assert.True(big.StatusCode == HttpStatusCode.OK, bigText);
+        var bigResult = JsonDocument.Parse(bigText).RootElement;
+        Assert.True(bigResult.GetProperty("stdoutTruncated").GetBoolean());
+        Assert.Equal(CallHomeExecApi.MaxStdoutBytes, bigResult.GetProperty("stdout").GetString()!.Length);
+
+        // Bad requests are refused before anything reaches the device; another customer sees nothing.
+        await Problem.AssertAsync(await setup.Customer.PostAsJsonAsync(exec, new { command = "" }), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await viaB.PostAsJsonAsync(exec, new { command = new string('x', 5000) }), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await setup.Customer.PostAsync(exec, new StringContent("{not json", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
+        var (stranger, _) = await hosts.A.SignUpAsync("Registry Exec Stranger Telecom");
+        await Problem.AssertAsync(await stranger.PostAsJsonAsync(exec, new { command = "id" }), HttpStatusCode.NotFound);
+
+        // A command that never ends: 504 after RpcTimeout, and the session stays usable.
+        await Problem.AssertAsync(await setup.Customer.PostAsJsonAsync(exec, new { command = "sleep 600" }), HttpStatusCode.GatewayTimeout);
+        var after = await setup.Customer.PostAsJsonAsync(exec, new { command = "echo still-here" });
+        Assert.Contains("still-here", await after.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(call.HasExited);
+    }
+
     private async Task<Row?> RowAsync(DeviceId deviceId)
     {
         await using var command = hosts.Database.CreateCommand(

@@ -39,7 +39,7 @@ internal static class CallHomeRpcApi
             .WithSummary("Closes the device's live call-home session, on whichever host holds it (the device will call home again when it is configured to).");
     }
 
-    private static LiveCallHome? Find(ClaimsPrincipal user, CallHomeSessions sessions, DeviceId deviceId) =>
+    internal static LiveCallHome? Find(ClaimsPrincipal user, CallHomeSessions sessions, DeviceId deviceId) =>
         sessions.Find(deviceId) is { } live && live.Device.CustomerId == user.GetCustomerId() ? live : null;
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult, ForwardedResponse>> Rpc(
@@ -146,7 +146,7 @@ internal static class CallHomeRpcApi
     }
 
     /// <summary>The body, or null when it is longer than <paramref name="max"/> (read no further than that).</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(Stream body, int max, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBoundedAsync(Stream body, int max, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];

@@ -20,6 +20,8 @@ public sealed class RegistryCallHomeFactory : CallHomeFactory
         With("Nms:CallHome:HeartbeatInterval", "00:00:01");
         With("Nms:CallHome:HostStaleAfter", "00:00:15");
         With("Nms:CallHome:KeepaliveInterval", "00:00:01");
+        // Bounds the exec test's command that never ends; still ample for an RPC on a loaded machine.
+        With("Nms:CallHome:RpcTimeout", "00:00:20");
         // Many silent intervals before a session counts as half-open: a loaded machine must not drop one.
         With("Nms:CallHome:KeepaliveCountMax", "60");
     }
