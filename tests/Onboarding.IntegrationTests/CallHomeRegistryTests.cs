@@ -358,6 +358,43 @@ public class CallHomeRegistryTests(CallHomeTwoHosts hosts, NetconfdServer netcon
         Assert.False(call.HasExited);
     }
 
+    [Fact]
+    public async Task A_restarted_host_drops_its_previous_incarnation_at_once_and_a_stopping_host_leaves_the_registry()
+    {
+        var setup = await ManufacturerAsync("Registry Restart Telecom");
+        var third = new RegistryCallHomeFactory();
+        third.ShareDatabaseWith(hosts.A);
+        var stopped = false;
+        try
+        {
+            // What a kill -9 of this host's previous process left: a heartbeat that still looks fresh, and a session.
+            var previous = Guid.NewGuid();
+            await ExecuteAsync("""
+                INSERT INTO call_home.hosts (host_id, api_url, started_at, heartbeat_at) VALUES (@host, @url, now(), now() + interval '1 hour');
+                INSERT INTO call_home.sessions (device_id, customer_id, serial, host_id, connection_id, remote_endpoint, since, last_seen)
+                VALUES (@device, @customer, 'CH-REG-PREVIOUS', @host, 'previous', NULL, now(), now());
+                """, ("host", previous), ("url", third.ApiUrl), ("device", Guid.NewGuid()), ("customer", setup.Profile.Id));
+            Assert.Single((await setup.Customer.GetFromJsonAsync<JsonElement>("/api/callhome/sessions")).EnumerateArray());
+
+            // The process starts again on the same address: the previous one's rows go with its first heartbeat.
+            await third.InitializeAsync();
+            var hostId = third.Registry.HostId;
+            await EventuallyAsync(() => CountAsync("SELECT count(*) FROM call_home.hosts WHERE host_id = @id", hostId), n => n == 1, "the new process never announced itself");
+            Assert.Equal(0, await CountAsync("SELECT count(*) FROM call_home.hosts WHERE host_id = @id", previous));
+            Assert.Empty((await setup.Customer.GetFromJsonAsync<JsonElement>("/api/callhome/sessions")).EnumerateArray());
+
+            // A clean stop takes the host out at once, not after HostStaleAfter.
+            stopped = true;
+            await third.DisposeAsync();
+            Assert.Equal(0, await CountAsync("SELECT count(*) FROM call_home.hosts WHERE host_id = @id", hostId));
+        }
+        finally
+        {
+            if (!stopped)
+                await third.DisposeAsync();
+        }
+    }
+
     private async Task<Row?> RowAsync(DeviceId deviceId)
     {
         await using var command = hosts.Database.CreateCommand(

@@ -23,7 +23,7 @@ internal sealed class CallHomeHeartbeat(
     TimeProvider clock,
     ILogger<CallHomeHeartbeat> logger) : BackgroundService
 {
-    private bool _announced;
+    private volatile bool _announced;
 
     /// <summary>When the last heartbeat completed (null: none yet), and why the last one failed (null: it did not).</summary>
     public DateTimeOffset? LastBeat { get; private set; }
@@ -52,6 +52,30 @@ internal sealed class CallHomeHeartbeat(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>
+    /// A clean stop takes this host out of the registry at once (its sessions are closing with it), so no other host
+    /// lists them or forwards to it for the staleness interval. Runs after the listener stopped (hosted services stop in
+    /// reverse order); a session that ends later deletes a row that is already gone.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (!_announced)
+            return;
+        try
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(TimeSpan.FromSeconds(5));
+            await registry.RemoveHostAsync(bounded.Token);
+            logger.LogInformation("Call-home host {HostId} left the session registry", registry.HostId);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            logger.LogWarning("Call-home host {HostId} could not leave the session registry ({Reason}); the other hosts reap it after {StaleAfter}",
+                registry.HostId, ex.Message, options.Value.CallHome.HostStaleAfter);
+        }
     }
 
     /// <summary>One heartbeat (public for tests that must not wait for the timer).</summary>

@@ -54,6 +54,14 @@ internal sealed class CallHomeRegistry(NpgsqlDataSource dataSource, IOptions<Cal
         command.Parameters.AddWithValue("started", StartedAt.UtcDateTime);
     }
 
+    /// <summary>Deletes this host's row and, through the foreign key, its sessions' rows (a clean shutdown).</summary>
+    public async Task RemoveHostAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM call_home.hosts WHERE host_id = @host");
+        command.Parameters.AddWithValue("host", HostId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Registers sessions of this host (one statement for any number). A device's row is replaced unless it already
     /// names a later session (the device called home again meanwhile, possibly through another host).
