@@ -1,6 +1,6 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
-using Microsoft.Extensions.Options;
 using Onboarding.Inventory.Contracts;
 
 namespace Onboarding.CallHome.Sessions;
