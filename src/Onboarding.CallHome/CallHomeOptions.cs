@@ -59,6 +59,18 @@ internal sealed class CallHomeListenerOptions
     /// <summary>How long <c>POST /api/callhome/sessions/{deviceId}/rpc</c> waits for the device's rpc-reply.</summary>
     public TimeSpan RpcTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How the other NMS hosts reach this host's HTTP API (e.g. <c>http://10.0.0.5:8080</c>), stored in
+    /// <c>call_home.hosts</c> so a request for a session held here can be forwarded here. Unset: such requests get 503.
+    /// </summary>
+    public string? InternalApiUrl { get; set; }
+
+    /// <summary>How often this host proves it is alive in <c>call_home.hosts</c>, flushes its sessions' LastSeen and reaps stale hosts.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A host whose heartbeat is older than this is taken as dead: its sessions are not listed and its rows are deleted.</summary>
+    public TimeSpan HostStaleAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Connections that have not finished the handshake and the device check yet, in total (like OpenSSH's MaxStartups).</summary>
     public int MaxUnauthenticated { get; set; } = 100;
 

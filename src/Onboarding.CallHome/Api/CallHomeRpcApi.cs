@@ -18,7 +18,8 @@ namespace Onboarding.CallHome.Api;
 
 /// <summary>
 /// Work on a device's live call-home session: one NETCONF RPC (RFC 6241) over a new "netconf" channel, or disconnecting
-/// the session. Only the host that holds the session can serve these; a device without a session here, or another
+/// the session. Only the host that holds the session can serve these: a session held by another host is reached by
+/// forwarding the request there (<see cref="CallHomeForwarding"/>). A device without a live session, or another
 /// customer's device, is 404 alike (no probing for other customers' devices).
 /// </summary>
 internal static class CallHomeRpcApi
@@ -35,26 +36,29 @@ internal static class CallHomeRpcApi
             .WithSummary("Sends one NETCONF RPC (the <rpc> or its operation element, XML body) over the device's live call-home session; returns the <rpc-reply>, or its rpc-errors as ProblemDetails.");
         group.MapDelete("/{deviceId}", Disconnect)
             .WithName("DisconnectCallHomeSession")
-            .WithSummary("Closes the device's live call-home session on this host (the device will call home again when it is configured to).");
+            .WithSummary("Closes the device's live call-home session, on whichever host holds it (the device will call home again when it is configured to).");
     }
 
-    private static ProblemHttpResult NoSession() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No call-home session",
-        detail: "You have no device with a live call-home session on this host.");
-
-    private static LiveCallHome? Find(ClaimsPrincipal user, CallHomeSessions sessions, DeviceId deviceId) =>
+    internal static LiveCallHome? Find(ClaimsPrincipal user, CallHomeSessions sessions, DeviceId deviceId) =>
         sessions.Find(deviceId) is { } live && live.Device.CustomerId == user.GetCustomerId() ? live : null;
 
-    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> Rpc(
-        DeviceId deviceId, HttpRequest request, ClaimsPrincipal user, CallHomeSessions sessions, IOptions<CallHomeOptions> options,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult, ForwardedResponse>> Rpc(
+        DeviceId deviceId, HttpRequest request, ClaimsPrincipal user, CallHomeSessions sessions, CallHomeForwarding forwarding,
+        IOptions<CallHomeOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(CallHomeRpcApi));
-        if (Find(user, sessions, deviceId) is not { } live)
-            return NoSession();
-
         var body = await ReadBoundedAsync(request.Body, MaxRpcBytes, cancellationToken);
         if (body is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "RPC too large", detail: $"An RPC may be at most {MaxRpcBytes} bytes.");
+        if (Find(user, sessions, deviceId) is not { } live)
+        {
+            return await forwarding.ForwardAsync(request, user, deviceId, body, cancellationToken) switch
+            {
+                { Result: ForwardedResponse relayed } => relayed,
+                var other => (ProblemHttpResult)other.Result,
+            };
+        }
+
         XElement operation;
         try
         {
@@ -121,12 +125,20 @@ internal static class CallHomeRpcApi
         }
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Disconnect(
-        DeviceId deviceId, ClaimsPrincipal user, CallHomeSessions sessions, ILoggerFactory loggers)
+    private static async Task<Results<NoContent, ProblemHttpResult, ForwardedResponse>> Disconnect(
+        DeviceId deviceId, HttpRequest request, ClaimsPrincipal user, CallHomeSessions sessions, CallHomeForwarding forwarding, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         if (Find(user, sessions, deviceId) is not { } live)
-            return NoSession();
-        sessions.Remove(live);
+        {
+            return await forwarding.ForwardAsync(request, user, deviceId, body: null, cancellationToken) switch
+            {
+                { Result: ForwardedResponse relayed } => relayed,
+                var other => (ProblemHttpResult)other.Result,
+            };
+        }
+
+        await sessions.RemoveAsync(live);
         await live.Session.DisposeAsync();
         loggers.CreateLogger(typeof(CallHomeRpcApi)).LogInformation("Call-home session of device {Serial} ({DeviceId}, connection {ConnectionId}) closed by {User}",
             live.Device.SerialNumber, deviceId, live.ConnectionId, user.Identity?.Name);
@@ -134,7 +146,7 @@ internal static class CallHomeRpcApi
     }
 
     /// <summary>The body, or null when it is longer than <paramref name="max"/> (read no further than that).</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(Stream body, int max, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBoundedAsync(Stream body, int max, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];

@@ -138,7 +138,7 @@ internal sealed class CallHomeConnection(
             if (device is null)
                 return;
 
-            var live = await sessions.AddAsync(device, session, _remote, _connectionId);
+            var live = await sessions.AddAsync(device, session, _remote, _connectionId, stoppingToken);
             using var stopKeepalive = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             // From registration on, pre-configuration included: a long pre-configuration must not hide a dead path.
             var keepalives = keepalive.RunAsync(live, settings, stopKeepalive.Token);
@@ -153,7 +153,7 @@ internal sealed class CallHomeConnection(
             }
             finally
             {
-                sessions.Remove(live);
+                await sessions.RemoveAsync(live);
                 await stopKeepalive.CancelAsync();
                 await keepalives;
             }

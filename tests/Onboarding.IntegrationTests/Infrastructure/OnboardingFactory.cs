@@ -36,6 +36,8 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
         ["Redirect:PublicHost"] = "localhost",
     };
 
+    private OnboardingFactory? _sharesDatabaseWith;
+
     public OnboardingFactory() => UseKestrel(0);
 
     public CapturedLogs Logs { get; } = new();
@@ -54,10 +56,28 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return this;
     }
 
+    /// <summary>
+    /// Another host on <paramref name="first"/>'s database and key store (several hosts behind one PostgreSQL, DESIGN.md
+    /// "Scale-out"): initialise <paramref name="first"/> before this one.
+    /// </summary>
+    public OnboardingFactory ShareDatabaseWith(OnboardingFactory first)
+    {
+        _sharesDatabaseWith = first;
+        return this;
+    }
+
     public virtual async Task InitializeAsync()
     {
-        var server = await PostgresServer.Instance;
-        ConnectionString = await server.CreateMigratedDatabaseAsync(GetType().Name, MigrateTemplateAsync);
+        if (_sharesDatabaseWith is { } first)
+        {
+            ConnectionString = first.ConnectionString;
+        }
+        else
+        {
+            var server = await PostgresServer.Instance;
+            ConnectionString = await server.CreateMigratedDatabaseAsync(GetType().Name, MigrateTemplateAsync);
+        }
+
         StartServer();
     }
 
@@ -70,7 +90,7 @@ public class OnboardingFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:Onboarding", ConnectionString);
-        builder.UseSetting("KeyStore:Directory", KeyStoreDirectory);
+        builder.UseSetting("KeyStore:Directory", _sharesDatabaseWith?.KeyStoreDirectory ?? KeyStoreDirectory);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
         builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
