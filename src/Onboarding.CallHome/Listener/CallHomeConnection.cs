@@ -10,6 +10,7 @@ using Onboarding.Netconf.OutboundSsh;
 using Onboarding.NmsBootstrap.Contracts;
 using Onboarding.Provisioning.Contracts;
 using Onboarding.Ssh;
+using Onboarding.Telemetry.Contracts;
 
 namespace Onboarding.CallHome.Listener;
 
@@ -144,7 +145,9 @@ internal sealed class CallHomeConnection(
             var keepalives = keepalive.RunAsync(live, settings, stopKeepalive.Token);
             try
             {
-                await PreconfigureAsync(scope.ServiceProvider, device, session, stoppingToken);
+                var state = await PreconfigureAsync(scope.ServiceProvider, device, session, stoppingToken);
+                if (state == DeviceState.Onboarded)
+                    await DeliverTelemetryCredentialAsync(scope.ServiceProvider, device with { State = state }, session, stoppingToken);
                 live.Seen(clock.GetUtcNow());
                 // The session stays for later work (the sessions API, re-configuration) until the device or we close it
                 // (a replacing call, a DELETE, or the keepalive finding it half-open).
@@ -190,13 +193,14 @@ internal sealed class CallHomeConnection(
         }
     }
 
-    private async Task PreconfigureAsync(IServiceProvider scoped, DeviceIdentity device, SshClientSession session, CancellationToken cancellationToken)
+    /// <summary>Returns the device's state afterwards (as it was when pre-configuration is missing or threw).</summary>
+    private async Task<DeviceState> PreconfigureAsync(IServiceProvider scoped, DeviceIdentity device, SshClientSession session, CancellationToken cancellationToken)
     {
         var preconfiguration = scoped.GetService<IPreconfiguration>();
         if (preconfiguration is null)
         {
             logger.LogInformation("No pre-configuration is registered in this host; the session of device {Serial} stays open", device.SerialNumber);
-            return;
+            return device.State;
         }
 
         try
@@ -204,6 +208,7 @@ internal sealed class CallHomeConnection(
             var outcome = await preconfiguration.ApplyAsync(device, session, Source, cancellationToken);
             logger.Log(outcome.Succeeded ? LogLevel.Information : LogLevel.Warning,
                 "Pre-configuration of device {Serial}: {Succeeded}, now {State}: {Detail}", device.SerialNumber, outcome.Succeeded ? "done" : "failed", outcome.State, outcome.Detail);
+            return outcome.State;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -214,6 +219,33 @@ internal sealed class CallHomeConnection(
 #pragma warning restore CA1031
         {
             logger.LogError(ex, "Pre-configuration of device {Serial} threw", device.SerialNumber);
+            return device.State;
+        }
+    }
+
+    /// <summary>
+    /// After pre-configuration, on the same session: the device's telemetry credential when its customer asked for
+    /// delivery at onboarding (README "Telemetry"). The telemetry module decides and records; its failure ends neither
+    /// the session nor the listener, and the device stays Onboarded.
+    /// </summary>
+    private async Task DeliverTelemetryCredentialAsync(IServiceProvider scoped, DeviceIdentity device, SshClientSession session, CancellationToken cancellationToken)
+    {
+        if (scoped.GetService<ITelemetryCredentialDelivery>() is not { } delivery)
+            return;
+        try
+        {
+            var outcome = await delivery.DeliverAsync(device, session, Source, cancellationToken);
+            logger.LogInformation("Telemetry credential of device {Serial}: {Result}", device.SerialNumber, outcome.Result);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Another module's code: its failure ends neither the session nor the listener.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogError(ex, "Telemetry credential delivery to device {Serial} threw", device.SerialNumber);
         }
     }
 }
