@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Xml.Linq;
+using Microsoft.Extensions.DependencyInjection;
 using Onboarding.IntegrationTests.Infrastructure;
 using Onboarding.Inventory.Api;
 using Onboarding.Inventory.Contracts;
@@ -139,6 +140,113 @@ public sealed class TelemetryCallHomeTests(TelemetryCallHomeFactory factory) : N
         using var refused = await anonymous.PutAsJsonAsync("/api/telemetry/settings", new { autoCredential = true });
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.False((await first.GetFromJsonAsync<TelemetrySettings>("/api/telemetry/settings"))!.AutoCredential);
+    }
+
+    /// <summary>What a device may answer to generate-csr that the NMS must refuse, and how the timeline says it.</summary>
+    public static TheoryData<string, string> BadCsrAnswers => new()
+    {
+        { "not-base64", "generate-csr: the csr is not base64" },
+        { "not-a-request", "generate-csr: the csr is not a valid PKCS#10 request" },
+        { "forged-signature", "generate-csr: the csr is not a valid PKCS#10 request" },
+        { "rsa-1024", "generate-csr: an RSA key of 1024 bits is too weak" },
+        { "no-csr", "generate-csr: the reply to generate-csr holds no <csr" },
+        { "rpc-error", "generate-csr refused by the device: application/operation-failed" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadCsrAnswers))]
+    public async Task A_bad_answer_to_generate_csr_is_refused_on_the_timeline_stores_nothing_and_the_next_device_is_served(string answer, string expected)
+    {
+        var serial = "BAD-" + answer.ToUpperInvariant();
+        var (setup, certificate) = await CustomerWithDeviceAsync("Sloppy Telecom " + answer, serial, autoCredential: true);
+        using (certificate)
+        {
+            var device = await OnboardedAsync(setup, serial, certificate);
+            await using var sloppy = new SimulatedNetconfDevice(TelemetryCapabilities, intercept: op => op.Name == Telemetry + "generate-csr" ? BadCsr(answer) : null);
+            await using (var session = await sloppy.ConnectAsync())
+            {
+                var outcome = await DeliverAsync(device, session);
+                Assert.Equal(Onboarding.Telemetry.Contracts.TelemetryCredentialResult.Failed, outcome.Result);
+            }
+
+            var timeline = await TimelineAsync(setup, device.Id);
+            Assert.Equal(DeviceState.Onboarded, timeline.State);
+            Assert.StartsWith("telemetry-credential-failed: " + expected, timeline.Steps[^1].Detail, StringComparison.Ordinal);
+            Assert.Equal(0, await Factory.CountAsync("SELECT count(*) FROM telemetry.credential_issuances WHERE serial_number = $1", serial));
+            Assert.DoesNotContain(sloppy.Operations, op => op is "edit-config" or "commit");
+        }
+
+        // The host goes on serving: a well-behaved device of the same customer gets its credential.
+        var goodSerial = "GOOD-" + answer.ToUpperInvariant();
+        using var goodCertificate = setup.Ca.IssueDevice(goodSerial);
+        var good = await OnboardedAsync(setup, goodSerial, goodCertificate);
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        await using var wellBehaved = new SimulatedNetconfDevice(TelemetryCapabilities,
+            intercept: op => op.Name == Telemetry + "generate-csr" ? new XElement(Telemetry + "csr", Convert.ToBase64String(Csr(key, goodSerial))) : null);
+        await using (var session = await wellBehaved.ConnectAsync())
+            Assert.Equal(Onboarding.Telemetry.Contracts.TelemetryCredentialResult.Issued, (await DeliverAsync(good, session)).Result);
+        var running = wellBehaved.Store.Snapshot(Onboarding.Netconf.Datastore.DatastoreName.Running);
+        using var issued = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(running.Element(Telemetry + "telemetry")!.Element(Telemetry + "certificate")!.Value));
+        Assert.Equal(key.ExportSubjectPublicKeyInfo(), issued.PublicKey.ExportSubjectPublicKeyInfo());
+        Assert.Equal(["get-config", "generate-csr", "edit-config", "commit", "get-config"], wellBehaved.Operations);
+    }
+
+    private static readonly string[] TelemetryCapabilities =
+        [Onboarding.Netconf.Messages.NetconfCapabilities.Base10, Onboarding.Netconf.Messages.NetconfCapabilities.Base11,
+         Onboarding.Netconf.Messages.NetconfCapabilities.Candidate, "urn:onboarding:telemetry:1.0"];
+
+    private static byte[] Csr(System.Security.Cryptography.AsymmetricAlgorithm key, string serial) => key switch
+    {
+        System.Security.Cryptography.ECDsa ecdsa => new CertificateRequest("CN=" + serial, ecdsa, System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequest(),
+        System.Security.Cryptography.RSA rsa => new CertificateRequest("CN=" + serial, rsa, System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.RSASignaturePadding.Pkcs1).CreateSigningRequest(),
+        _ => throw new ArgumentException("ECDSA or RSA", nameof(key)),
+    };
+
+    private static XElement BadCsr(string answer)
+    {
+        switch (answer)
+        {
+            case "not-base64":
+                return new XElement(Telemetry + "csr", "this is not base64!");
+            case "not-a-request":
+                return new XElement(Telemetry + "csr", Convert.ToBase64String("not a PKCS#10 request"u8.ToArray()));
+            case "forged-signature":
+            {
+                using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+                var der = Csr(key, "X");
+                der[^1] ^= 0x01; // the last byte is in the signature
+                return new XElement(Telemetry + "csr", Convert.ToBase64String(der));
+            }
+            case "rsa-1024":
+            {
+                using var key = System.Security.Cryptography.RSA.Create(1024);
+                return new XElement(Telemetry + "csr", Convert.ToBase64String(Csr(key, "X")));
+            }
+            case "no-csr":
+                return new XElement(Telemetry + "something-else");
+            default:
+                throw new Onboarding.Netconf.Messages.NetconfRpcException(new Onboarding.Netconf.Messages.RpcError(
+                    Onboarding.Netconf.Messages.RpcErrorType.Application, "operation-failed", Onboarding.Netconf.Messages.RpcErrorSeverity.Error, Message: "no entropy today"));
+        }
+    }
+
+    /// <summary>Bookkept and moved to Onboarded through the device lifecycle, as call home and pre-configuration would.</summary>
+    private async Task<Onboarding.Inventory.Contracts.DeviceIdentity> OnboardedAsync(ManufacturerSetup setup, string serial, X509Certificate2 certificate)
+    {
+        var id = (await BookkeepAsync(setup, serial, certificate)).Id;
+        using var scope = Factory.Services.CreateScope();
+        var lifecycle = scope.ServiceProvider.GetRequiredService<IDeviceLifecycle>();
+        foreach (var state in new[] { DeviceState.Bootstrapping, DeviceState.CalledHome, DeviceState.Configured, DeviceState.Onboarded })
+            await lifecycle.RecordStepAsync(id, new DeviceStep(state, "test:lifecycle", "moved by the test"), CancellationToken.None);
+        return (await scope.ServiceProvider.GetRequiredService<IDeviceDirectory>().GetAsync(id, CancellationToken.None))!;
+    }
+
+    private async Task<Onboarding.Telemetry.Contracts.TelemetryCredentialOutcome> DeliverAsync(Onboarding.Inventory.Contracts.DeviceIdentity device, Onboarding.Ssh.SshClientSession session)
+    {
+        using var scope = Factory.Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<Onboarding.Telemetry.Contracts.ITelemetryCredentialDelivery>()
+            .DeliverAsync(device, session, "call-home:test", CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
     }
 
     /// <summary>A customer (autoCredential as given; null: never set) with a manufacturer, a "*" template and an IDevID for the serial.</summary>

@@ -27,11 +27,12 @@ internal sealed class TelemetryAgent(string serial, TimeSpan interval, TextWrite
     private readonly Lock _gate = new();
     private MqttNetTelemetryClient? _client;
     private byte[]? _certificate;
+    private byte[]? _publicKey;
 
     public string Serial { get; } = serial;
 
     /// <summary>The device's public key (SubjectPublicKeyInfo, DER): what the NMS's certificate must certify.</summary>
-    public byte[] PublicKey => _key.ExportSubjectPublicKeyInfo();
+    public byte[] PublicKey => _publicKey ??= _key.ExportSubjectPublicKeyInfo();
 
     /// <summary>What happened, one line each (also written to the log writer): for tests and the console.</summary>
     public ConcurrentQueue<string> Events { get; } = new();
@@ -139,6 +140,8 @@ internal sealed class TelemetryAgent(string serial, TimeSpan interval, TextWrite
 
         if (client is not null)
             await client.DisposeAsync();
+        // Still readable afterwards (tests compare it with the certificate the NMS wrote); the key itself goes.
+        _ = PublicKey;
         _key.Dispose();
     }
 }
