@@ -142,26 +142,31 @@ internal sealed class MqttNetTelemetryClient : IAsyncDisposable
         }
     }
 
-    private MqttClientOptions Options() => new MqttClientOptionsBuilder()
-        .WithTcpServer(_configuration.BrokerHost, _configuration.BrokerPort)
-        .WithClientId(_configuration.DeviceId)
-        .WithProtocolVersion(MqttProtocolVersion.V500)
-        .WithCleanStart(true)
-        .WithTlsOptions(tls => tls.UseTls()
-            .WithTargetHost(_configuration.BrokerHost)
-            .WithClientCertificates(new X509Certificate2Collection(_certificate))
-            .WithCertificateValidationHandler(e => TrustedBroker(e.Certificate, e.SslPolicyErrors)))
-        .Build();
+    private MqttClientOptions Options() =>
+        Options(_configuration.BrokerHost, _configuration.BrokerPort, _configuration.DeviceId, _certificate, _ca);
 
-    /// <summary>The broker's certificate must chain to the CA the NMS wrote (not the system store) and name the host we dialled.</summary>
-    private bool TrustedBroker(X509Certificate? presented, SslPolicyErrors errors)
+    /// <summary>MQTT 5 over TLS with the device's client certificate; the broker must chain to <paramref name="ca"/>.</summary>
+    internal static MqttClientOptions Options(string host, int port, string clientId, X509Certificate2 certificate, X509Certificate2 ca) =>
+        new MqttClientOptionsBuilder()
+            .WithTcpServer(host, port)
+            .WithClientId(clientId)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithCleanStart(true)
+            .WithTlsOptions(tls => tls.UseTls()
+                .WithTargetHost(host)
+                .WithClientCertificates(new X509Certificate2Collection(certificate))
+                .WithCertificateValidationHandler(e => TrustedBroker(ca, e.Certificate, e.SslPolicyErrors)))
+            .Build();
+
+    /// <summary>The broker's certificate must chain to the CA the NMS handed out (not the system store) and name the host we dialled.</summary>
+    private static bool TrustedBroker(X509Certificate2 ca, X509Certificate? presented, SslPolicyErrors errors)
     {
         if (presented is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
             return false;
         using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_ca);
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(certificate);
     }
