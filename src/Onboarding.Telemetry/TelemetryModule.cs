@@ -10,7 +10,9 @@ using Onboarding.ServiceDefaults;
 using Onboarding.ServiceDefaults.Keys;
 using Onboarding.Telemetry.Api;
 using Onboarding.Telemetry.Broker;
+using Onboarding.Telemetry.Contracts;
 using Onboarding.Telemetry.Data;
+using Onboarding.Telemetry.Delivery;
 using Onboarding.Telemetry.Ingestion;
 using Onboarding.Telemetry.Pki;
 
@@ -36,6 +38,7 @@ public static class TelemetryModule
             TelemetryBatchWriter.CreateDataSource(ServiceDefaultsExtensions.GetConnectionString(provider.GetRequiredService<IConfiguration>())),
             provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<TelemetryBatchWriter>>()));
         builder.Services.AddHostedService<TelemetryIngester>();
+        builder.Services.AddScoped<ITelemetryCredentialDelivery, CredentialDelivery>();
         return builder;
     }
 
@@ -45,6 +48,7 @@ public static class TelemetryModule
         _ = endpoints.ServiceProvider.GetRequiredService<DeviceCertificateAuthority>();
         endpoints.MapCredentialsApi();
         endpoints.MapTelemetryApi();
+        endpoints.MapTelemetrySettingsApi();
         return endpoints;
     }
 

@@ -21,6 +21,9 @@ public sealed class TelemetryOptions
     /// <summary>How long issued device certificates are valid.</summary>
     public TimeSpan CertificateLifetime { get; set; } = TimeSpan.FromDays(730);
 
+    /// <summary>How long delivering a credential over a call-home session may take (generate-csr, edit-config, verification).</summary>
+    public TimeSpan CredentialDeliveryTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     public BrokerOptions Broker { get; set; } = new();
 
     public IngestionOptions Ingestion { get; set; } = new();

@@ -10,6 +10,7 @@ using Onboarding.Netconf.OutboundSsh;
 using Onboarding.NmsBootstrap.Contracts;
 using Onboarding.Provisioning.Contracts;
 using Onboarding.Ssh;
+using Onboarding.Telemetry.Contracts;
 
 namespace Onboarding.CallHome.Listener;
 
@@ -86,6 +87,51 @@ internal sealed class CallHomeConnection(
                 _remote, announced.DeviceId, announced.HostKey is null ? "3 lines" : "5 lines with HOST-KEY and HMAC");
         }
 
+        var (session, device) = await HandshakeAsync(network, start, settings, stoppingToken);
+        if (session is null || device is null)
+            return;
+
+        await using (session)
+        {
+            using var deviceScope = logger.BeginScope(new Dictionary<string, object> { ["Serial"] = device.SerialNumber, ["DeviceId"] = device.Id.ToString() });
+            var live = await sessions.AddAsync(device, session, _remote, _connectionId, stoppingToken);
+            using var stopKeepalive = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            // From registration on, pre-configuration included: a long pre-configuration must not hide a dead path.
+            var keepalives = keepalive.RunAsync(live, settings, stopKeepalive.Token);
+            try
+            {
+                // The onboarding work gets its own DI scope (database contexts and connections), let go before the
+                // session idles: thousands of sessions wait for days with nothing scoped held.
+                await using (var work = scopes.CreateAsyncScope())
+                {
+                    var state = await PreconfigureAsync(work.ServiceProvider, device, session, stoppingToken);
+                    if (state == DeviceState.Onboarded)
+                        await DeliverTelemetryCredentialAsync(work.ServiceProvider, device with { State = state }, session, stoppingToken);
+                }
+
+                live.Seen(clock.GetUtcNow());
+                // The session stays for later work (the sessions API, re-configuration) until the device or we close it
+                // (a replacing call, a DELETE, or the keepalive finding it half-open).
+                await session.Completion.WaitAsync(stoppingToken);
+                logger.LogInformation("Call-home session of device {Serial} ended", device.SerialNumber);
+            }
+            finally
+            {
+                await sessions.RemoveAsync(live);
+                await stopKeepalive.CancelAsync();
+                await keepalives;
+            }
+        }
+    }
+
+    /// <summary>
+    /// SSH as the client over the accepted connection, the device authenticated in the host-key verifier, then the
+    /// CalledHome step, in a DI scope of its own that ends with the handshake. Returns the session and the device as it
+    /// is now, or nulls when the device was refused (logged, and on a known device's timeline) or the handshake failed.
+    /// </summary>
+    private async Task<(SshClientSession? Session, DeviceIdentity? Device)> HandshakeAsync(NetworkStream network, CallHomeStart start,
+        CallHomeListenerOptions settings, CancellationToken stoppingToken)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var authentication = scope.ServiceProvider.GetRequiredService<CallHomeAuthentication>();
         var lifecycle = scope.ServiceProvider.GetRequiredService<IDeviceLifecycle>();
@@ -113,51 +159,42 @@ internal sealed class CallHomeConnection(
         {
             // Refused in the verifier: already logged and, for a known device, on its timeline.
             logger.LogDebug("Call-home connection {ConnectionId} closed after the refusal ({DisconnectReason})", _connectionId, ex.Reason);
-            return;
+            return (null, null);
         }
-        catch (SshAuthenticationException ex) when (decision is { Accepted: true, Device: { } device })
+        catch (SshAuthenticationException ex) when (decision is { Accepted: true, Device: { } refused })
         {
             // The device is trusted, but it did not let the NMS log in: its call-home configuration lacks the NMS key or user.
-            await refusals.RecordAsync(lifecycle, device, new CallHomeRefusal("nms-login-refused",
+            await refusals.RecordAsync(lifecycle, refused, new CallHomeRefusal("nms-login-refused",
                 $"The device did not accept the NMS's login as '{identity.UserName}' with the NMS client key: {ex.Message}"), Source, _connectionId, stoppingToken);
-            return;
+            return (null, null);
         }
         catch (Exception ex) when (ex is SshProtocolException or SshAuthenticationException)
         {
             logger.LogWarning("Call home from {RemoteEndPoint} failed in the SSH handshake (connection {ConnectionId}): {Reason}", _remote, _connectionId, ex.Message);
-            return;
+            return (null, null);
         }
 
         // Authenticated (and trusted): no longer counts against the listener's unauthenticated limits.
         unauthenticatedSlot.Dispose();
-        await using (session)
+        var trusted = decision!.Device!;
+        DeviceIdentity? device;
+        try
         {
-            var trusted = decision!.Device!;
-            using var deviceScope = logger.BeginScope(new Dictionary<string, object> { ["Serial"] = trusted.SerialNumber, ["DeviceId"] = trusted.Id.ToString() });
-            var device = await RecordCalledHomeAsync(lifecycle, trusted, decision.IdentifiedBy!, stoppingToken);
-            if (device is null)
-                return;
-
-            var live = await sessions.AddAsync(device, session, _remote, _connectionId, stoppingToken);
-            using var stopKeepalive = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            // From registration on, pre-configuration included: a long pre-configuration must not hide a dead path.
-            var keepalives = keepalive.RunAsync(live, settings, stopKeepalive.Token);
-            try
-            {
-                await PreconfigureAsync(scope.ServiceProvider, device, session, stoppingToken);
-                live.Seen(clock.GetUtcNow());
-                // The session stays for later work (the sessions API, re-configuration) until the device or we close it
-                // (a replacing call, a DELETE, or the keepalive finding it half-open).
-                await session.Completion.WaitAsync(stoppingToken);
-                logger.LogInformation("Call-home session of device {Serial} ended", device.SerialNumber);
-            }
-            finally
-            {
-                await sessions.RemoveAsync(live);
-                await stopKeepalive.CancelAsync();
-                await keepalives;
-            }
+            device = await RecordCalledHomeAsync(lifecycle, trusted, decision.IdentifiedBy!, stoppingToken);
         }
+        catch
+        {
+            await session.DisposeAsync();
+            throw;
+        }
+
+        if (device is null)
+        {
+            await session.DisposeAsync();
+            return (null, null);
+        }
+
+        return (session, device);
     }
 
     /// <summary>
@@ -190,13 +227,14 @@ internal sealed class CallHomeConnection(
         }
     }
 
-    private async Task PreconfigureAsync(IServiceProvider scoped, DeviceIdentity device, SshClientSession session, CancellationToken cancellationToken)
+    /// <summary>Returns the device's state afterwards (as it was when pre-configuration is missing or threw).</summary>
+    private async Task<DeviceState> PreconfigureAsync(IServiceProvider scoped, DeviceIdentity device, SshClientSession session, CancellationToken cancellationToken)
     {
         var preconfiguration = scoped.GetService<IPreconfiguration>();
         if (preconfiguration is null)
         {
             logger.LogInformation("No pre-configuration is registered in this host; the session of device {Serial} stays open", device.SerialNumber);
-            return;
+            return device.State;
         }
 
         try
@@ -204,6 +242,7 @@ internal sealed class CallHomeConnection(
             var outcome = await preconfiguration.ApplyAsync(device, session, Source, cancellationToken);
             logger.Log(outcome.Succeeded ? LogLevel.Information : LogLevel.Warning,
                 "Pre-configuration of device {Serial}: {Succeeded}, now {State}: {Detail}", device.SerialNumber, outcome.Succeeded ? "done" : "failed", outcome.State, outcome.Detail);
+            return outcome.State;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -214,6 +253,34 @@ internal sealed class CallHomeConnection(
 #pragma warning restore CA1031
         {
             logger.LogError(ex, "Pre-configuration of device {Serial} threw", device.SerialNumber);
+            return device.State;
+        }
+    }
+
+    /// <summary>
+    /// After pre-configuration, on the same session: the device's telemetry credential when its customer asked for
+    /// delivery at onboarding (README "Telemetry"). The telemetry module decides and records; its failure ends neither
+    /// the session nor the listener, and the device stays Onboarded.
+    /// </summary>
+    private async Task DeliverTelemetryCredentialAsync(IServiceProvider scoped, DeviceIdentity device, SshClientSession session, CancellationToken cancellationToken)
+    {
+        if (scoped.GetService<ITelemetryCredentialDelivery>() is not { } delivery)
+            return;
+        try
+        {
+            var outcome = await delivery.DeliverAsync(device, session, Source, cancellationToken);
+            logger.Log(outcome.Result is TelemetryCredentialResult.NotEnabled ? LogLevel.Debug : LogLevel.Information,
+                "Telemetry credential of device {Serial}: {Result}", device.SerialNumber, outcome.Result);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Another module's code: its failure ends neither the session nor the listener.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogError(ex, "Telemetry credential delivery to device {Serial} threw", device.SerialNumber);
         }
     }
 }

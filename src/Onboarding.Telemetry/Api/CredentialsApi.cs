@@ -88,16 +88,7 @@ internal static class CredentialsApi
     {
         var now = clock.GetUtcNow();
         var serial = identity.SerialNumber;
-        var device = await db.Devices.SingleOrDefaultAsync(d => d.DeviceId == identity.Id, cancellationToken);
-        if (device is null)
-        {
-            var name = await db.Database.SqlQuery<long>($"SELECT nextval('telemetry.device_name_seq') AS \"Value\"").SingleAsync(cancellationToken);
-            device = new TelemetryDevice { DeviceId = identity.Id, SerialNumber = serial, CustomerId = identity.CustomerId, DeviceName = name, CreatedAt = now };
-            db.Devices.Add(device);
-        }
-
-        device.CustomerId = identity.CustomerId;
-        device.RevokedAt = null;
+        var device = await TelemetryDeviceRows.GetOrAddAsync(db, identity, now, cancellationToken);
         if (deviceFunction is not null)
             device.DeviceFunction = deviceFunction;
 

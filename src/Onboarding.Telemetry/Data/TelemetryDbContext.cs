@@ -14,6 +14,8 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
 
     public DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
 
+    public DbSet<TelemetryCustomerSettings> CustomerSettings => Set<TelemetryCustomerSettings>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
         configurationBuilder.Properties<DeviceId>().HaveConversion<DeviceIdConverter>();
 
@@ -60,6 +62,13 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
             deadLetter.Property(d => d.Topic).HasMaxLength(300);
             deadLetter.Property(d => d.Reason).HasMaxLength(500);
             deadLetter.HasIndex(d => d.ReceivedAt);
+        });
+
+        modelBuilder.Entity<TelemetryCustomerSettings>(settings =>
+        {
+            settings.ToTable("CustomerSettings");
+            settings.HasKey(s => s.CustomerId);
+            settings.Property(s => s.CustomerId).ValueGeneratedNever();
         });
 
         modelBuilder.UseSnakeCaseNames();

@@ -96,3 +96,14 @@ internal sealed class DeadLetter
 
     public required byte[] Payload { get; set; }
 }
+
+/// <summary>A customer's telemetry settings (migration 0006); no row means every setting is off.</summary>
+internal sealed class TelemetryCustomerSettings
+{
+    public Guid CustomerId { get; set; }
+
+    /// <summary>Deliver a telemetry credential to each onboarded device over its call-home session.</summary>
+    public bool AutoCredential { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}

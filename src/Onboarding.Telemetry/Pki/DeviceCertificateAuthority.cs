@@ -94,17 +94,34 @@ internal sealed class DeviceCertificateAuthority : IDisposable
     public X509Certificate2 IssueDeviceCertificate(string serialNumber, TimeSpan lifetime)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var name = new X500DistinguishedNameBuilder();
-        name.AddOrganizationName("Onboarding devices");
-        name.AddCommonName(serialNumber);
-        var request = new CertificateRequest(name.Build(), key, HashAlgorithmName.SHA256);
+        using var certificate = IssueDeviceCertificate(serialNumber, new CertificateRequest(DeviceName(serialNumber), key, HashAlgorithmName.SHA256), lifetime);
+        return certificate.CopyWithPrivateKey(key);
+    }
+
+    /// <summary>
+    /// A client certificate for the public key the device sent (its PKCS#10 request, signature already checked): the
+    /// device keeps its private key. The subject and extensions are ours (CN = serial); nothing else of the request is used.
+    /// </summary>
+    public X509Certificate2 IssueDeviceCertificate(string serialNumber, PublicKey devicePublicKey, TimeSpan lifetime) =>
+        IssueDeviceCertificate(serialNumber, new CertificateRequest(DeviceName(serialNumber), devicePublicKey, HashAlgorithmName.SHA256), lifetime);
+
+    private X509Certificate2 IssueDeviceCertificate(string serialNumber, CertificateRequest request, TimeSpan lifetime)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serialNumber);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, true, false));
         var now = DateTimeOffset.UtcNow;
-        using var certificate = request.Create(Certificate, now.AddMinutes(-5), now.Add(lifetime), NewSerialNumber());
-        return certificate.CopyWithPrivateKey(key);
+        return request.Create(Certificate, now.AddMinutes(-5), now.Add(lifetime), NewSerialNumber());
+    }
+
+    private static X500DistinguishedName DeviceName(string serialNumber)
+    {
+        var name = new X500DistinguishedNameBuilder();
+        name.AddOrganizationName("Onboarding devices");
+        name.AddCommonName(serialNumber);
+        return name.Build();
     }
 
     /// <summary>The broker's TLS server certificate (serverAuth) for the names devices and tests use.</summary>

@@ -16,7 +16,7 @@ namespace Onboarding.IntegrationTests.Infrastructure;
 /// The host with telemetry on, plus a private mosquitto started from the configuration the host itself generates
 /// (the <c>broker-config</c> code path) on free loopback ports. Devices are played by mosquitto_pub.
 /// </summary>
-public sealed class TelemetryFactory : OnboardingFactory, IAsyncLifetime
+public class TelemetryFactory : OnboardingFactory, IAsyncLifetime
 {
     public const string AdminApiKey = "test-admin-key-0123456789abcdef";
 

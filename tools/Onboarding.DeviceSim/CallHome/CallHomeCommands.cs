@@ -127,6 +127,8 @@ internal sealed class CallHomeOptions(bool standalone)
     public Option<string?> FailCommand { get; } = new("--fail-command") { Description = "An exec command containing this text exits 1." };
     public Option<bool> Stay { get; } = new("--stay") { Description = "Keep the session up after configuration (dial again when it drops) until Ctrl+C." };
     public Option<string> Fault { get; } = new Option<string>("--fault") { Description = "none, drop-mid-config (close the socket after the first edit-config) or wrong-key (present another host key).", DefaultValueFactory = _ => "none" }.AcceptOnlyFromAmong("none", "drop-mid-config", "wrong-key");
+    public Option<bool> Telemetry { get; } = new("--telemetry") { Description = "Announce urn:onboarding:telemetry:1.0: answer generate-csr (the key stays on the device) and publish telemetry with MQTTnet once the NMS delivered a certificate; implies --stay." };
+    public Option<double> TelemetryInterval { get; } = new("--telemetry-interval") { Description = "Seconds between two telemetry readings.", DefaultValueFactory = _ => 1 };
     public Option<int> MaxAttempts { get; } = new("--max-attempts") { Description = "Consecutive failed connections before a device gives up; 0: never.", DefaultValueFactory = _ => 10 };
     public Option<double> RetryDelay { get; } = new("--retry-delay") { Description = "Seconds of back-off after the first failure (doubling, with jitter).", DefaultValueFactory = _ => 1 };
     public Option<double> MaxRetryDelay { get; } = new("--max-retry-delay") { Description = "Back-off cap in seconds.", DefaultValueFactory = _ => 30 };
@@ -136,7 +138,7 @@ internal sealed class CallHomeOptions(bool standalone)
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Concurrency, Nms, NmsKey, Style, Secret, HostKey, WritableRunning, Cli, FailCommand, Stay, Fault, MaxAttempts, RetryDelay, MaxRetryDelay, ConnectTimeout, Json, Verbose })
+        foreach (var option in new Option[] { Concurrency, Nms, NmsKey, Style, Secret, HostKey, WritableRunning, Cli, FailCommand, Stay, Fault, Telemetry, TelemetryInterval, MaxAttempts, RetryDelay, MaxRetryDelay, ConnectTimeout, Json, Verbose })
             command.Options.Add(option);
     }
 
@@ -169,9 +171,10 @@ internal sealed class CallHomeOptions(bool standalone)
                 return false;
             }
         }
-        if (parse.GetValue(MaxAttempts) < 0 || parse.GetValue(RetryDelay) < 0 || parse.GetValue(MaxRetryDelay) < 0 || parse.GetValue(ConnectTimeout) <= 0)
+        if (parse.GetValue(MaxAttempts) < 0 || parse.GetValue(RetryDelay) < 0 || parse.GetValue(MaxRetryDelay) < 0 || parse.GetValue(ConnectTimeout) <= 0
+            || parse.GetValue(TelemetryInterval) <= 0)
         {
-            error = "--max-attempts, --retry-delay and --max-retry-delay must not be negative, --connect-timeout must be positive";
+            error = "--max-attempts, --retry-delay and --max-retry-delay must not be negative, --connect-timeout and --telemetry-interval must be positive";
             return false;
         }
         settings = new CallHomeSettings
@@ -186,7 +189,11 @@ internal sealed class CallHomeOptions(bool standalone)
             WritableRunningOnly = parse.GetValue(WritableRunning),
             Cli = parse.GetValue(Cli),
             FailingCommand = parse.GetValue(FailCommand),
-            Stay = parse.GetValue(Stay),
+            // A device that publishes telemetry keeps running: its session and its MQTT connection stay up until Ctrl+C.
+            Stay = parse.GetValue(Stay) || parse.GetValue(Telemetry),
+            Telemetry = parse.GetValue(Telemetry),
+            TelemetryInterval = TimeSpan.FromSeconds(parse.GetValue(TelemetryInterval)),
+            TelemetryLog = parse.GetValue(Telemetry) ? Console.Out : null,
             Fault = parse.GetValue(Fault) switch { "drop-mid-config" => CallHomeFault.DropMidConfig, "wrong-key" => CallHomeFault.WrongKey, _ => CallHomeFault.None },
             MaxAttempts = parse.GetValue(MaxAttempts),
             BaseDelay = TimeSpan.FromSeconds(parse.GetValue(RetryDelay)),

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Onboarding.DeviceSim.Bootstrap;
+using Onboarding.DeviceSim.Telemetry;
 using Onboarding.Netconf.Datastore;
 using Onboarding.Netconf.OutboundSsh;
 using Onboarding.Ssh;
@@ -53,6 +54,9 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
     private uint _nextSessionId = 1;
     private int _faults;
     private int _firstConfigured;
+
+    /// <summary>The device's telemetry side (with <see cref="CallHomeSettings.Telemetry"/>), kept across connections like its datastore.</summary>
+    public TelemetryAgent? Telemetry { get; } = settings.Telemetry ? new TelemetryAgent(identity.Serial, settings.TelemetryInterval, settings.TelemetryLog) : null;
 
     /// <summary>Called after each failed attempt (for tests and logs): the attempt's reason and detail.</summary>
     public Action<string, string>? AttemptFailed { get; init; }
@@ -117,6 +121,8 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
         finally
         {
             counters.Finish();
+            if (Telemetry is not null)
+                await Telemetry.DisposeAsync();
         }
 
         CallHomeOutcome Outcome(string? reason, string? detail) => new(identity.Serial, reason, detail, connections, sessions, configured,
@@ -193,7 +199,7 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
                 await stream.WriteAsync(Preamble(target, stateKey), cancellationToken);
 
             management = new DeviceManagementSession(_datastore!, settings, _nextSessionId, _commands,
-                () => settings.Fault == CallHomeFault.DropMidConfig && Interlocked.CompareExchange(ref _faults, 1, 0) == 0)
+                () => settings.Fault == CallHomeFault.DropMidConfig && Interlocked.CompareExchange(ref _faults, 1, 0) == 0, Telemetry)
             {
                 ConfiguredNow = () =>
                 {

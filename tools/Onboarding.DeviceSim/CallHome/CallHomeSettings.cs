@@ -58,6 +58,18 @@ internal sealed record CallHomeSettings
 
     public CallHomeFault Fault { get; init; }
 
+    /// <summary>
+    /// Announce urn:onboarding:telemetry:1.0: answer generate-csr with a request for a key the device keeps, and publish
+    /// telemetry with MQTTnet once the NMS writes a certificate for it into running (README "Telemetry").
+    /// </summary>
+    public bool Telemetry { get; init; }
+
+    /// <summary>Between two telemetry readings.</summary>
+    public TimeSpan TelemetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Where the devices' telemetry events are written, one line each (null: nowhere).</summary>
+    public TextWriter? TelemetryLog { get; init; }
+
     /// <summary>Back-off before the n-th consecutive retry: ½–1 × BaseDelay·2^(n−1), capped at MaxDelay.</summary>
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(1);
 

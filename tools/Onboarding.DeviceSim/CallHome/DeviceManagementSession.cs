@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Xml.Linq;
+using Onboarding.DeviceSim.Telemetry;
 using Onboarding.Netconf;
 using Onboarding.Netconf.Datastore;
 using Onboarding.Netconf.Messages;
@@ -14,7 +15,7 @@ namespace Onboarding.DeviceSim.CallHome;
 /// this session: a commit (:candidate), an edit-config of running (:writable-running), or a command that succeeded.
 /// </summary>
 internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallHomeSettings settings, uint firstSessionId,
-    ConcurrentQueue<string> commands, Func<bool> dropAfterEditConfig) : IDisposable
+    ConcurrentQueue<string> commands, Func<bool> dropAfterEditConfig, TelemetryAgent? telemetry = null) : IDisposable
 {
     private static readonly XNamespace Nc = NetconfXml.Base;
     private readonly CancellationTokenSource _closed = new();
@@ -39,9 +40,12 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
     /// </summary>
     public TaskCompletionSource ConfiguredSessionEnded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public IReadOnlyList<string> Capabilities => settings.WritableRunningOnly
-        ? [NetconfCapabilities.Base10, NetconfCapabilities.Base11, NetconfCapabilities.WritableRunning]
-        : [NetconfCapabilities.Base10, NetconfCapabilities.Base11, NetconfCapabilities.Candidate];
+    public IReadOnlyList<string> Capabilities =>
+    [
+        NetconfCapabilities.Base10, NetconfCapabilities.Base11,
+        settings.WritableRunningOnly ? NetconfCapabilities.WritableRunning : NetconfCapabilities.Candidate,
+        .. telemetry is null ? Array.Empty<string>() : [TelemetryAgent.Capability],
+    ];
 
     /// <summary>The <see cref="SshServerOptions.ChannelRequestHandler"/>: netconf always, exec only for a CLI device, shell never.</summary>
     public ValueTask<bool> HandleChannelRequestAsync(SshChannelRequest request, CancellationToken cancellationToken)
@@ -97,6 +101,9 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
         if (!settings.WritableRunningOnly && name == "edit-config" && target == "running")
             throw NotSupported("running is not writable here (:candidate): edit the candidate and commit");
 
+        if (telemetry is not null && op.Name.Namespace == TelemetryAgent.Ns)
+            return TelemetryAgent.IsRpc(op) ? telemetry.GenerateCsr(op) : throw TelemetryAgent.Unknown(op);
+
         var result = await datastore.HandleRpcAsync(request, cancellationToken);
         if (name == "edit-config" && dropAfterEditConfig())
         {
@@ -105,7 +112,10 @@ internal sealed class DeviceManagementSession(InMemoryDatastore datastore, CallH
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
         if (name == "commit" || (name == "edit-config" && target == "running"))
+        {
             MarkConfigured();
+            telemetry?.RunningChanged(datastore.Snapshot(DatastoreName.Running));
+        }
         return result;
     }
 

@@ -1,7 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Onboarding.Mqtt;
+using MQTTnet;
+using MQTTnet.Protocol;
 
 namespace Onboarding.DeviceSim.Telemetry;
 
@@ -20,7 +21,7 @@ internal sealed record DeviceCredentialBroker(
     [property: JsonPropertyName("host")] string Host,
     [property: JsonPropertyName("port")] int Port);
 
-/// <summary>Runs the simulated devices concurrently, each on its own MQTT 5 connection with its own client certificate.</summary>
+/// <summary>Runs the simulated devices concurrently, each on its own MQTT 5 connection (MQTTnet) with its own client certificate.</summary>
 internal static class TelemetrySimulation
 {
     /// <summary>Returns the number of messages the broker acknowledged.</summary>
@@ -43,15 +44,9 @@ internal static class TelemetrySimulation
         using var certificate = X509Certificate2.CreateFromPem(credential.CertificatePem, credential.PrivateKeyPem);
         using var ca = X509Certificate2.CreateFromPem(credential.CaCertificatePem);
         var host = settings.Host ?? credential.Broker.Host;
-        await using var client = new MqttClient(new MqttClientOptions
-        {
-            Host = host,
-            Port = settings.Port ?? credential.Broker.Port,
-            ClientId = credential.DeviceId,
-            ProtocolVersion = MqttProtocolVersion.V500,
-            Tls = new MqttTlsOptions { ClientCertificate = certificate, TrustedCertificateAuthorities = [ca], TargetHost = host },
-        });
-        await client.ConnectAsync(cancellationToken);
+        // MQTTnet, as a .NET device would publish (DESIGN.md "Protocol libraries"); the NMS's ingester keeps our own client.
+        using var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(MqttNetTelemetryClient.Options(host, settings.Port ?? credential.Broker.Port, credential.DeviceId, certificate, ca), cancellationToken);
 
         var device = new SimulatedDevice(credential.DeviceId, credential.DeviceName, new Random(index));
         var topic = $"devices/{credential.DeviceId}/telemetry";
@@ -59,7 +54,10 @@ internal static class TelemetrySimulation
         {
             while (settings.MessagesPerDevice == 0 || device.Sent < settings.MessagesPerDevice)
             {
-                await client.PublishAsync(topic, device.NextReading(DateTimeOffset.UtcNow), MqttQualityOfService.AtLeastOnce, false, cancellationToken);
+                var published = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(device.NextReading(DateTimeOffset.UtcNow))
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
+                if (!published.IsSuccess)
+                    throw new InvalidOperationException($"the broker refused a reading: {published.ReasonCode} {published.ReasonString}");
                 if (device.Sent % 10 == 0)
                 {
                     lock (output)
@@ -70,7 +68,7 @@ internal static class TelemetrySimulation
                     await Task.Delay(settings.Interval, cancellationToken);
             }
 
-            await client.DisconnectAsync(cancellationToken);
+            await client.DisconnectAsync(cancellationToken: cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
