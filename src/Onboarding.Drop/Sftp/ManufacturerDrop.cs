@@ -122,8 +122,9 @@ internal sealed class ManufacturerDrop(
             }
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
+                // SSH_FX_CONNECTION_LOST (draft-02 §7): nobody is left to read it, but the request is answered, not failed.
                 logger.LogWarning("Upload of {FileName} abandoned: the session ended before its CLOSE was committed; nothing was kept", buffer.Name);
-                throw;
+                return new SftpStatus(SftpStatusCode.ConnectionLost, "the session ended before the upload was committed; nothing was kept");
             }
         }
 
