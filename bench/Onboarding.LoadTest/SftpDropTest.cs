@@ -15,7 +15,8 @@ namespace Onboarding.LoadTest;
 /// </summary>
 internal static class SftpDropTest
 {
-    public static async Task<int> RunAsync(Uri url, int sftpPort, int files, IReadOnlyList<int> parallels, int? hostPid, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(Uri url, int sftpPort, int files, IReadOnlyList<int> parallels, int? hostPid, string? pgData,
+        CancellationToken cancellationToken)
     {
         Report.Header($"sftp-drop url={url} sftp-port={sftpPort} files={files}×1 record parallel={string.Join(',', parallels)}");
         var runId = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
@@ -37,10 +38,13 @@ internal static class SftpDropTest
 
             var before = await SftpRecordsTest.DeviceTotalAsync(tenant.Http, cancellationToken);
             var cpuBefore = hostPid is { } pid ? ProcStat.CpuTicks(pid) : null;
+            var pgBefore = pgData is null ? null : ProcStat.ClusterCpuTicks(pgData);
             var elapsed = await SftpRecordsTest.UploadToDropAsync(sftpPort, tenant.SftpOptions, documents, $"db-{runId}-{parallel}", parallel, cancellationToken);
             var cpuAfter = hostPid is { } pid2 ? ProcStat.CpuTicks(pid2) : null;
+            var pgAfter = pgData is null ? null : ProcStat.ClusterCpuTicks(pgData);
             var bookkept = await SftpRecordsTest.DeviceTotalAsync(tenant.Http, cancellationToken) - before;
-            var cpu = cpuBefore is { } b && cpuAfter is { } a ? $", host CPU {(a - b) / ProcStat.TicksPerSecond * 1000 / files:0.00} ms/file" : "";
+            var cpu = (cpuBefore is { } b && cpuAfter is { } a ? $", host CPU {(a - b) / ProcStat.TicksPerSecond * 1000 / files:0.00} ms/file" : "")
+                + (pgBefore is { } pb && pgAfter is { } pa ? $", PostgreSQL CPU {(pa - pb) / ProcStat.TicksPerSecond * 1000 / files:0.00} ms/file" : "");
             rows.Add(new Measurement(scenario, "ours: host drop (SSH + SFTP + parse + verify + group commit)", "ours, pipelining", files / elapsed.TotalSeconds, "files/s",
                 $"{bookkept}/{files} bookkept (REST total), {elapsed.TotalSeconds:0.00} s{cpu}, load {Report.LoadAverage()}"));
 
