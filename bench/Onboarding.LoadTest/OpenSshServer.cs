@@ -41,7 +41,8 @@ internal sealed class OpenSshServer : IAsyncDisposable
     public static string? Find(string tool) =>
         SearchPath.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
 
-    public static async Task<OpenSshServer> StartAsync(SshHostKey hostKey, SshHostKey clientKey)
+    /// <param name="sftpSubsystem">sshd's <c>Subsystem sftp</c>: <c>internal-sftp</c>, or a path such as <c>/usr/lib/openssh/sftp-server</c>.</param>
+    public static async Task<OpenSshServer> StartAsync(SshHostKey hostKey, SshHostKey clientKey, string sftpSubsystem = "internal-sftp")
     {
         var sshd = Find("sshd") ?? throw new InvalidOperationException("sshd not found (apt-get install -y openssh-server)");
         var dir = System.IO.Directory.CreateTempSubdirectory("onboarding-bench-sshd-").FullName;
@@ -73,7 +74,7 @@ internal sealed class OpenSshServer : IAsyncDisposable
             .AppendLine("HostKeyAlgorithms ssh-ed25519")
             .AppendLine("Ciphers chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes256-ctr")
             .AppendLine("MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com")
-            .AppendLine("Subsystem sftp internal-sftp");
+            .AppendLine("Subsystem sftp " + sftpSubsystem);
         var configPath = Path.Combine(dir, "sshd_config");
         File.WriteAllText(configPath, config.ToString());
         System.IO.Directory.CreateDirectory("/run/sshd");

@@ -47,6 +47,16 @@ var sftpRecords = new Command("sftp-records", "records bookkept per second throu
 sftpRecords.SetAction((r, ct) => SftpRecordsTest.RunAsync(new Uri(r.GetValue(url)!), r.GetValue(sftpPort), r.GetValue(records), r.GetValue(perFile)!, r.GetValue(parallel), ct));
 root.Subcommands.Add(sftpRecords);
 
+var dropFiles = new Option<int>("--files") { Description = "single-record files to upload", DefaultValueFactory = _ => 10_000 };
+var dropParallel = new Option<int[]>("--parallel") { Description = "files in flight on the one session (one pair of rows each)", DefaultValueFactory = _ => [64], AllowMultipleArgumentsPerToken = true };
+var dropHostPid = new Option<int?>("--host-pid") { Description = "the host's process id: its CPU per file" };
+var dropPgData = new Option<string?>("--pg-data") { Description = "the host's PostgreSQL data directory (e.g. .data/pg): the cluster's CPU per file" };
+var dropUrl = new Option<string>("--url") { Description = "the running host's HTTP base address", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+var dropSftpPort = new Option<int>("--sftp-port") { Description = "the running host's SFTP drop port", DefaultValueFactory = _ => 2222 };
+var sftpDrop = new Command("sftp-drop", "single-record files/s through a running host's drop on one session vs OpenSSH sftp-server under sshd") { dropUrl, dropSftpPort, dropFiles, dropParallel, dropHostPid, dropPgData };
+sftpDrop.SetAction((r, ct) => SftpDropTest.RunAsync(new Uri(r.GetValue(dropUrl)!), r.GetValue(dropSftpPort), r.GetValue(dropFiles), r.GetValue(dropParallel)!, r.GetValue(dropHostPid), r.GetValue(dropPgData), ct));
+root.Subcommands.Add(sftpDrop);
+
 var files = new Option<int>("--files") { Description = "files to upload", DefaultValueFactory = _ => 200 };
 var closeDelay = new Option<int>("--close-delay-ms") { Description = "time each CLOSE takes on the server", DefaultValueFactory = _ => 10 };
 var parallels = new Option<int[]>("--parallel") { Description = "files in flight; first value is the baseline", DefaultValueFactory = _ => [1, 8], AllowMultipleArgumentsPerToken = true };

@@ -85,7 +85,7 @@ internal static class SftpRecordsTest
     }
 
     /// <summary>Uploads every document over one SFTP session, <paramref name="parallel"/> files in flight; the clock runs from the first OPEN to the last CLOSE OK.</summary>
-    private static async Task<TimeSpan> UploadAllAsync(SftpClient sftp, byte[][] documents, Func<int, string> path, int parallel, CancellationToken cancellationToken)
+    internal static async Task<TimeSpan> UploadAllAsync(SftpClient sftp, byte[][] documents, Func<int, string> path, int parallel, CancellationToken cancellationToken)
     {
         var next = -1;
         var watch = Stopwatch.StartNew();

@@ -19,9 +19,14 @@ public static class DropModule
             .Validate(o => o.MaxUnauthenticated >= 1 && o.MaxUnauthenticatedPerAddress >= 1,
                 "Drop:MaxUnauthenticated and Drop:MaxUnauthenticatedPerAddress must be at least 1")
             .Validate(o => o.RecentUploadVisibility >= TimeSpan.Zero, "Drop:RecentUploadVisibility must not be negative (zero hides uploads at once)")
+            .Validate(o => o.MaxGroupFiles >= 1 && o.MaxConcurrentGroups >= 1 && o.MaxQueuedCloses >= 1,
+                "Drop:MaxGroupFiles, Drop:MaxConcurrentGroups and Drop:MaxQueuedCloses must be at least 1")
             .ValidateOnStart();
         services.AddModuleDatabase<DropDbContext>("drop");
         services.AddOutboxHandler<BookkeepUploadHandler>(BookkeepUpload.MessageType);
+        services.AddOutboxHandler<BookkeepUploadsHandler>(BookkeepUploads.MessageType);
+        services.AddSingleton<UploadGroupCommit>();
+        services.AddSingleton<UploadCommitter>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<RecentUploads>();
         services.AddSingleton<SftpDropListener>();

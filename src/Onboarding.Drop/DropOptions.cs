@@ -36,6 +36,18 @@ public sealed class DropOptions
 
     /// <summary>The same limit per client address, so that one address cannot take every slot.</summary>
     public int MaxUnauthenticatedPerAddress { get; set; } = 10;
+
+    /// <summary>Group commit: the most upload CLOSEs committed in one transaction.</summary>
+    public int MaxGroupFiles { get; set; } = 64;
+
+    /// <summary>
+    /// Group commit: groups of one manufacturer committed at once. A CLOSE that finds fewer starts a group at once;
+    /// otherwise it waits for the next group, which takes every waiting CLOSE.
+    /// </summary>
+    public int MaxConcurrentGroups { get; set; } = 4;
+
+    /// <summary>Backpressure: CLOSEs of one manufacturer waiting or being committed at once; more wait for room.</summary>
+    public int MaxQueuedCloses { get; set; } = 1024;
 }
 
 /// <summary>Per-manufacturer limits on what the drop keeps.</summary>

@@ -74,7 +74,7 @@ public class DropCrashTests
 
         var uploads = await ReadUploadsAsync(db);
         Assert.DoesNotContain(uploads, u => u.Outcome == "Pending");
-        // Exactly once: one outbox message per stored upload, done; the caught ones finished by the second host.
+        // Exactly once: each stored upload in one outbox message (its CLOSE's group), done; the caught ones finished by the second host.
         Assert.All(uploads, u => Assert.Equal(("done", 1), (u.MessageState, u.Messages)));
         foreach (var id in caught)
         {
@@ -226,7 +226,7 @@ public class DropCrashTests
     {
         await using var command = db.CreateCommand("""
             SELECT u.id, u.file_name, u.outcome, u.size, count(m.id)::int, min(m.state), min(m.locked_by)
-            FROM drop.uploads u LEFT JOIN outbox.messages m ON m.type = 'drop.bookkeep-upload' AND (m.payload->>'uploadId')::uuid = u.id
+            FROM drop.uploads u LEFT JOIN outbox.messages m ON m.type = 'drop.bookkeep-uploads' AND m.payload->'uploadIds' ? u.id::text
             GROUP BY u.id, u.file_name, u.outcome, u.size
             """);
         var uploads = new List<StoredUpload>();

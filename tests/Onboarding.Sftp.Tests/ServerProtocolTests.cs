@@ -294,6 +294,50 @@ public class RequestOrderingTests
     }
 
     [Fact]
+    public void Open_does_not_wait_for_the_close_of_another_file()
+    {
+        var o = new RequestOrdering();
+        var close = new TaskCompletionSource();
+        o.Admit(close.Task, RequestOrdering.Scope.Handle, 1, path: "/incoming/a.xml");
+        Assert.True(o.Admit(new TaskCompletionSource().Task, RequestOrdering.Scope.File, path: "/incoming/b.xml").IsCompleted);
+    }
+
+    [Fact]
+    public void Open_waits_for_requests_on_the_same_file_however_it_is_spelled()
+    {
+        var o = new RequestOrdering();
+        var close = new TaskCompletionSource();
+        o.Admit(close.Task, RequestOrdering.Scope.Handle, 1, path: "/incoming/a.xml");
+        var reopen = o.Admit(new TaskCompletionSource().Task, RequestOrdering.Scope.File, path: "incoming/./a.xml");
+        var open = new TaskCompletionSource();
+        o.Admit(open.Task, RequestOrdering.Scope.File, path: "c.xml");
+        var openAgain = o.Admit(new TaskCompletionSource().Task, RequestOrdering.Scope.File, path: "/c.xml");
+        Assert.False(reopen.IsCompleted);
+        Assert.False(openAgain.IsCompleted);
+        close.SetResult();
+        open.SetResult();
+        Assert.True(reopen.IsCompleted);
+        Assert.True(openAgain.IsCompleted);
+    }
+
+    [Fact]
+    public void Open_waits_for_a_handle_request_whose_file_is_unknown_and_a_rename_waits_for_opens()
+    {
+        var o = new RequestOrdering();
+        var unknown = new TaskCompletionSource();
+        o.Admit(unknown.Task, RequestOrdering.Scope.Handle, 7);
+        var open = new TaskCompletionSource();
+        var openWait = o.Admit(open.Task, RequestOrdering.Scope.File, path: "/incoming/x.xml");
+        var rename = o.Admit(new TaskCompletionSource().Task, RequestOrdering.Scope.Everything);
+        Assert.False(openWait.IsCompleted);
+        unknown.SetResult();
+        Assert.True(openWait.IsCompleted);
+        Assert.False(rename.IsCompleted);
+        open.SetResult();
+        Assert.True(rename.IsCompleted);
+    }
+
+    [Fact]
     public void Range_at_the_end_of_the_offset_space_does_not_wrap()
     {
         var o = new RequestOrdering();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Onboarding.Drop.Data;
 using Onboarding.Inventory.Contracts;
@@ -40,7 +41,7 @@ internal sealed class BookkeepUploadHandler(DropDbContext db, IDeviceBookkeeping
             logger.LogInformation("Upload {UploadId} of {FileName} {Outcome} on attempt {Attempt}: {Summary}", upload.Id, upload.FileName, result, message.Attempt, summary);
     }
 
-    private static string Report(Upload upload, BookkeepingOutcome outcome)
+    internal static string Report(Upload upload, BookkeepingOutcome outcome)
     {
         var report = new StringBuilder()
             .Append("file: ").Append(upload.FileName).Append('\n')
@@ -50,5 +51,89 @@ internal sealed class BookkeepUploadHandler(DropDbContext db, IDeviceBookkeeping
         foreach (var line in outcome.Lines)
             report.Append(line).Append('\n');
         return report.ToString();
+    }
+}
+
+/// <summary>
+/// The outbox fact "bookkeep these stored uploads", written in the transaction that stores a group of CLOSEs
+/// (see <see cref="UploadCommitter"/>). The ids are in arrival order, which is the order the files are judged in.
+/// </summary>
+internal sealed record BookkeepUploads(IReadOnlyList<Guid> UploadIds, string Source)
+{
+    public const string MessageType = "drop.bookkeep-uploads";
+}
+
+/// <summary>
+/// Bookkeeps a group of stored uploads in one inventory transaction and records every outcome in one statement. If the
+/// group cannot be committed together, each upload is bookkept on its own, so only an upload that fails by itself is
+/// left Pending (and this message fails, to be retried for those alone). Idempotent like <see cref="BookkeepUploadHandler"/>.
+/// </summary>
+internal sealed class BookkeepUploadsHandler(DropDbContext db, IDeviceBookkeeping bookkeeping, IServiceScopeFactory scopes,
+    ILogger<BookkeepUploadsHandler> logger) : IOutboxHandler
+{
+    public async Task HandleAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var fact = message.Read<BookkeepUploads>();
+        var ids = fact.UploadIds.ToList();
+        var stored = await db.Uploads.AsNoTracking().Where(u => ids.Contains(u.Id) && u.Outcome == UploadOutcome.Pending).ToListAsync(cancellationToken);
+        var uploads = stored.OrderBy(u => ids.IndexOf(u.Id)).ToList();
+        if (uploads.Count == 0)
+            return;
+
+        BookkeepingOutcome?[] outcomes;
+        try
+        {
+            outcomes = [.. await bookkeeping.BookkeepGroupAsync(uploads[0].ManufacturerId, fact.Source,
+                [.. uploads.Select(u => new BookkeepingFile(u.FileName, u.Content))], cancellationToken)];
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "A group of {Count} uploads could not be bookkept together; bookkeeping each on its own", uploads.Count);
+            outcomes = await BookkeepEachAsync(uploads, fact.Source, cancellationToken);
+        }
+
+        await RecordOutcomesAsync(uploads, outcomes, cancellationToken);
+        var failed = outcomes.Count(o => o is null);
+        if (failed > 0)
+            throw new InvalidOperationException($"{failed} of {uploads.Count} uploads could not be bookkept; they stay pending and are retried");
+    }
+
+    /// <summary>The fallback: each upload in its own scope and transaction, so one that fails cannot fail the others.</summary>
+    private async Task<BookkeepingOutcome?[]> BookkeepEachAsync(List<Upload> uploads, string source, CancellationToken cancellationToken)
+    {
+        var outcomes = new BookkeepingOutcome?[uploads.Count];
+        for (var i = 0; i < uploads.Count; i++)
+        {
+            var upload = uploads[i];
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                outcomes[i] = await scope.ServiceProvider.GetRequiredService<IDeviceBookkeeping>()
+                    .BookkeepAsync(upload.ManufacturerId, upload.FileName, source, upload.Content, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogError(ex, "Upload {UploadId} of {FileName} could not be bookkept; it stays pending and is retried", upload.Id, upload.FileName);
+            }
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>One UPDATE for the whole group; only a Pending upload takes an outcome, so a racing delivery cannot overwrite one.</summary>
+    private async Task RecordOutcomesAsync(List<Upload> uploads, BookkeepingOutcome?[] outcomes, CancellationToken cancellationToken)
+    {
+        var done = uploads.Zip(outcomes).Where(x => x.Second is not null).Select(x => (Upload: x.First, Outcome: x.Second!)).ToList();
+        if (done.Count == 0)
+            return;
+        var ids = done.Select(d => d.Upload.Id).ToArray();
+        var results = done.Select(d => (d.Outcome.Accepted ? UploadOutcome.Accepted : UploadOutcome.Rejected).ToString()).ToArray();
+        var summaries = done.Select(d => d.Outcome.Accepted ? d.Outcome.Summary : RejectionMessage.Summary(d.Outcome)).ToArray();
+        var reports = done.Select(d => BookkeepUploadHandler.Report(d.Upload, d.Outcome)).ToArray();
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE drop.uploads AS u SET outcome = v.outcome, summary = v.summary, report = v.report
+            FROM unnest({ids}, {results}, {summaries}, {reports}) AS v(id, outcome, summary, report)
+            WHERE u.id = v.id AND u.outcome = 'Pending'
+            """, CancellationToken.None);
     }
 }

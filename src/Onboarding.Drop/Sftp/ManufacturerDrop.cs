@@ -1,11 +1,9 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Drop.Data;
-using Onboarding.ServiceDefaults.Outbox;
 using Onboarding.Sftp;
 
 namespace Onboarding.Drop.Sftp;
@@ -16,6 +14,7 @@ namespace Onboarding.Drop.Sftp;
 /// A just-closed upload stays visible (stat, listing) in <c>/incoming</c> for a while: see <see cref="RecentUploads"/>.
 /// Requests may run concurrently, so every database call gets its own scope.
 /// </summary>
+/// <param name="sessionEnded">Cancelled when the SSH channel closes: a CLOSE still waiting for its group is then dropped.</param>
 /// <param name="tellUser">
 /// Writes a line to the user's terminal (SSH stderr): OpenSSH's sftp shows only its own text for a status code,
 /// so this is how a person running it learns why an upload was rejected.
@@ -27,13 +26,13 @@ internal sealed class ManufacturerDrop(
     TimeProvider clock,
     ILogger logger,
     Func<string, Task> tellUser,
-    RecentUploads recentUploads) : ISftpHandler
+    RecentUploads recentUploads,
+    UploadCommitter committer,
+    CancellationToken sessionEnded) : ISftpHandler
 {
     private const uint Directory = 0x4000;
     private const uint RegularFile = 0x8000;
     private const string ResultSuffix = ".result";
-
-    private string Source => $"sftp:{account.SftpUsername}";
 
     public ValueTask<SftpResult<object>> OpenFileAsync(string path, SftpOpenFlags flags, SftpAttributes attributes, CancellationToken cancellationToken)
     {
@@ -101,9 +100,9 @@ internal sealed class ManufacturerDrop(
     }
 
     /// <summary>
-    /// CLOSE of an upload: in one transaction keep the raw file, reserve its quota and enqueue "bookkeep it"; then
-    /// bookkeep it at once so the client hears the outcome. If this host dies in between, the outbox dispatcher
-    /// finishes the upload after a restart (or on another host).
+    /// CLOSE of an upload: committed with the other CLOSEs of this manufacturer that arrive meanwhile (group commit,
+    /// <see cref="UploadCommitter"/>): the raw file kept, its quota reserved, its records bookkept; then answered with
+    /// this file's own outcome. Nothing is acknowledged before it is committed.
     /// </summary>
     private async Task<SftpStatus> CommitAsync(UploadBuffer buffer, CancellationToken cancellationToken)
     {
@@ -114,98 +113,44 @@ internal sealed class ManufacturerDrop(
             return SftpStatus.Failure($"upload incomplete, nothing was kept: {incomplete}");
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DropDbContext>();
-        var outbox = scope.ServiceProvider.GetRequiredService<IOutbox>();
-        var upload = new Upload
+        CloseResult result;
+        using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, sessionEnded))
         {
-            Id = Guid.CreateVersion7(),
-            ManufacturerId = account.ManufacturerId,
-            CustomerId = account.CustomerId,
-            FileName = buffer.Name,
-            Size = content.Length,
-            Sha256 = Convert.ToHexStringLower(SHA256.HashData(content)),
-            Content = content,
-            ReceivedAt = clock.GetUtcNow(),
-            Outcome = UploadOutcome.Pending,
-            Summary = "received, not yet bookkept",
-            Report = "",
-        };
-
-        Guid bookkeeping;
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            if (!await ReserveQuotaAsync(db, content.Length, cancellationToken))
+            try
             {
-                logger.LogWarning("Upload of {FileName} refused: quota of {MaxFiles} files / {MaxTotalBytes} bytes reached", buffer.Name, quota.MaxFiles, quota.MaxTotalBytes);
-                return SftpStatus.Failure($"quota exceeded: at most {quota.MaxFiles} files and {quota.MaxTotalBytes} bytes per manufacturer; ask the customer to raise it");
+                result = await committer.CommitAsync(account, buffer.Name, content, waiting.Token);
             }
-
-            db.Uploads.Add(upload);
-            await db.SaveChangesAsync(cancellationToken);
-            bookkeeping = await outbox.EnqueueAsync(db, BookkeepUpload.MessageType, new BookkeepUpload(upload.Id, Source), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            catch (OperationCanceledException) when (waiting.IsCancellationRequested)
+            {
+                // SSH_FX_CONNECTION_LOST (draft-02 §7): nobody is left to read it, but the request is answered, not failed.
+                logger.LogWarning("Upload of {FileName} abandoned: the session ended before its CLOSE was committed; nothing was kept", buffer.Name);
+                return new SftpStatus(SftpStatusCode.ConnectionLost, "the session ended before the upload was committed; nothing was kept");
+            }
         }
 
-        // From here on the upload is safe: whatever happens to this connection or host, it will be bookkept.
-        var run = await outbox.ProcessNowAsync(bookkeeping, CancellationToken.None);
-        if (run.Result == OutboxRunResult.Failed)
+        switch (result.Verdict)
         {
-            logger.LogError("Upload {UploadId} of {FileName} was kept but could not be bookkept yet: {Error}", upload.Id, buffer.Name, run.Error);
-            return SftpStatus.Failure($"the upload was kept (id {upload.Id}) but could not be processed because of an NMS error; it will be retried, see /processed or /rejected later");
+            case CloseVerdict.Accepted:
+                logger.LogInformation("Upload {UploadId} of {FileName} accepted: {Summary}", result.UploadId, buffer.Name, result.Summary);
+                return SftpStatus.Ok;
+            case CloseVerdict.Rejected:
+                logger.LogWarning("Upload {UploadId} of {FileName} rejected: {Summary}", result.UploadId, buffer.Name, result.Summary);
+                var message = RejectionMessage.For(buffer.Name, $"/rejected/{buffer.Name}{ResultSuffix}", result.Summary);
+                await tellUser(message);
+                return SftpStatus.Failure(message);
+            case CloseVerdict.QuotaExceeded:
+                logger.LogWarning("Upload of {FileName} refused: quota of {MaxFiles} files / {MaxTotalBytes} bytes reached", buffer.Name, quota.MaxFiles, quota.MaxTotalBytes);
+                return SftpStatus.Failure(result.Summary);
+            case CloseVerdict.KeptNotBookkept:
+                logger.LogError("Upload {UploadId} of {FileName} was kept but could not be bookkept yet", result.UploadId, buffer.Name);
+                return SftpStatus.Failure($"the upload was kept (id {result.UploadId}) but could not be processed because of an NMS error; it will be retried, see /processed or /rejected later");
+            case CloseVerdict.KeptInProgress:
+                logger.LogWarning("Upload {UploadId} of {FileName} is being bookkept elsewhere and has no outcome yet", result.UploadId, buffer.Name);
+                return SftpStatus.Failure($"the upload was kept (id {result.UploadId}) and is being processed; see /processed or /rejected later");
+            default:
+                logger.LogError("Upload of {FileName} not stored: {Reason}", buffer.Name, result.Summary);
+                return SftpStatus.Failure(result.Summary);
         }
-
-        var done = await OutcomeAsync(db, upload.Id, cancellationToken);
-        if (done is null)
-        {
-            logger.LogWarning("Upload {UploadId} of {FileName} is being bookkept elsewhere and has no outcome yet", upload.Id, buffer.Name);
-            return SftpStatus.Failure($"the upload was kept (id {upload.Id}) and is being processed; see /processed or /rejected later");
-        }
-
-        var (outcome, summary) = done.Value;
-        if (outcome == UploadOutcome.Accepted)
-        {
-            logger.LogInformation("Upload {UploadId} of {FileName} accepted: {Summary}", upload.Id, buffer.Name, summary);
-            return SftpStatus.Ok;
-        }
-
-        logger.LogWarning("Upload {UploadId} of {FileName} rejected: {Summary}", upload.Id, buffer.Name, summary);
-        var message = RejectionMessage.For(buffer.Name, $"/rejected/{buffer.Name}{ResultSuffix}", summary);
-        await tellUser(message);
-        return SftpStatus.Failure(message);
-    }
-
-    /// <summary>
-    /// The upload's outcome once it has one. Normally it is there at once (processed inline); if a dispatcher had
-    /// claimed the message first, wait a little for it to finish, so the client still hears the outcome.
-    /// </summary>
-    private static async Task<(UploadOutcome Outcome, string Summary)?> OutcomeAsync(DropDbContext db, Guid uploadId, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var row = await db.Uploads.AsNoTracking().Where(u => u.Id == uploadId)
-                .Select(u => new { u.Outcome, u.Summary }).SingleAsync(cancellationToken);
-            if (row.Outcome != UploadOutcome.Pending)
-                return (row.Outcome, row.Summary);
-            if (DateTime.UtcNow >= deadline)
-                return null;
-            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
-        }
-    }
-
-    /// <summary>Adds one file of <paramref name="bytes"/> to the manufacturer's usage if it stays within quota; false if not.</summary>
-    private async Task<bool> ReserveQuotaAsync(DropDbContext db, long bytes, CancellationToken cancellationToken)
-    {
-        if (bytes > quota.MaxTotalBytes || quota.MaxFiles < 1)
-            return false;
-        var reserved = await db.Database.SqlQuery<int>($"""
-            INSERT INTO drop.manufacturer_usage AS u (manufacturer_id, files, bytes) VALUES ({account.ManufacturerId}, 1, {bytes})
-            ON CONFLICT (manufacturer_id) DO UPDATE SET files = u.files + 1, bytes = u.bytes + excluded.bytes
-            WHERE u.files + 1 <= {quota.MaxFiles} AND u.bytes + excluded.bytes <= {quota.MaxTotalBytes}
-            RETURNING files AS "Value"
-            """).ToListAsync(cancellationToken);
-        return reserved.Count == 1;
     }
 
     public async ValueTask<SftpResult<object>> OpenDirectoryAsync(string path, CancellationToken cancellationToken)

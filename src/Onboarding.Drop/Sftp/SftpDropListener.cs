@@ -23,6 +23,7 @@ internal sealed class SftpDropListener(
     IServiceScopeFactory scopes,
     LoginThrottle throttle,
     RecentUploads recentUploads,
+    UploadCommitter committer,
     TimeProvider clock,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -253,8 +254,11 @@ internal sealed class SftpDropListener(
         {
             ["ConnectionId"] = connectionId, ["ManufacturerId"] = account.ManufacturerId, ["SftpUser"] = account.SftpUsername,
         });
+        // CLOSEs still waiting for their group are dropped when the channel goes (the client heard nothing of them).
+        using var sessionEnded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        _ = channel.Completion.ContinueWith(_ => sessionEnded.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var handler = new ManufacturerDrop(account, scopes, options.Value.Quota, clock, logger,
-            message => channel.WriteStandardErrorAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n")), recentUploads);
+            message => channel.WriteStandardErrorAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n")), recentUploads, committer, sessionEnded.Token);
         uint exitStatus = 0;
         try
         {

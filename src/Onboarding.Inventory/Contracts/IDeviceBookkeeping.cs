@@ -9,7 +9,20 @@ public interface IDeviceBookkeeping
     /// </summary>
     Task<BookkeepingOutcome> BookkeepAsync(Guid manufacturerId, string fileName, string source, ReadOnlyMemory<byte> content,
         CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Bookkeeps several files of one manufacturer in one transaction (group commit), each file judged as
+    /// <see cref="BookkeepAsync"/> would judge it on its own, in order: a rejected file adds nothing and does not affect
+    /// the others; a record already bookkept by an earlier file of the group is "unchanged". Returns one outcome per
+    /// file, in order. Throws when the group cannot be committed (e.g. a concurrent upload won a serial): nothing of
+    /// the group was bookkept then, and the caller falls back to <see cref="BookkeepAsync"/> per file.
+    /// </summary>
+    Task<IReadOnlyList<BookkeepingOutcome>> BookkeepGroupAsync(Guid manufacturerId, string source, IReadOnlyList<BookkeepingFile> files,
+        CancellationToken cancellationToken);
 }
+
+/// <summary>One uploaded file for <see cref="IDeviceBookkeeping.BookkeepGroupAsync"/>.</summary>
+public sealed record BookkeepingFile(string FileName, ReadOnlyMemory<byte> Content);
 
 /// <param name="Accepted">True when every record was bookkept (new or unchanged).</param>
 /// <param name="Summary">One line, e.g. "3 records: 2 new, 1 unchanged", or the first reason for a rejection.</param>

@@ -39,13 +39,78 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
         }
     }
 
+    public async Task<IReadOnlyList<BookkeepingOutcome>> BookkeepGroupAsync(Guid manufacturerId, string source, IReadOnlyList<BookkeepingFile> files,
+        CancellationToken cancellationToken)
+    {
+        var trust = await accounts.GetTrustAsync(manufacturerId, cancellationToken);
+        if (trust is not { Enabled: true })
+            return [.. files.Select(_ => Rejected("the manufacturer account is disabled; the customer must enable it before records are accepted", [], []))];
+
+        var parsed = files.Select(f => DeviceRecordParser.Parse(f.Content)).ToList();
+        var serials = parsed.SelectMany(p => p.Records).Select(r => r.SerialNumber).Distinct(StringComparer.Ordinal).ToList();
+        var existing = await ExistingAsync(trust, serials, cancellationToken);
+        var now = clock.GetUtcNow();
+        var outcomes = new List<BookkeepingOutcome>(files.Count);
+        var additions = new List<(Device Device, string FileName)>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var (outcome, added) = Judge(trust, parsed[i].Records, parsed[i].Errors, files[i].FileName, source, existing, now);
+            outcomes.Add(outcome);
+            // A later file of the group sees this file's new devices as bookkept (a re-upload in the group is "unchanged").
+            foreach (var device in added)
+            {
+                existing[device.SerialNumber] = device;
+                additions.Add((device, files[i].FileName));
+            }
+        }
+
+        try
+        {
+            await SaveAsync(additions, cancellationToken);
+        }
+        catch
+        {
+            db.ChangeTracker.Clear();
+            throw;
+        }
+
+        return outcomes;
+    }
+
     private async Task<BookkeepingOutcome> BookkeepRecordsAsync(ManufacturerTrust trust, IReadOnlyList<DeviceRecord> records, string fileName,
         string source, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        var serials = records.Select(r => r.SerialNumber).ToList();
-        var existing = await db.Devices.Where(d => d.CustomerId == trust.CustomerId && serials.Contains(d.SerialNumber))
+        var existing = await ExistingAsync(trust, [.. records.Select(r => r.SerialNumber)], cancellationToken);
+        var (outcome, additions) = Judge(trust, records, [], fileName, source, existing, clock.GetUtcNow());
+        await SaveAsync([.. additions.Select(d => (d, fileName))], cancellationToken);
+        return outcome;
+    }
+
+    private Task<Dictionary<string, Device>> ExistingAsync(ManufacturerTrust trust, List<string> serials, CancellationToken cancellationToken) =>
+        db.Devices.Where(d => d.CustomerId == trust.CustomerId && serials.Contains(d.SerialNumber))
             .ToDictionaryAsync(d => d.SerialNumber, StringComparer.Ordinal, cancellationToken);
+
+    private async Task SaveAsync(List<(Device Device, string FileName)> additions, CancellationToken cancellationToken)
+    {
+        if (additions.Count == 0)
+            return;
+        db.Devices.AddRange(additions.Select(a => a.Device));
+        await db.SaveChangesAsync(cancellationToken);
+        foreach (var (device, fileName) in additions)
+        {
+            logger.LogInformation("Device {Serial} of customer {CustomerId} bookkept from manufacturer {ManufacturerId} ({FileName})",
+                device.SerialNumber, device.CustomerId, device.ManufacturerId, fileName);
+        }
+    }
+
+    /// <summary>One file's verdict against the devices known so far; its new devices, to be saved only if it is accepted.</summary>
+    private static (BookkeepingOutcome Outcome, List<Device> Additions) Judge(ManufacturerTrust trust, IReadOnlyList<DeviceRecord> records,
+        IReadOnlyList<string> errors, string fileName, string source, Dictionary<string, Device> existing, DateTimeOffset now)
+    {
+        if (errors.Count > 0)
+            return (Rejected($"the file is not a valid onboarding-device document: {errors[0]}", [.. errors.Select(e => $"invalid: {e}")], errors), []);
+        if (records.Count == 0)
+            return (Rejected("the file holds no device records", [], []), []);
 
         var lines = new List<string>(records.Count);
         var additions = new List<Device>();
@@ -64,6 +129,11 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
                 else if (known.CertificateSha256 != fingerprint)
                     reasons.Add($"this serial number was already bookkept with a different certificate (SHA-256 {known.CertificateSha256})");
             }
+            else if (certificate is not null && additions.Find(d => d.SerialNumber == record.SerialNumber) is { } earlier
+                && earlier.CertificateSha256 != fingerprint)
+            {
+                reasons.Add($"this serial number appears earlier in the file with a different certificate (SHA-256 {earlier.CertificateSha256})");
+            }
 
             var label = $"record at line {record.Line}, serial-number {record.SerialNumber}";
             if (reasons.Count > 0)
@@ -73,7 +143,7 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
                 continue;
             }
 
-            if (existing.ContainsKey(record.SerialNumber))
+            if (existing.ContainsKey(record.SerialNumber) || additions.Exists(d => d.SerialNumber == record.SerialNumber))
             {
                 unchanged++;
                 lines.Add($"{label}: unchanged (already bookkept with this certificate)");
@@ -107,22 +177,10 @@ internal sealed class DeviceBookkeeping(InventoryDbContext db, IManufacturerAcco
             // All or nothing: a good record in a rejected file was not bookkept, and its line must not say it was.
             foreach (var (index, label) in newLines)
                 lines[index] = $"{label}: acceptable, but not bookkept: the file was rejected";
-            return Rejected($"{reasonsByRecord.Count} of {records.Count} records rejected; nothing from this file was bookkept", lines, reasonsByRecord);
+            return (Rejected($"{reasonsByRecord.Count} of {records.Count} records rejected; nothing from this file was bookkept", lines, reasonsByRecord), []);
         }
 
-        if (additions.Count > 0)
-        {
-            db.Devices.AddRange(additions);
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        foreach (var device in additions)
-        {
-            logger.LogInformation("Device {Serial} of customer {CustomerId} bookkept from manufacturer {ManufacturerId} ({FileName})",
-                device.SerialNumber, device.CustomerId, device.ManufacturerId, fileName);
-        }
-
-        return new BookkeepingOutcome(true, $"{records.Count} records: {additions.Count} new, {unchanged} unchanged", lines, additions.Count, unchanged);
+        return (new BookkeepingOutcome(true, $"{records.Count} records: {additions.Count} new, {unchanged} unchanged", lines, additions.Count, unchanged), additions);
     }
 
     /// <summary>Everything that can be checked without the database. Returns the parsed certificate when it is usable.</summary>

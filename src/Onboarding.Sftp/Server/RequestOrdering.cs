@@ -17,14 +17,24 @@ internal sealed class RequestOrdering
         Range,
         /// <summary>Any other request naming a handle (CLOSE, FSTAT, FSETSTAT, READDIR, fsync).</summary>
         Handle,
-        /// <summary>Requests naming paths: ordered after everything before them.</summary>
+        /// <summary>
+        /// OPEN of a file: ordered after earlier requests that touch the same file (an earlier OPEN of it, or a request
+        /// on a handle opened on it, such as the CLOSE that commits an earlier upload of the same name), not after
+        /// unrelated ones. A pipelining client's next OPEN must not wait for an unrelated file's slow CLOSE.
+        /// </summary>
+        File,
+        /// <summary>Other requests naming paths (RENAME, REMOVE, SETSTAT, …): ordered after everything before them.</summary>
         Everything,
     }
 
     /// <summary>The number of admitted requests that may still be running (for tests).</summary>
     public int PendingCount => _pending.Count;
 
-    public Task Admit(Task done, Scope scope, uint handle = 0, ulong offset = 0, ulong length = 0, bool writes = false)
+    /// <param name="path">
+    /// For <see cref="Scope.File"/> the path opened; for <see cref="Scope.Range"/> and <see cref="Scope.Handle"/> the
+    /// path the handle was opened on, when known.
+    /// </param>
+    public Task Admit(Task done, Scope scope, uint handle = 0, ulong offset = 0, ulong length = 0, bool writes = false, string? path = null)
     {
         _pending.RemoveAll(p => p.Done.IsCompleted);
         var waitFor = new List<Task>();
@@ -33,18 +43,32 @@ internal sealed class RequestOrdering
             waitFor.Add(_barrier);
         }
 
+        var file = path is null ? null : FileKey(path);
         if (scope == Scope.Everything)
         {
             waitFor.AddRange(_pending.Select(p => p.Done));
             _pending.Clear();
             _barrier = done;
         }
+        else if (scope == Scope.File)
+        {
+            foreach (var p in _pending)
+            {
+                // The same name counts as the same file: conservative for aliases like "a/./x" and "x".
+                if (file is null || p.File is null || string.Equals(p.File, file, StringComparison.Ordinal))
+                {
+                    waitFor.Add(p.Done);
+                }
+            }
+
+            _pending.Add(new Admitted(done, scope, 0, 0, 0, false, file));
+        }
         else
         {
             var end = offset + length < offset ? ulong.MaxValue : offset + length;
             foreach (var p in _pending)
             {
-                if (p.Handle != handle)
+                if (p.Scope == Scope.File || p.Handle != handle)
                 {
                     continue;
                 }
@@ -58,7 +82,7 @@ internal sealed class RequestOrdering
                 }
             }
 
-            _pending.Add(new Admitted(done, scope, handle, offset, end, writes));
+            _pending.Add(new Admitted(done, scope, handle, offset, end, writes, file));
         }
 
         return waitFor.Count switch
@@ -69,5 +93,13 @@ internal sealed class RequestOrdering
         };
     }
 
-    private sealed record Admitted(Task Done, Scope Scope, uint Handle, ulong Offset, ulong End, bool Writes);
+    /// <summary>The last path segment, which every spelling of one file's path (absolute, relative, with "./") shares.</summary>
+    internal static string FileKey(string path)
+    {
+        var trimmed = path.TrimEnd('/');
+        var slash = trimmed.LastIndexOf('/');
+        return slash < 0 ? trimmed : trimmed[(slash + 1)..];
+    }
+
+    private sealed record Admitted(Task Done, Scope Scope, uint Handle, ulong Offset, ulong End, bool Writes, string? File);
 }

@@ -165,10 +165,12 @@ internal sealed class SftpServerSession : IDisposable
 
     private Task Admit(SftpRequest request, Task done) => request switch
     {
-        ReadPacket r => _ordering.Admit(done, RequestOrdering.Scope.Range, HandleKey(r.Handle), r.Offset, r.Length, writes: false),
-        WritePacket w => _ordering.Admit(done, RequestOrdering.Scope.Range, HandleKey(w.Handle), w.Offset, (ulong)w.Data.Length, writes: true),
-        SftpHandleRequest h => _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(h.Handle)),
-        FSetStatPacket f => _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(f.Handle)),
+        ReadPacket r => _ordering.Admit(done, RequestOrdering.Scope.Range, HandleKey(r.Handle), r.Offset, r.Length, writes: false, path: HandlePath(r.Handle)),
+        WritePacket w => _ordering.Admit(done, RequestOrdering.Scope.Range, HandleKey(w.Handle), w.Offset, (ulong)w.Data.Length, writes: true, path: HandlePath(w.Handle)),
+        SftpHandleRequest h => _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(h.Handle), path: HandlePath(h.Handle)),
+        FSetStatPacket f => _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(f.Handle), path: HandlePath(f.Handle)),
+        // §6: only requests touching the same file need ordering, so OPEN waits for those, not for unrelated CLOSEs.
+        OpenPacket o => _ordering.Admit(done, RequestOrdering.Scope.File, path: o.Path),
         ExtendedPacket { Request: OpenSshExtensions.Fsync or OpenSshExtensions.FStatVfs } e => AdmitHandleExtension(e, done),
         _ => _ordering.Admit(done, RequestOrdering.Scope.Everything),
     };
@@ -178,7 +180,7 @@ internal sealed class SftpServerSession : IDisposable
         try
         {
             var handle = OpenSshExtensions.ReadSingleString(e.Data.Span, e.RequestId);
-            return _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(handle));
+            return _ordering.Admit(done, RequestOrdering.Scope.Handle, HandleKey(handle), path: HandlePath(handle));
         }
         catch (SftpProtocolException)
         {
@@ -188,6 +190,9 @@ internal sealed class SftpServerSession : IDisposable
 
     /// <summary>Our handles are 4-byte counters; anything else maps to 0, which is never issued.</summary>
     private static uint HandleKey(byte[] handle) => handle.Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(handle) : 0;
+
+    /// <summary>The path a live handle was opened on (null if unknown), so an OPEN of that file is ordered after it.</summary>
+    private string? HandlePath(byte[] handle) => _handles.TryGetValue(HandleKey(handle), out var h) ? h.Path : null;
 
     private async Task RunRequestAsync(SftpRequest request, Task prerequisite, TaskCompletionSource done, CancellationToken ct)
     {
@@ -323,7 +328,7 @@ internal sealed class SftpServerSession : IDisposable
                     }
 
                     var result = await _handler.OpenFileAsync(open.Path, open.Flags, open.Attributes, ct);
-                    return result.IsOk ? new HandlePacket(id, Register(result.Value, directory: false)) : Status(id, result.Status);
+                    return result.IsOk ? new HandlePacket(id, Register(result.Value, directory: false, open.Path)) : Status(id, result.Status);
                 }
 
             case OpenDirPacket openDir:
@@ -334,7 +339,7 @@ internal sealed class SftpServerSession : IDisposable
                     }
 
                     var result = await _handler.OpenDirectoryAsync(openDir.Path, ct);
-                    return result.IsOk ? new HandlePacket(id, Register(result.Value, directory: true)) : Status(id, result.Status);
+                    return result.IsOk ? new HandlePacket(id, Register(result.Value, directory: true, openDir.Path)) : Status(id, result.Status);
                 }
 
             case ClosePacket close:
@@ -523,7 +528,7 @@ internal sealed class SftpServerSession : IDisposable
         8 + Encoding.UTF8.GetByteCount(e.FileName) + Encoding.UTF8.GetByteCount(e.LongName) + 40
         + e.Attributes.Extended.Sum(x => 8 + Encoding.UTF8.GetByteCount(x.Type) + x.Data.Length);
 
-    private byte[] Register(object value, bool directory)
+    private byte[] Register(object value, bool directory, string path)
     {
         if (value is null)
         {
@@ -531,7 +536,7 @@ internal sealed class SftpServerSession : IDisposable
         }
 
         var key = (uint)Interlocked.Increment(ref _nextHandle);
-        _handles[key] = new OpenHandle(value, directory);
+        _handles[key] = new OpenHandle(value, directory, path);
         var wire = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(wire, key);
         return wire;
@@ -582,11 +587,13 @@ internal sealed class SftpServerSession : IDisposable
     private static SftpPacket SingleName(uint id, SftpResult<string> result) =>
         result.IsOk ? new NamePacket(id, [new SftpFileEntry(result.Value, result.Value, SftpAttributes.Empty)]) : Status(id, result.Status);
 
-    private sealed class OpenHandle(object value, bool isDirectory)
+    private sealed class OpenHandle(object value, bool isDirectory, string path)
     {
         public object Value { get; } = value;
 
         public bool IsDirectory { get; } = isDirectory;
+
+        public string Path { get; } = path;
 
         public Queue<SftpFileEntry> PendingEntries { get; } = new();
     }

@@ -9,9 +9,11 @@ namespace Onboarding.IntegrationTests.Infrastructure;
 public sealed class DropClient : IAsyncDisposable
 {
     private readonly SshClientSession _ssh;
+    private readonly TcpClient _tcp;
 
-    private DropClient(SshClientSession ssh, SftpClient sftp)
+    private DropClient(TcpClient tcp, SshClientSession ssh, SftpClient sftp)
     {
+        _tcp = tcp;
         _ssh = ssh;
         Sftp = sftp;
     }
@@ -34,7 +36,7 @@ public sealed class DropClient : IAsyncDisposable
             throw new InvalidOperationException("sftp subsystem refused");
         var sftp = new SftpClient(channel.AsStream());
         await sftp.ConnectAsync();
-        return new DropClient(ssh, sftp);
+        return new DropClient(tcp, ssh, sftp);
     }
 
     public Task UploadAsync(string name, string content) => Sftp.UploadAsync($"/incoming/{name}", new MemoryStream(Encoding.UTF8.GetBytes(content)));
@@ -45,6 +47,9 @@ public sealed class DropClient : IAsyncDisposable
         await Sftp.DownloadAsync(path, buffer);
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    /// <summary>Cuts the TCP connection at once (RST), as a crashed client or a broken network would.</summary>
+    public void Cut() => _tcp.Client.Close(0);
 
     public async ValueTask DisposeAsync()
     {
