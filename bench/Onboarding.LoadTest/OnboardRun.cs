@@ -114,7 +114,7 @@ internal static class OnboardRun
         int? listed = null;
         try
         {
-            listed = (await tenant.Http.GetFromJsonAsync<JsonElement>("/api/callhome/sessions?pageSize=1", cancellationToken)).GetProperty("total").GetInt32();
+            listed = (await tenant.Http.GetFromJsonAsync<JsonElement>("/api/callhome/sessions", cancellationToken)).GetArrayLength();
         }
         catch (Exception ex) when (ex is HttpRequestException or KeyNotFoundException or InvalidOperationException or JsonException)
         {

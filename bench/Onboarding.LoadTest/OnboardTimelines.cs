@@ -96,11 +96,11 @@ internal static class OnboardTimelines
             var onboarded = device.Steps.FirstOrDefault(s => s.State == "Onboarded")?.At;
             Add("1 redirect: Authenticated → Redirected (redirect server; hand-off to the NMS inside)", authenticated, redirected);
             Add("2 NMS bootstrap: Redirected → bootstrap-complete (NMS timeline)", redirected, bootstrapComplete);
-            Add("- wait: bootstrap-complete → CalledHome (DeviceSim onboard calls home once ALL devices bootstrapped)", bootstrapComplete, calledHome);
-            Add("3 call home: CalledHome → Configured", calledHome, configured);
-            Add("3 call home: Configured → Onboarded (get-config verification)", configured, onboarded);
-            Add("4 notify: Onboarded → first webhook receipt", onboarded, receiver.FirstNotified(serial));
-            Add("= device: Authenticated → Onboarded", authenticated, onboarded);
+            Add("3 wait: bootstrap-complete → CalledHome (DeviceSim onboard calls home once ALL devices bootstrapped)", bootstrapComplete, calledHome);
+            Add("4 call home: CalledHome → Configured", calledHome, configured);
+            Add("5 call home: Configured → Onboarded (get-config verification)", configured, onboarded);
+            Add("6 notify: Onboarded → first webhook receipt", onboarded, receiver.FirstNotified(serial));
+            Add("7 device: Authenticated → Onboarded", authenticated, onboarded);
         }
 
         var lines = new List<string> { "per-stage latency, ms (timeline timestamps of the host; receipt time of the receiver, same clock):" };
