@@ -100,6 +100,8 @@ internal static class OnboardTest
         };
         if (settings.Baseline)
             rows.AddRange(await OnboardBaseline.RunAsync(settings, tenant.Ca, serials, cancellationToken));
+        foreach (var row in rows.Skip(1))
+            Console.WriteLine($"{row.Server} [{row.Scenario}]: {row.Value.ToString("N1", CultureInfo.InvariantCulture)} {row.Unit}; {row.Detail}");
         Report.Print("onboard", rows, r => r.Server.StartsWith("baseline", StringComparison.Ordinal),
             $"{settings.Devices:N0} devices from power-on to Onboarded in < 60 s (aim 20 s)");
         foreach (var line in analysis.Stages)
