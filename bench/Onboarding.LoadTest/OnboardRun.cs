@@ -149,10 +149,10 @@ internal static class OnboardRun
         Console.WriteLine(detail);
         if (cpuAtFirstOnboarded is not null)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"CPU ms/device until the first device was Onboarded at {firstOnboarded!.Value.TotalSeconds:0.0} s (bootstrap phase): " +
-                string.Join(", ", roles.Select((r, i) => $"{r} {cpuAtFirstOnboarded[i] / devices:0.00}")) + "; after it (call home, pre-configuration, notifications): " +
-                string.Join(", ", roles.Select((r, i) => $"{r} {(ledger.Milliseconds(r) - cpuAtFirstOnboarded[i]) / devices:0.00}"))));
+            var before = string.Join(", ", roles.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"{r} {cpuAtFirstOnboarded[i] / devices:0.00}")));
+            var after = string.Join(", ", roles.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"{r} {(ledger.Milliseconds(r) - cpuAtFirstOnboarded[i]) / devices:0.00}")));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CPU ms/device until the first device was Onboarded at {firstOnboarded!.Value.TotalSeconds:0.0} s (bootstrap phase): {before}; ") +
+                $"after it (call home, pre-configuration, notifications): {after}");
         }
         var reached = allNotified is { } t && allOnboarded is { } u ? (t > u ? t : u) : end;
         return new Result(done ? devices / reached.TotalSeconds : 0, detail,
