@@ -142,8 +142,11 @@ internal static class OnboardRun
             $"CPU ms/device: host {Per("host"):0.00}, PostgreSQL {Per("postgres"):0.00}, simulator {Per("simulator"):0.00}, load test {Per("load test"):0.00} " +
             $"(over {end.TotalSeconds:0.0} s: host {ledger.Milliseconds("host") / end.TotalMilliseconds * 100:0}% of a core, PostgreSQL {ledger.Milliseconds("postgres") / end.TotalMilliseconds * 100:0}%, " +
             $"simulator {ledger.Milliseconds("simulator") / end.TotalMilliseconds * 100:0}%); " +
-            $"held: {(listed is { } l ? $"{l} call-home sessions listed" : "sessions not listed")}, host RSS {hostRssBefore / 1024.0:0} → {hostRssAfter / 1024.0:0} MiB " +
-            $"({(hostRssAfter - hostRssBefore) / (double)Math.Max(1, devices):0.0} KiB/device{(hostPid != settings.HostPid ? ", restarted host: from 0" : "")}), simulator RSS {simRss / 1024.0:0} MiB " +
+            $"held: {(listed is { } l ? $"{l} call-home sessions listed" : "sessions not listed")}, " +
+            (hostPid == settings.HostPid
+                ? $"host RSS {hostRssBefore / 1024.0:0} → {hostRssAfter / 1024.0:0} MiB ({(hostRssAfter - hostRssBefore) / (double)Math.Max(1, devices):0.0} KiB/device), "
+                : $"restarted host's RSS {hostRssAfter / 1024.0:0} MiB ({hostRssAfter / (double)Math.Max(1, devices):0.0} KiB/device, its start-up included), ") +
+            $"simulator RSS {simRss / 1024.0:0} MiB " +
             $"({simRss / (double)Math.Max(1, devices):0.0} KiB/device, peak {simPeakRssKib / 1024.0:0} MiB); " +
             $"{(events.Count == 0 ? "" : string.Join("; ", events) + "; ")}started {startedAt:HH:mm:ss}, load {Report.LoadAverage()}");
         Console.WriteLine(detail);
