@@ -135,11 +135,13 @@ internal static class OnboardRun
             Console.WriteLine("  " + line);
 
         var done = allOnboarded is not null && allNotified is not null;
-        double Per(string role) => ledger.Milliseconds(role) / Math.Max(1, Math.Min(onboarded, devices));
+        // Per device Onboarded; when none got that far, per device started (a lower bound of what one would cost).
+        var perDevices = onboarded > 0 ? Math.Min(onboarded, devices) : devices;
+        double Per(string role) => ledger.Milliseconds(role) / perDevices;
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"{onboarded}/{devices} Onboarded {(allOnboarded is { } o ? $"after {o.TotalSeconds:0.0} s" : "— not all")}, {receiver.NotifiedDevices} notified " +
             $"{(allNotified is { } n ? $"after {n.TotalSeconds:0.0} s" : "— not all")} (from DeviceSim's start, its start-up and {devices} IDevID loads included); " +
-            $"CPU ms/device: host {Per("host"):0.00}, PostgreSQL {Per("postgres"):0.00}, simulator {Per("simulator"):0.00}, load test {Per("load test"):0.00} " +
+            $"CPU ms/device ({(onboarded > 0 ? "per device Onboarded" : "per device started, none Onboarded")}): host {Per("host"):0.00}, PostgreSQL {Per("postgres"):0.00}, simulator {Per("simulator"):0.00}, load test {Per("load test"):0.00} " +
             $"(over {end.TotalSeconds:0.0} s: host {ledger.Milliseconds("host") / end.TotalMilliseconds * 100:0}% of a core, PostgreSQL {ledger.Milliseconds("postgres") / end.TotalMilliseconds * 100:0}%, " +
             $"simulator {ledger.Milliseconds("simulator") / end.TotalMilliseconds * 100:0}%); " +
             $"held: {(listed is { } l ? $"{l} call-home sessions listed" : "sessions not listed")}, " +
