@@ -138,6 +138,9 @@ internal static class OnboardRun
         // Per device Onboarded; when none got that far, per device started (a lower bound of what one would cost).
         var perDevices = onboarded > 0 ? Math.Min(onboarded, devices) : devices;
         double Per(string role) => ledger.Milliseconds(role) / perDevices;
+        var hostRssText = hostPid == settings.HostPid
+            ? string.Create(CultureInfo.InvariantCulture, $"host RSS {hostRssBefore / 1024.0:0} → {hostRssAfter / 1024.0:0} MiB ({(hostRssAfter - hostRssBefore) / (double)Math.Max(1, devices):0.0} KiB/device), ")
+            : string.Create(CultureInfo.InvariantCulture, $"restarted host's RSS {hostRssAfter / 1024.0:0} MiB ({hostRssAfter / (double)Math.Max(1, devices):0.0} KiB/device, its start-up included), ");
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"{onboarded}/{devices} Onboarded {(allOnboarded is { } o ? $"after {o.TotalSeconds:0.0} s" : "— not all")}, {receiver.NotifiedDevices} notified " +
             $"{(allNotified is { } n ? $"after {n.TotalSeconds:0.0} s" : "— not all")} (from DeviceSim's start, its start-up and {devices} IDevID loads included); " +
@@ -145,9 +148,7 @@ internal static class OnboardRun
             $"(over {end.TotalSeconds:0.0} s: host {ledger.Milliseconds("host") / end.TotalMilliseconds * 100:0}% of a core, PostgreSQL {ledger.Milliseconds("postgres") / end.TotalMilliseconds * 100:0}%, " +
             $"simulator {ledger.Milliseconds("simulator") / end.TotalMilliseconds * 100:0}%); " +
             $"held: {(listed is { } l ? $"{l} call-home sessions listed" : "sessions not listed")}, " +
-            (hostPid == settings.HostPid
-                ? $"host RSS {hostRssBefore / 1024.0:0} → {hostRssAfter / 1024.0:0} MiB ({(hostRssAfter - hostRssBefore) / (double)Math.Max(1, devices):0.0} KiB/device), "
-                : $"restarted host's RSS {hostRssAfter / 1024.0:0} MiB ({hostRssAfter / (double)Math.Max(1, devices):0.0} KiB/device, its start-up included), ") +
+            $"{hostRssText}" +
             $"simulator RSS {simRss / 1024.0:0} MiB " +
             $"({simRss / (double)Math.Max(1, devices):0.0} KiB/device, peak {simPeakRssKib / 1024.0:0} MiB); " +
             $"{(events.Count == 0 ? "" : string.Join("; ", events) + "; ")}started {startedAt:HH:mm:ss}, load {Report.LoadAverage()}");
