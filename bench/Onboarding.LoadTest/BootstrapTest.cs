@@ -210,7 +210,7 @@ internal static class BootstrapTest
     }
 
     /// <summary>One device: TCP connect, full TLS handshake with its certificate, one POST, read to the end, close.</summary>
-    private static async Task<int> OneAsync(string host, int port, SslStreamCertificateContext device, byte[]? pinned, SslProtocols protocol, CancellationToken cancellationToken)
+    internal static async Task<int> OneAsync(string host, int port, SslStreamCertificateContext device, byte[]? pinned, SslProtocols protocol, CancellationToken cancellationToken)
     {
         using var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync(host, port, cancellationToken);

@@ -268,7 +268,7 @@ internal static class HandoffBurstTest
     }
 
     /// <summary>Rotates the manufacturer's SFTP passphrase at the NMS; the answer is the hand-off bundle carrying it (shown once).</summary>
-    private static async Task<JsonObject> HandOffBundleAsync(NmsTenant tenant, int sftpPort, CancellationToken cancellationToken)
+    internal static async Task<JsonObject> HandOffBundleAsync(NmsTenant tenant, int sftpPort, CancellationToken cancellationToken)
     {
         using var response = await tenant.Http.PostAsync($"/api/manufacturers/{tenant.ManufacturerId}/sftp-passphrase", null, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -285,10 +285,10 @@ internal static class HandoffBurstTest
         (await tenant.Http.GetFromJsonAsync<JsonElement>($"/api/manufacturers/{tenant.ManufacturerId}/uploads?pageSize=1", cancellationToken))
         .GetProperty("total").GetInt32();
 
-    private static Task<JsonElement> PostJsonAsync(HttpClient http, string path, object body, CancellationToken cancellationToken) =>
+    internal static Task<JsonElement> PostJsonAsync(HttpClient http, string path, object body, CancellationToken cancellationToken) =>
         PostAsync(http, path, JsonContent.Create(body), cancellationToken);
 
-    private static async Task<JsonElement> PostAsync(HttpClient http, string path, HttpContent content, CancellationToken cancellationToken)
+    internal static async Task<JsonElement> PostAsync(HttpClient http, string path, HttpContent content, CancellationToken cancellationToken)
     {
         using var response = await http.PostAsync(path, content, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);

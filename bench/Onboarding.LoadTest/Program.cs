@@ -158,4 +158,29 @@ callHome.SetAction((r, ct) => CallHomeTest.RunAsync(new CallHomeSettings(new Uri
     r.GetValue(cBaseline), r.GetValue(cAlive), r.GetValue(cHostAlive), r.GetValue(cTimeout)), ct));
 root.Subcommands.Add(callHome);
 
+var oUrl = new Option<string>("--url") { Description = "the running host's HTTP base address (roles Nms and Redirect; loopback webhooks allowed)", DefaultValueFactory = _ => "http://127.0.0.1:18680" };
+var oRedirectPort = new Option<int>("--redirect-port") { Description = "the host's redirect bootstrap port (Redirect:Bootstrap:Port)", DefaultValueFactory = _ => 18644 };
+var oSftpPort = new Option<int>("--sftp-port") { Description = "the host's NMS SFTP drop port (Drop:Port), written into the hand-off bundle", DefaultValueFactory = _ => 12622 };
+var oDevices = new Option<int>("--devices") { Description = "devices (orders, IDevIDs) taken from power-on to Onboarded", DefaultValueFactory = _ => 1_000 };
+var oConcurrency = new Option<int>("--concurrency") { Description = "devices bootstrapping at once (DeviceSim -c)", DefaultValueFactory = _ => 64 };
+var oStay = new Option<bool>("--stay") { Description = "devices keep their call-home session after onboarding (DeviceSim --stay; then all call home at once)", DefaultValueFactory = _ => true };
+var oCallHomeConcurrency = new Option<int>("--callhome-concurrency") { Description = "without --stay: devices calling home at once", DefaultValueFactory = _ => 64 };
+var oHostPid = new Option<int>("--host-pid") { Description = "the host's process id (CPU, RSS; the process --kill-host-at kills and starts again)", Required = true };
+var oPgData = new Option<string>("--pg-data") { Description = "the host's PostgreSQL data directory (its cluster's CPU; --restart-postgres-at)", DefaultValueFactory = _ => ".data/pg" };
+var oPgCtl = new Option<string>("--pg-ctl") { Description = "pg_ctl binary (run as user postgres when we are root)", DefaultValueFactory = _ => "/usr/lib/postgresql/15/bin/pg_ctl" };
+var oDeviceSim = new Option<string>("--devicesim") { Description = "Onboarding.DeviceSim.dll (built with -c Release)", DefaultValueFactory = _ => "tools/Onboarding.DeviceSim/bin/Release/net10.0/Onboarding.DeviceSim.dll" };
+var oKill = new Option<string?>("--kill-host-at") { Description = "kill -9 the host and start it again (same command line) at '<seconds>s' after the devices start, or at a fraction (0..1) of devices Onboarded" };
+var oRestartPg = new Option<string?>("--restart-postgres-at") { Description = "pg_ctl restart -m fast of the host's cluster at '<seconds>s' or a fraction of devices Onboarded" };
+var oTimeout = new Option<int>("--timeout-seconds") { Description = "the bound: give up waiting for all Onboarded and notified after this long", DefaultValueFactory = _ => 600 };
+var oBaseline = new Option<bool>("--baseline") { Description = "also run the baseline (TLS handshakes against Kestrel 204, OpenSSH ssh logins)", DefaultValueFactory = _ => true };
+var oBaselineSessions = new Option<int>("--baseline-sessions") { Description = "OpenSSH ssh logins in the baseline; 0 skips them", DefaultValueFactory = _ => 200 };
+var oWork = new Option<string>("--work-directory") { Description = "where the devices' IDevIDs and state files and the logs go (onboard-<run>/)", DefaultValueFactory = _ => Path.GetTempPath() };
+var oNmsKey = new Option<string>("--nms-key-file") { Description = "the host's call-home client key (for the ssh baseline's key type only)", DefaultValueFactory = _ => ".data/keys/nms-identity/call-home_ed25519_key" };
+var onboard = new Command("onboard", "N devices from power-on to Onboarded and notified through a running host (DeviceSim onboard as its own process), with optional host kill / PostgreSQL restart")
+    { oUrl, oRedirectPort, oSftpPort, oDevices, oConcurrency, oStay, oCallHomeConcurrency, oHostPid, oPgData, oPgCtl, oDeviceSim, oKill, oRestartPg, oTimeout, oBaseline, oBaselineSessions, oWork, oNmsKey };
+onboard.SetAction((r, ct) => OnboardTest.RunAsync(new OnboardSettings(new Uri(r.GetValue(oUrl)!), r.GetValue(oRedirectPort), r.GetValue(oSftpPort), r.GetValue(oDevices),
+    r.GetValue(oConcurrency), r.GetValue(oStay), r.GetValue(oCallHomeConcurrency), r.GetValue(oHostPid), r.GetValue(oPgData)!, r.GetValue(oPgCtl)!, Path.GetFullPath(r.GetValue(oDeviceSim)!),
+    r.GetValue(oKill), r.GetValue(oRestartPg), r.GetValue(oTimeout), r.GetValue(oBaseline), r.GetValue(oBaselineSessions), r.GetValue(oWork)!, r.GetValue(oNmsKey)!), ct));
+root.Subcommands.Add(onboard);
+
 return await root.Parse(args).InvokeAsync();

@@ -60,10 +60,11 @@ internal sealed class BootstrapOptions
     private readonly Option<bool> _xml = new("--xml") { Description = "Speak XML instead of JSON." };
     private readonly Option<double> _timeout = new("--timeout") { Description = "Seconds per request.", DefaultValueFactory = _ => 30 };
     private readonly Option<int> _retries = new("--retries") { Description = "How often a device asks again after a 503 with Retry-After.", DefaultValueFactory = _ => 3 };
+    private readonly Option<int> _restarts = new("--restarts") { Description = "How often a device starts over from the first server after no answer, a cut connection or a 5xx (back-off 1 s doubling to 30 s); 0: it gives up.", DefaultValueFactory = _ => 0 };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Directory, Concurrency, _url, _urlFile, _dhcp, _trust, _voucherTrust, _signed, _xml, _timeout, _retries })
+        foreach (var option in new Option[] { Directory, Concurrency, _url, _urlFile, _dhcp, _trust, _voucherTrust, _signed, _xml, _timeout, _retries, _restarts })
             command.Options.Add(option);
     }
 
@@ -83,7 +84,7 @@ internal sealed class BootstrapOptions
         }
         settings = new BootstrapSettings(servers, Anchors(parse.GetValue(_trust)), Anchors(parse.GetValue(_voucherTrust)), parse.GetValue(_signed),
             parse.GetValue(_xml) ? SztpEncoding.Xml : SztpEncoding.Json, TimeSpan.FromSeconds(parse.GetValue(_timeout)),
-            MaxRetries: parse.GetValue(_retries), StateDirectory: Path.Combine(root, DeviceState.Directory));
+            MaxRetries: parse.GetValue(_retries), StateDirectory: Path.Combine(root, DeviceState.Directory), Restarts: parse.GetValue(_restarts));
         return true;
     }
 

@@ -21,6 +21,7 @@ namespace Onboarding.DeviceSim.Bootstrap;
 /// <param name="StateDirectory">Where each device keeps its host key and what it received (<see cref="DeviceState"/>); null: a fresh host key per run, nothing kept.</param>
 /// <param name="ClockSkew">How far the device's clock is off (a device whose real-time clock lost power boots in the past): it
 /// judges certificate and voucher validity by its own time.</param>
+/// <param name="Restarts">How often a device starts over from the first server after no answer, a cut connection or a 5xx (back-off 1 s doubling to 30 s); 0: it gives up at once.</param>
 internal sealed record BootstrapSettings(
     IReadOnlyList<Uri> BootstrapServers,
     X509Certificate2Collection? TrustAnchors,
@@ -32,7 +33,8 @@ internal sealed record BootstrapSettings(
     int MaxRetries = 3,
     TimeSpan? MaxRetryAfter = null,
     string? StateDirectory = null,
-    TimeSpan ClockSkew = default);
+    TimeSpan ClockSkew = default,
+    int Restarts = 0);
 
 /// <summary>One device's result. <paramref name="Reason"/> is a short category for the summary; null when it succeeded.</summary>
 /// <param name="Servers">Every server the device tried, in order (including those that failed).</param>
@@ -85,21 +87,40 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         var started = Stopwatch.GetTimestamp();
         var visited = new List<Uri>();
         var accepted = new List<AcceptedAnswer>();
-        try
+        for (var restart = 0; ; restart++)
         {
-            var (onboarding, hostKey) = await BootstrapAsync(visited, accepted, cancellationToken);
-            return new DeviceOutcome(identity.Serial, null, null, Stopwatch.GetElapsedTime(started), visited, onboarding, hostKey, accepted);
-        }
-        catch (DeviceBootstrapException e)
-        {
-            return new DeviceOutcome(identity.Serial, e.Reason, e.Message, Stopwatch.GetElapsedTime(started), visited, null, null, accepted);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return new DeviceOutcome(identity.Serial, "timeout", "a bootstrap server did not answer in time", Stopwatch.GetElapsedTime(started), visited, null, null,
-                accepted);
+            try
+            {
+                var (onboarding, hostKey) = await BootstrapAsync(visited, accepted, cancellationToken);
+                return new DeviceOutcome(identity.Serial, null, null, Stopwatch.GetElapsedTime(started), visited, onboarding, hostKey, accepted);
+            }
+            catch (DeviceBootstrapException e) when (restart < settings.Restarts && Transient(e))
+            {
+                // RFC 8572 §5.2: a device that got no usable data starts over from its first source (it loops until it
+                // bootstraps); the server may be restarting or its database briefly away.
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && restart < settings.Restarts)
+            {
+            }
+            catch (DeviceBootstrapException e)
+            {
+                return new DeviceOutcome(identity.Serial, e.Reason, e.Message, Stopwatch.GetElapsedTime(started), visited, null, null, accepted);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return new DeviceOutcome(identity.Serial, "timeout", "a bootstrap server did not answer in time", Stopwatch.GetElapsedTime(started), visited, null, null,
+                    accepted);
+            }
+            // ½–1 × 1 s·2^n, capped at 30 s: N devices do not come back in lockstep.
+            var delay = Math.Min(1000 * Math.Pow(2, Math.Min(restart, 10)), 30_000) * (0.5 + (Random.Shared.NextDouble() * 0.5));
+            await Task.Delay(TimeSpan.FromMilliseconds(delay), cancellationToken);
         }
     }
+
+    /// <summary>No answer, a cut connection or a server error: worth starting over; a refusal or bad data is not.</summary>
+    private static bool Transient(DeviceBootstrapException e) =>
+        e.Reason is "unreachable" || e.Reason.StartsWith("http-5", StringComparison.Ordinal)
+        || (e.Reason == "tls" && Innermost(e) is IOException or System.Net.Sockets.SocketException);
 
     private async Task<(OnboardingInformation, SshPublicKey)> BootstrapAsync(List<Uri> visited, List<AcceptedAnswer> accepted, CancellationToken cancellationToken)
     {
