@@ -63,7 +63,7 @@ internal static class OnboardBaseline
         if (settings.BaselineSessions > 0)
         {
             var callHome = new CallHomeSettings(settings.Url, settings.SftpPort, 0, 0, Math.Min(settings.Concurrency, 32), 10, null, settings.PgData,
-                settings.NmsKeyFile, "onboarding-nms", settings.BaselineSessions, 0, 120);
+                settings.NmsKeyFile, "onboarding-nms", settings.BaselineSessions, ServerAliveInterval: 0, HostKeepaliveSeconds: 0, TimeoutSeconds: 120);
             rows.AddRange((await CallHomeBaseline.RunAsync(callHome, cancellationToken))
                 .Select(r => r with { Scenario = "reference: call-home SSH login per device (" + r.Scenario + ")" }));
         }

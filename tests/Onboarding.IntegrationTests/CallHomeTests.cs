@@ -70,6 +70,32 @@ public class CallHomeTests(CallHomeFactory factory, NetconfdServer netconfd)
     }
 
     [Fact]
+    public async Task When_preconfiguration_fails_on_the_nms_side_the_session_is_closed_and_the_next_call_home_applies_it()
+    {
+        // A burst exhausted the NMS's database pool mid pre-configuration: an open session would leave the device in
+        // CalledHome with nothing to retry. The NMS closes it; the device dials again (as a persistent call-home device
+        // does) and is pre-configured on that session.
+        var setup = await ManufacturerAsync("Call Home Retry Telecom");
+        using var hostKey = SshHostKey.GenerateEd25519();
+        var bookkept = await BootstrapAsync(setup, "CH-RETRY", hostKey);
+        using var device = new SshdDevice(hostKey, Nms, netconfd);
+        Factory.Probe.ThrowOnce(bookkept.Id);
+
+        var first = device.CallHome(Factory.CallHomePort);
+        await ExitsAsync(first);
+        await WaitForLogAsync("Pre-configuration of device CH-RETRY threw; closing its session");
+        Assert.Null(Factory.Services.GetRequiredService<CallHomeSessions>().Find(bookkept.Id));
+
+        var second = device.CallHome(Factory.CallHomePort);
+        var probe = await Factory.Probe.ResultAsync(bookkept.Id);
+        Assert.True(probe.Succeeded, probe.RunningConfiguration + "\n" + device.Log);
+        Assert.Equal(DeviceState.CalledHome, probe.State);
+        Assert.False(second.HasExited);
+        // One CalledHome step: the second call is the same device calling again, not a second transition.
+        Assert.Single((await TimelineAsync(setup, bookkept.Id)).Steps, s => s.State == DeviceState.CalledHome);
+    }
+
+    [Fact]
     public async Task A_bookkept_device_calls_home_with_the_key_of_its_idevid_certificate()
     {
         var setup = await ManufacturerAsync("IDevID Call Home Telecom");

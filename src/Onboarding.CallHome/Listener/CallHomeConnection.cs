@@ -252,7 +252,12 @@ internal sealed class CallHomeConnection(
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            logger.LogError(ex, "Pre-configuration of device {Serial} threw", device.SerialNumber);
+            // Not the device's answer (that is an outcome, on its timeline) but the NMS failing, e.g. its database pool
+            // exhausted in a burst: an open session would leave the device waiting in CalledHome with nothing to retry.
+            // Closing it makes the device dial again (RFC 8071 persistent call home), and the next call applies it anew.
+            logger.LogError(ex, "Pre-configuration of device {Serial} threw; closing its session so that it calls home again and is pre-configured then",
+                device.SerialNumber);
+            await session.DisposeAsync();
             return device.State;
         }
     }

@@ -267,7 +267,7 @@ internal sealed partial class CredentialDelivery(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Telemetry credential of {Serial} ({DeviceId}): not delivered, the customer's autoCredential is off")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Telemetry credential of {Serial} ({DeviceId}): not delivered, the customer's autoCredential is off")]
     private partial void LogNotEnabled(string serial, DeviceId deviceId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Telemetry credential of {Serial} ({DeviceId}): the device already holds certificate {CertificateSerial}; nothing issued")]

@@ -51,6 +51,12 @@ public class CallHomeFactory : OnboardingFactory
 public sealed class PreconfigurationProbe
 {
     private readonly ConcurrentDictionary<DeviceId, TaskCompletionSource<ProbeResult>> _results = new();
+    private readonly ConcurrentDictionary<DeviceId, byte> _throwOnce = new();
+
+    /// <summary>The device's next pre-configuration throws, as the NMS's own failure would (not the device's answer).</summary>
+    public void ThrowOnce(DeviceId deviceId) => _throwOnce[deviceId] = 0;
+
+    internal bool TakeThrow(DeviceId deviceId) => _throwOnce.TryRemove(deviceId, out _);
 
     public Task<ProbeResult> ResultAsync(DeviceId deviceId) =>
         _results.GetOrAdd(deviceId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(TimeSpan.FromSeconds(90));
@@ -69,6 +75,8 @@ internal sealed class NetconfGetConfigPreconfiguration(PreconfigurationProbe pro
 {
     public async Task<PreconfigurationOutcome> ApplyAsync(DeviceIdentity device, SshClientSession session, string source, CancellationToken cancellationToken)
     {
+        if (probe.TakeThrow(device.Id))
+            throw new TimeoutException("simulated: the connection pool was exhausted");
         try
         {
             var channel = await session.OpenSessionAsync(cancellationToken);
