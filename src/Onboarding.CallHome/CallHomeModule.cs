@@ -32,6 +32,7 @@ public static class CallHomeModule
             .Validate(o => o.CallHome.InternalApiUrl is null
                     || (Uri.TryCreate(o.CallHome.InternalApiUrl, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)),
                 "Nms:CallHome:InternalApiUrl must be an absolute http or https URL")
+            .Validate(o => o.CallHome.MaxConcurrentPreconfigurations >= 1, "Nms:CallHome:MaxConcurrentPreconfigurations must be at least 1")
             .ValidateOnStart();
         services.AddModuleDatabase<CallHomeDbContext>("call_home");
         services.AddSingleton<CallHomeRegistry>();
@@ -43,6 +44,7 @@ public static class CallHomeModule
         services.AddSingleton<CallHomeRefusals>();
         services.AddSingleton<CallHomeSessions>();
         services.AddSingleton<CallHomeKeepalive>();
+        services.AddSingleton<CallHomeWorkLimit>();
         services.AddSingleton<CallHomeHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<CallHomeHeartbeat>());
         services.AddSingleton<CallHomeListener>();

@@ -56,6 +56,14 @@ internal sealed class CallHomeListenerOptions
     /// <summary>Intervals in a row without any answer after which the session is closed as half-open (ServerAliveCountMax).</summary>
     public int KeepaliveCountMax { get; set; } = 3;
 
+    /// <summary>
+    /// Devices pre-configured (and given their telemetry credential) at the same time on this host; the others wait on
+    /// their live sessions. Each apply holds database connections: after a mass reboot a thousand devices call home at
+    /// once, and unbounded applies would exhaust the connection pool (100 by default, like PostgreSQL's max_connections)
+    /// and fail instead of waiting their turn.
+    /// </summary>
+    public int MaxConcurrentPreconfigurations { get; set; } = 32;
+
     /// <summary>How long <c>POST /api/callhome/sessions/{deviceId}/rpc</c> waits for the device's rpc-reply.</summary>
     public TimeSpan RpcTimeout { get; set; } = TimeSpan.FromSeconds(60);
 

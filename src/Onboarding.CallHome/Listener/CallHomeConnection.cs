@@ -28,6 +28,7 @@ internal sealed class CallHomeConnection(
     INmsCallHomeIdentity identity,
     CallHomeSessions sessions,
     CallHomeKeepalive keepalive,
+    CallHomeWorkLimit workLimit,
     CallHomeRefusals refusals,
     TimeProvider clock,
     ILogger<CallHomeConnection> logger)
@@ -102,6 +103,7 @@ internal sealed class CallHomeConnection(
             {
                 // The onboarding work gets its own DI scope (database contexts and connections), let go before the
                 // session idles: thousands of sessions wait for days with nothing scoped held.
+                using (await workLimit.EnterAsync(stoppingToken))
                 await using (var work = scopes.CreateAsyncScope())
                 {
                     var state = await PreconfigureAsync(work.ServiceProvider, device, session, stoppingToken);
