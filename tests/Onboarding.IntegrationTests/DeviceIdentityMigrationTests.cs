@@ -100,7 +100,9 @@ public class DeviceIdentityMigrationTests(OnboardingFactory factory) : IClassFix
             FROM generate_series(1, 2) d, generate_series(1, 500) s;
             """);
 
-        Assert.Equal(2, await new MigrationRunner(dataSource, modules, NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None));
+        // The two migrations of the device identity (inventory 0002, telemetry 0005); later ones are not this test's subject.
+        var identityRelease = modules.Select(m => m.Module == "telemetry" ? m.Until(5) : m).ToList();
+        Assert.Equal(2, await new MigrationRunner(dataSource, identityRelease, NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None));
 
         // Redirect-server states become Bookkept, on the device and on its timeline; NMS states stay.
         await AssertRowsAsync(dataSource, "SELECT id, state, public_key_sha256 FROM inventory.devices ORDER BY serial_number",
