@@ -80,11 +80,15 @@ var tPgCtl = new Option<string>("--pg-ctl") { Description = "pg_ctl binary (run 
 var tTimeout = new Option<int>("--timeout-seconds") { Description = "per phase, from first publish", DefaultValueFactory = _ => 120 };
 var tRounds = new Option<int>("--rounds") { Description = "baseline/ours pairs; the medians are the result", DefaultValueFactory = _ => 5 };
 var tWarmup = new Option<bool>("--warmup") { Description = "an untimed warm-up round through the host first (K × N)", DefaultValueFactory = _ => true };
+var tStopBroker = new Option<int>("--stop-broker-for") { Description = "resilience phase: mosquitto stopped this many seconds at 50% acked, restarted with its config (run.sh's); every PUBACKed message is then checked in PostgreSQL (0 = off)" };
+var tStopSignal = new Option<string>("--stop-broker-signal") { Description = "how mosquitto is stopped: TERM (writes its persistence file) or KILL (a crash)", DefaultValueFactory = _ => "TERM" };
+tStopSignal.AcceptOnlyFromAmong("TERM", "KILL");
 var telemetry = new Command("telemetry", "QoS 1 telemetry msg/s through a running host's broker + ingester (COPY, ack after commit) vs mosquitto_sub | psql COPY")
-    { tUrl, tSftpPort, tDb, tAdminKey, tCaDir, tDevicePort, tInternalPort, tDevices, tMessages, tInFlight, tRestart, tPgData, tPgCtl, tTimeout, tRounds, tWarmup };
+    { tUrl, tSftpPort, tDb, tAdminKey, tCaDir, tDevicePort, tInternalPort, tDevices, tMessages, tInFlight, tRestart, tPgData, tPgCtl, tTimeout, tRounds, tWarmup, tStopBroker, tStopSignal };
 telemetry.SetAction((r, ct) => TelemetryTest.RunAsync(new TelemetrySettings(new Uri(r.GetValue(tUrl)!), r.GetValue(tSftpPort), r.GetValue(tDb)!, r.GetValue(tAdminKey)!,
     r.GetValue(tCaDir)!, r.GetValue(tDevicePort), r.GetValue(tInternalPort), r.GetValue(tDevices), r.GetValue(tMessages), r.GetValue(tInFlight),
-    r.GetValue(tRestart), r.GetValue(tPgData)!, r.GetValue(tPgCtl)!, r.GetValue(tTimeout), r.GetValue(tRounds), r.GetValue(tWarmup)), ct));
+    r.GetValue(tRestart), r.GetValue(tPgData)!, r.GetValue(tPgCtl)!, r.GetValue(tTimeout), r.GetValue(tRounds), r.GetValue(tWarmup),
+    r.GetValue(tStopBroker), r.GetValue(tStopSignal)!), ct));
 root.Subcommands.Add(telemetry);
 
 var bDevices = new Option<int>("--devices") { Description = "simulated devices (certificates), used round-robin", DefaultValueFactory = _ => 200 };

@@ -13,7 +13,8 @@ namespace Onboarding.LoadTest;
 
 internal sealed record TelemetrySettings(
     Uri Url, int SftpPort, string Database, string AdminKeyFile, string CaDirectory, int DevicePort, int InternalPort,
-    int Devices, int Messages, int InFlight, bool RestartPostgres, string PgData, string PgCtl, int TimeoutSeconds, int Rounds, bool Warmup);
+    int Devices, int Messages, int InFlight, bool RestartPostgres, string PgData, string PgCtl, int TimeoutSeconds, int Rounds, bool Warmup,
+    int StopBrokerSeconds = 0, string StopBrokerSignal = "TERM");
 
 /// <summary>
 /// Telemetry messages per second through a RUNNING host (mosquitto from run.sh + the host's ingester), K devices
@@ -32,7 +33,7 @@ internal static class TelemetryTest
 
     public static async Task<int> RunAsync(TelemetrySettings settings, CancellationToken cancellationToken)
     {
-        Report.Header($"telemetry url={settings.Url} devices={settings.Devices} messages/device={settings.Messages} in-flight/device={settings.InFlight} restart-postgres={settings.RestartPostgres}");
+        Report.Header($"telemetry url={settings.Url} devices={settings.Devices} messages/device={settings.Messages} in-flight/device={settings.InFlight} restart-postgres={settings.RestartPostgres} stop-broker-for={settings.StopBrokerSeconds} s (SIG{settings.StopBrokerSignal})");
         var runId = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var prefix = $"TB{runId}-";
         var serials = Enumerable.Range(0, settings.Devices).Select(i => $"{prefix}{i:D4}").ToArray();
@@ -115,10 +116,52 @@ internal static class TelemetryTest
                 phases.Add(restart);
             }
 
+            var brokerPassed = true;
+            if (settings.StopBrokerSeconds > 0)
+            {
+                var stopDate = baseDate.AddDays(-2);
+                var stopPayloads = devices.Select(d => Payloads(d, stopDate, settings.Messages)).ToArray();
+                var ackedSeqs = stopPayloads.Select(p => new bool[p.Length]).ToArray();
+                var label = settings.Rounds > 1 ? $"median of {settings.Rounds} rounds" : scenario;
+                var configFile = BrokerControl.ConfigFile(settings.CaDirectory);
+                // Every device's reconnects (Connected after the first CONNACK; argument: Session Present).
+                var reconnects = new int[devices.Count];
+                var sessionPresent = new int[devices.Count];
+                var handlers = devices.Select((device, d) =>
+                {
+                    void OnConnected(bool present)
+                    {
+                        Interlocked.Increment(ref reconnects[d]);
+                        if (present)
+                            Interlocked.Increment(ref sessionPresent[d]);
+                    }
+                    device.Client.Connected += OnConnected;
+                    return (Action<bool>)OnConnected;
+                }).ToArray();
+                Measurement stop;
+                try
+                {
+                    stop = await RunOursAsync(label, $"ours, mosquitto stopped (SIG{settings.StopBrokerSignal}) {settings.StopBrokerSeconds} s at 50% acked", settings, devices,
+                        stopPayloads, db, stopDate, total,
+                        () => BrokerControl.StopForAsync(configFile, TimeSpan.FromSeconds(settings.StopBrokerSeconds), settings.StopBrokerSignal, cancellationToken),
+                        cancellationToken, ackedSeqs);
+                }
+                finally
+                {
+                    for (var d = 0; d < devices.Count; d++)
+                        devices[d].Client.Connected -= handlers[d];
+                }
+                rows.Add(stop);
+                Console.WriteLine($"devices reconnected: {reconnects.Count(r => r > 0)}/{devices.Count} ({reconnects.Sum()} reconnects, {sessionPresent.Sum()} with Session Present 1)");
+                brokerPassed = await CheckAcknowledgedStoredAsync(db, devices, stopDate, ackedSeqs, cancellationToken);
+            }
+
             Report.Print("telemetry", rows, r => r.Server.StartsWith("baseline", StringComparison.Ordinal),
                 "ours ≥ baseline messages/s; at-least-once, zero loss and zero duplicates, also across a PostgreSQL restart");
             // Every measured phase must have lost and duplicated nothing (the median rows carry ratios, not counts).
-            return phases.All(r => r.Detail.Contains("loss 0,", StringComparison.Ordinal) && r.Detail.Contains("duplicates 0", StringComparison.Ordinal)) ? 0 : 1;
+            // The broker phase is checked apart: QoS 1 allows duplicates after a reconnect, and loss is judged against what
+            // was PUBACKed to the devices (CheckAcknowledgedStoredAsync).
+            return brokerPassed && phases.All(r => r.Detail.Contains("loss 0,", StringComparison.Ordinal) && r.Detail.Contains("duplicates 0", StringComparison.Ordinal)) ? 0 : 1;
         }
         finally
         {
@@ -139,12 +182,80 @@ internal static class TelemetryTest
         }
     }
 
+    /// <summary>
+    /// Issue 14's resilience check after the broker stop: every message whose PUBACK reached its device is in
+    /// telemetry.readings (matched by device_name + the payload's seq, the phase's own signal dates). Prints PASS/FAIL,
+    /// the acknowledged, delivered, duplicate and unacknowledged counts, and the first missing keys.
+    /// </summary>
+    private static async Task<bool> CheckAcknowledgedStoredAsync(NpgsqlDataSource db, IReadOnlyList<Device> devices, DateTimeOffset from, bool[][] ackedSeqs,
+        CancellationToken cancellationToken)
+    {
+        var stored = devices.Select(_ => new Dictionary<long, int>()).ToArray();
+        var index = devices.Select((d, i) => (d.DeviceName, i)).ToDictionary(x => x.DeviceName, x => x.i);
+        await using (var command = db.CreateCommand(
+            "SELECT device_name, metric_values[array_position(metric_names, 'seq')]::bigint FROM telemetry.readings "
+            + "WHERE device_name = ANY(@names) AND signal_date >= @from AND signal_date < @to"))
+        {
+            command.Parameters.AddWithValue("names", devices.Select(d => d.DeviceName).ToArray());
+            command.Parameters.AddWithValue("from", from);
+            command.Parameters.AddWithValue("to", from.AddHours(1));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var seqs = stored[index[reader.GetInt64(0)]];
+                var seq = reader.GetInt64(1);
+                seqs[seq] = seqs.GetValueOrDefault(seq) + 1;
+            }
+        }
+        long acknowledged = 0, unacknowledged = 0, missing = 0, unackedButStored = 0;
+        var firstMissing = new List<string>();
+        for (var d = 0; d < devices.Count; d++)
+        {
+            for (var seq = 0; seq < ackedSeqs[d].Length; seq++)
+            {
+                var isStored = stored[d].ContainsKey(seq);
+                if (Volatile.Read(ref ackedSeqs[d][seq]))
+                {
+                    acknowledged++;
+                    if (!isStored)
+                    {
+                        missing++;
+                        if (firstMissing.Count < 10)
+                            firstMissing.Add($"{devices[d].Serial}#{seq}");
+                    }
+                }
+                else
+                {
+                    unacknowledged++;
+                    if (isStored)
+                        unackedButStored++;
+                }
+            }
+        }
+        var rows = stored.Sum(s => s.Values.Sum());
+        var distinct = stored.Sum(s => s.Count);
+        var duplicated = stored.Sum(s => s.Values.Count(c => c > 1));
+        Console.WriteLine($"broker stop check: {acknowledged:N0} messages PUBACKed to the devices, {missing:N0} of them missing from telemetry.readings"
+            + (firstMissing.Count > 0 ? $" (first: {string.Join(", ", firstMissing)})" : ""));
+        Console.WriteLine($"broker stop check: delivered {rows:N0} rows = {distinct:N0} distinct (device, seq) + {rows - distinct:N0} duplicates ({duplicated:N0} keys stored more than once); "
+            + $"{unacknowledged:N0} never PUBACKed to their device ({unackedButStored:N0} of those stored anyway)");
+        var passed = missing == 0;
+        Console.WriteLine(passed ? "PASS: every PUBACKed message is in PostgreSQL" : "FAIL: PUBACKed messages are missing from PostgreSQL");
+        return passed;
+    }
+
     private static byte[][] Payloads(Device device, DateTimeOffset start, int count) =>
         [.. Enumerable.Range(0, count).Select(i => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
             $$"""{"device_id":"{{device.Serial}}","device_name":{{device.DeviceName}},"latitude":{{48.1 + (i % 100) * 0.0001:0.0000}},"longitude":11.57,"battery_level":{{100 - (i / 100 % 100):0}},"signal_date":"{{start.AddMilliseconds(i).UtcDateTime:O}}","seq":{{i}},"temperature":21.5,"signal_strength":-71}""")))];
 
-    /// <summary>Publishes every device's payloads to its topic leaf, <paramref name="inFlight"/> unacked per device; calls <paramref name="halfway"/> once half of all are acked.</summary>
-    private static async Task PublishAllAsync(IReadOnlyList<Device> devices, byte[][][] payloads, string leaf, int inFlight, Func<Task>? halfway, List<Task> background, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes every device's payloads to its topic leaf, <paramref name="inFlight"/> unacked per device; calls
+    /// <paramref name="halfway"/> once half of all are acked. <paramref name="ackedSeqs"/>[device][seq] is set when that
+    /// message's PUBACK arrived: only then does it count as acknowledged to the device (QoS 1). While the broker is away
+    /// the client keeps the unacked publishes in its session and resends them (DUP) after it reconnected with back-off.
+    /// </summary>
+    private static async Task PublishAllAsync(IReadOnlyList<Device> devices, byte[][][] payloads, string leaf, int inFlight, Func<Task>? halfway, List<Task> background,
+        CancellationToken cancellationToken, bool[][]? ackedSeqs = null)
     {
         var total = payloads.Sum(p => p.Length);
         var acked = 0;
@@ -153,11 +264,14 @@ internal static class TelemetryTest
             var topic = $"devices/{device.Serial}/{leaf}";
             using var window = new SemaphoreSlim(inFlight);
             var pending = new List<Task>(payloads[d].Length);
-            foreach (var payload in payloads[d])
+            for (var i = 0; i < payloads[d].Length; i++)
             {
+                var seq = i; // the payload's "seq"
                 await window.WaitAsync(cancellationToken);
-                pending.Add(PublishOneAsync(device.Client, topic, payload, window, cancellationToken).ContinueWith(t =>
+                pending.Add(PublishOneAsync(device.Client, topic, payloads[d][i], window, cancellationToken).ContinueWith(t =>
                 {
+                    if (t.IsCompletedSuccessfully && ackedSeqs is not null)
+                        Volatile.Write(ref ackedSeqs[d][seq], true);
                     if (t.IsCompletedSuccessfully && Interlocked.Increment(ref acked) == total / 2 && halfway is not null)
                     {
                         lock (background)
@@ -183,7 +297,7 @@ internal static class TelemetryTest
     }
 
     private static async Task<Measurement> RunOursAsync(string scenario, string name, TelemetrySettings settings, IReadOnlyList<Device> devices, byte[][][] payloads, NpgsqlDataSource db,
-        DateTimeOffset from, int total, Func<Task>? halfway, CancellationToken cancellationToken)
+        DateTimeOffset from, int total, Func<Task>? halfway, CancellationToken cancellationToken, bool[][]? ackedSeqs = null)
     {
         // Polling must not load PostgreSQL more than the ingester does: every 20 ms only the last reading of each device is
         // looked up (K index probes, a prepared statement). A device's messages reach the ingester in publish order and are acked in arrival order
@@ -217,7 +331,7 @@ internal static class TelemetryTest
         var background = new List<Task>();
         var cpu = ProcessCpu.Snapshot();
         var watch = Stopwatch.StartNew();
-        var publish = PublishAllAsync(devices, payloads, "telemetry", settings.InFlight, halfway, background, cancellationToken);
+        var publish = PublishAllAsync(devices, payloads, "telemetry", settings.InFlight, halfway, background, cancellationToken, ackedSeqs);
         TimeSpan? published = null;
         var last = (Count: 0L, Distinct: 0L);
         var errors = 0;
@@ -238,7 +352,8 @@ internal static class TelemetryTest
                     var seen = watch.Elapsed;
                     var cpuSeen = ProcessCpu.Snapshot(); // before the counting query, whose cost is the load test's
                     last = await CountAsync();
-                    if (last.Count >= total && published is not null)
+                    // Distinct keys, not rows: a duplicate (QoS 1 redelivery after a reconnect) must not hide a missing one.
+                    if (last.Distinct >= total && published is not null)
                     {
                         elapsed = seen;
                         cpuAtEnd = cpuSeen;
@@ -256,7 +371,7 @@ internal static class TelemetryTest
         }
         elapsed ??= watch.Elapsed;
         var cpuUsed = (cpuAtEnd ?? ProcessCpu.Snapshot()).PerMessageSince(cpu, total);
-        if (last.Count < total)
+        if (last.Distinct < total)
             last = await CountAsync();
         if (published is null)
             Console.WriteLine($"{name}: publishing did not finish within {settings.TimeoutSeconds} s");
@@ -264,7 +379,7 @@ internal static class TelemetryTest
         lock (background)
             extra = [.. background];
         await Task.WhenAll(extra);
-        var loss = total - last.Count;
+        var loss = total - last.Distinct;
         var duplicates = last.Count - last.Distinct;
         return new Measurement(scenario, name, "our MqttClient (TLS, client cert)", last.Count / elapsed.Value.TotalSeconds, "msg/s",
             $"loss {loss}, duplicates {duplicates} ({last.Count}/{total} rows, {last.Distinct} distinct keys), last PUBACK {published?.TotalSeconds:0.00} s, last row {elapsed.Value.TotalSeconds:0.00} s"

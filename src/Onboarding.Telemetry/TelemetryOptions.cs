@@ -74,7 +74,11 @@ public sealed class IngestionOptions
 
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The <c>$share/</c> group, so several hosts split the telemetry stream.</summary>
+    /// <summary>
+    /// The <c>$share/</c> group, so several hosts split the telemetry stream. Empty: a plain subscription, for a single
+    /// ingester, which mosquitto 2.0.11 keeps across a broker restart (it does not restore the <c>$share/</c> subscription
+    /// of a session that is offline, so devices' messages are dropped until the ingester subscribes again).
+    /// </summary>
     public string SharedSubscriptionGroup { get; set; } = "nms-ingest";
 
     /// <summary>The ingester's MQTT client id; defaults to one per machine, so its persistent session survives restarts.</summary>

@@ -101,10 +101,16 @@ internal sealed class TelemetryIngester(
             }
         }
 
-        var filter = $"$share/{settings.Ingestion.SharedSubscriptionGroup}/devices/+/telemetry";
+        // No group: a plain subscription. mosquitto 2.0.11 restores a persistent session's plain subscriptions from its
+        // persistence file after a restart, but not its $share/ ones: until the ingester has reconnected and subscribed
+        // again, a device's QoS 1 publish matches nothing, is PUBACKed with 0x10 (No matching subscribers) and dropped
+        // (bench/README.md, telemetry, --stop-broker-for). A single ingester loses nothing across a broker restart without one.
+        var group = settings.Ingestion.SharedSubscriptionGroup;
+        string Filter(string leaf) => string.IsNullOrEmpty(group) ? $"devices/+/{leaf}" : $"$share/{group}/devices/+/{leaf}";
+        var filter = Filter("telemetry");
         await client.SubscribeAsync(filter, MqttQualityOfService.AtLeastOnce, stoppingToken);
         // Device twin: devices report the configuration version they applied.
-        await client.SubscribeAsync($"$share/{settings.Ingestion.SharedSubscriptionGroup}/devices/+/state", MqttQualityOfService.AtLeastOnce, stoppingToken);
+        await client.SubscribeAsync(Filter("state"), MqttQualityOfService.AtLeastOnce, stoppingToken);
         logger.LogInformation("Telemetry ingester subscribed to {Filter} (and state) at {Host}:{Port}", filter, settings.Broker.InternalHost, settings.Broker.InternalPort);
     }
 

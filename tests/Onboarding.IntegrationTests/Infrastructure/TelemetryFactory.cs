@@ -137,6 +137,30 @@ public class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         await StartBrokerAsync();
     }
 
+    /// <summary>
+    /// Starts mosquitto from a copy of its configuration whose internal listener knows another password for the ingester:
+    /// devices connect and get PUBACKs, the ingester is refused (and keeps retrying). The window between a broker restart
+    /// and the ingester's re-subscribe, held open for as long as a test needs. The listener itself stays the same:
+    /// mosquitto ties a restored session to the listener (port) it was on.
+    /// </summary>
+    public async Task StartBrokerWithoutIngesterAsync()
+    {
+        var copy = Path.Combine(BrokerDirectory, "mosquitto-without-ingester.conf");
+        var passwords = Path.Combine(BrokerDirectory, "internal-away.passwd");
+        await File.WriteAllTextAsync(passwords, $"nms-ingester:{MosquittoConfiguration.HashPassword(Guid.NewGuid().ToString("N"))}\n");
+        var text = await File.ReadAllTextAsync(_config);
+        var line = text.Split('\n').Single(l => l.StartsWith("password_file ", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(copy, text.Replace(line, "password_file " + passwords, StringComparison.Ordinal));
+        _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", copy])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("mosquitto did not start");
+        await WaitForPortAsync(DevicePort);
+        await WaitForPortAsync(InternalPort);
+    }
+
     public async Task StopBrokerAsync()
     {
         await ExternalTool.RunAsync("/bin/sh", ["-c", "kill -TERM \"$1\"", "sh", _broker!.Id.ToString(CultureInfo.InvariantCulture)]);
