@@ -111,7 +111,7 @@ internal static class TelemetryTest
                 // Compared with the baseline's median when there are rounds.
                 var label = settings.Rounds > 1 ? $"median of {settings.Rounds} rounds" : scenario;
                 var restart = await RunOursAsync(label, "ours, pg_ctl restart -m fast at 50% published", settings, devices, restartPayloads, db, restartDate, total,
-                    () => RestartPostgresAsync(settings, cancellationToken), cancellationToken);
+                    () => HostControl.RestartPostgresAsync(settings.PgCtl, settings.PgData, cancellationToken), cancellationToken);
                 rows.Add(restart);
                 phases.Add(restart);
             }
@@ -453,26 +453,6 @@ internal static class TelemetryTest
             await Task.Delay(50, cancellationToken);
         }
         await Task.Delay(300, cancellationToken); // connected is logged before SUBSCRIBE; give it a moment
-    }
-
-    private static async Task RestartPostgresAsync(TelemetrySettings settings, CancellationToken cancellationToken)
-    {
-        var asPostgres = Environment.UserName == "root";
-        var psi = new ProcessStartInfo(asPostgres ? "runuser" : settings.PgCtl) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (asPostgres)
-        {
-            foreach (var a in new[] { "-u", "postgres", "--", settings.PgCtl })
-                psi.ArgumentList.Add(a);
-        }
-        foreach (var a in new[] { "-D", Path.GetFullPath(settings.PgData), "restart", "-m", "fast", "-w", "-t", "60", "-l", Path.Combine(Path.GetFullPath(settings.PgData), "server.log") })
-            psi.ArgumentList.Add(a);
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("pg_ctl did not start");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        Console.WriteLine($"pg_ctl restart -m fast: exit {process.ExitCode} after {watch.Elapsed.TotalSeconds:0.00} s {(await error).Trim()}");
-        _ = await output;
     }
 
     /// <summary>Sign-up, manufacturer + factory CA, and one device-record document with every serial through the SFTP drop.</summary>

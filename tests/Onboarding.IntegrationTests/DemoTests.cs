@@ -214,27 +214,8 @@ public sealed partial class DemoTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(factory, "state")));
     }
 
-    private async Task<HostProcess> StartHostAsync(string name)
-    {
-        var database = await (await PostgresServer.Instance).CreateEmptyDatabaseAsync(name);
-        var sftp = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
-        var bootstrap = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
-        var callHome = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
-        return await HostProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Onboarding"] = database,
-            ["KeyStore:Directory"] = Path.Combine(_dir, "keys"),
-            ["Drop:Port"] = sftp,
-            ["Nms:SftpPort"] = sftp,
-            ["Nms:BootstrapPort"] = bootstrap,
-            ["Nms:Bootstrap:ListenPort"] = bootstrap,
-            ["Nms:CallHomePort"] = callHome,
-            ["Nms:CallHome:ListenPort"] = callHome,
-            // What run.sh demo sets, for the demo's webhook receiver on loopback.
-            ["Notifications:AllowHttpWebhooks"] = "true",
-            ["Notifications:AllowPrivateNetworkWebhooks"] = "true",
-        });
-    }
+    // What run.sh demo sets: both roles, loopback webhooks for the demo's receiver.
+    private Task<HostProcess> StartHostAsync(string name) => HostProcess.StartBothRolesAsync(name, Path.Combine(_dir, "keys"));
 
     /// <summary>The output as one line of words, without ANSI colours (Spectre.Console wraps and colours when it likes).</summary>
     private static string Plain(string text) => Whitespace().Replace(Ansi().Replace(text, ""), " ");

@@ -28,25 +28,9 @@ public sealed partial class ReadmeWalkTests : IDisposable
         var script = Path.Combine(_dir, "walk.sh");
         await File.WriteAllTextAsync(script, $"set -eo pipefail\ncd '{root}'\n" + walk.Replace(SimulatorLine, $"sim=\"dotnet {simulator}\"", StringComparison.Ordinal));
 
-        var database = await (await PostgresServer.Instance).CreateEmptyDatabaseAsync("readmewalk");
-        var sftp = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
-        var bootstrap = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
-        var callHome = HostProcess.FreePort().ToString(CultureInfo.InvariantCulture);
-        await using var host = await HostProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Onboarding"] = database,
-            ["KeyStore:Directory"] = Path.Combine(_dir, "keys"),
-            ["Drop:Port"] = sftp,
-            ["Nms:SftpPort"] = sftp,
-            ["Nms:BootstrapPort"] = bootstrap,
-            ["Nms:Bootstrap:ListenPort"] = bootstrap,
-            ["Nms:CallHomePort"] = callHome,
-            ["Nms:CallHome:ListenPort"] = callHome,
-            ["Redirect:Handoff:AnswerWithin"] = "00:01:00",
-            // What the walk says to start ./run.sh with, for its webhook receiver on loopback.
-            ["Notifications:AllowHttpWebhooks"] = "true",
-            ["Notifications:AllowPrivateNetworkWebhooks"] = "true",
-        });
+        await using var host = await HostProcess.StartBothRolesAsync("readmewalk", Path.Combine(_dir, "keys"),
+            new Dictionary<string, string> { ["Redirect:Handoff:AnswerWithin"] = "00:01:00" });
+        var bootstrap = host.Settings["Nms:BootstrapPort"];
 
         var run = await ExternalTool.RunAsync("bash", ["-x", script], timeout: TimeSpan.FromMinutes(8),
             environment: new Dictionary<string, string>

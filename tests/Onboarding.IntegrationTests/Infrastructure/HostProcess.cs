@@ -15,9 +15,10 @@ internal sealed class HostProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private HostProcess(Process process, int httpPort, int sftpPort)
+    private HostProcess(Process process, int httpPort, int sftpPort, IReadOnlyDictionary<string, string> settings)
     {
         _process = process;
+        Settings = settings;
         HttpPort = httpPort;
         SftpPort = sftpPort;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
@@ -29,6 +30,9 @@ internal sealed class HostProcess : IAsyncDisposable
     public int HttpPort { get; }
 
     public int SftpPort { get; }
+
+    /// <summary>The settings the host was started with (e.g. the ports <see cref="StartBothRolesAsync"/> chose).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; }
 
     public int ProcessId => _process.Id;
 
@@ -60,6 +64,35 @@ internal sealed class HostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The host with both roles as <c>./run.sh</c> runs it for a walk or the demo: a fresh database, the key store in
+    /// <paramref name="keyStoreDirectory"/>, every device-facing port on a free port known before the start (the NMS
+    /// hands them out), and loopback webhooks allowed (what README tells the reader to start it with for its receiver).
+    /// </summary>
+    public static async Task<HostProcess> StartBothRolesAsync(string databaseName, string keyStoreDirectory, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var database = await (await PostgresServer.Instance).CreateEmptyDatabaseAsync(databaseName);
+        var sftp = FreePort().ToString(CultureInfo.InvariantCulture);
+        var bootstrap = FreePort().ToString(CultureInfo.InvariantCulture);
+        var callHome = FreePort().ToString(CultureInfo.InvariantCulture);
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Onboarding"] = database,
+            ["KeyStore:Directory"] = keyStoreDirectory,
+            ["Drop:Port"] = sftp,
+            ["Nms:SftpPort"] = sftp,
+            ["Nms:BootstrapPort"] = bootstrap,
+            ["Nms:Bootstrap:ListenPort"] = bootstrap,
+            ["Nms:CallHomePort"] = callHome,
+            ["Nms:CallHome:ListenPort"] = callHome,
+            ["Notifications:AllowHttpWebhooks"] = "true",
+            ["Notifications:AllowPrivateNetworkWebhooks"] = "true",
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+            settings[key] = value;
+        return await StartAsync(settings);
+    }
+
     public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
     {
         var dll = HostDll;
@@ -86,7 +119,7 @@ internal sealed class HostProcess : IAsyncDisposable
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
 
-        var host = new HostProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start the host"), httpPort, sftpPort);
+        var host = new HostProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start the host"), httpPort, sftpPort, settings);
         await host.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         return host;
     }

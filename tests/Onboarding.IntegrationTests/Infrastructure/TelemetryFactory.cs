@@ -151,14 +151,7 @@ public class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         var text = await File.ReadAllTextAsync(_config);
         var line = text.Split('\n').Single(l => l.StartsWith("password_file ", StringComparison.Ordinal));
         await File.WriteAllTextAsync(copy, text.Replace(line, "password_file " + passwords, StringComparison.Ordinal));
-        _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", copy])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        }) ?? throw new InvalidOperationException("mosquitto did not start");
-        await WaitForPortAsync(DevicePort);
-        await WaitForPortAsync(InternalPort);
+        await StartMosquittoAsync(copy);
     }
 
     public async Task StopBrokerAsync()
@@ -219,9 +212,11 @@ public class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         }
     }
 
-    public async Task StartBrokerAsync()
+    public Task StartBrokerAsync() => StartMosquittoAsync(_config);
+
+    private async Task StartMosquittoAsync(string configuration)
     {
-        _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", _config])
+        _broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", configuration])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
