@@ -32,6 +32,7 @@ public static class AccountsModule
         services.AddSingleton<NmsBootstrapIdentity>();
         services.AddSingleton<INmsBootstrapIdentity>(sp => sp.GetRequiredService<NmsBootstrapIdentity>());
         services.AddModuleDatabase<AccountsDbContext>("accounts");
+        services.AddSingleton<FactoryCaCache>();
         services.AddScoped<IManufacturerAccounts, ManufacturerAccounts>();
         services.AddScoped<ICustomerDirectory, CustomerDirectory>();
         services.AddOutboxHandler<ManufacturerAccessReviewHandler>(ManufacturerAccessReview.MessageType);

@@ -114,6 +114,47 @@ public class DeviceLifecycleTests(OnboardingFactory factory) : IClassFixture<Onb
     }
 
     [Fact]
+    public async Task A_note_without_a_state_waits_for_a_change_under_way_and_records_the_state_that_change_left()
+    {
+        var (setup, devices, _) = await BookkeepAsync("Noting Telecom", "LC-NOTE");
+        var id = devices["LC-NOTE"].Id;
+        var unknown = DeviceId.New();
+        var missing = await Assert.ThrowsAsync<DeviceNotFoundException>(() => RecordAsync(unknown, new DeviceStep(null, "bootstrap:x", "report-progress")));
+        Assert.Equal(unknown, missing.DeviceId);
+
+        // Another transaction is moving the device on and holds its row: the note must wait and then carry the new state.
+        await using var holder = new NpgsqlConnection(factory.ConnectionString);
+        await holder.OpenAsync();
+        var hold = await holder.BeginTransactionAsync();
+        await using (var move = new NpgsqlCommand("UPDATE inventory.devices SET state = 'Bootstrapping' WHERE id = $1", holder, hold))
+        {
+            move.Parameters.Add(new NpgsqlParameter { Value = id.Value });
+            await move.ExecuteNonQueryAsync();
+        }
+
+        var note = RecordAsync(id, new DeviceStep(null, "bootstrap:192.0.2.9", "report-progress bootstrap-initiated"));
+        await TelemetryFactory.EventuallyAsync(async () =>
+        {
+            await using var observer = new NpgsqlConnection(factory.ConnectionString);
+            await observer.OpenAsync();
+            await using var waiting = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", observer);
+            return (long)(await waiting.ExecuteScalarAsync())! >= 1;
+        }, "the note waiting for the device row", TimeSpan.FromSeconds(30));
+        Assert.False(note.IsCompleted);
+        await hold.CommitAsync();
+        var recorded = await note;
+
+        Assert.Equal((DeviceState.Bootstrapping, DeviceState.Bootstrapping), (recorded.From, recorded.To));
+        var timeline = (await setup.Customer.GetFromJsonAsync<DeviceTimeline>($"/api/devices/{id}/timeline"))!;
+        Assert.Equal(DeviceState.Bootstrapping, timeline.State);
+        Assert.Equal((DeviceState.Bootstrapping, "report-progress bootstrap-initiated", recorded.At),
+            (timeline.Steps[^1].State, timeline.Steps[^1].Detail, timeline.Steps[^1].At));
+        var details = (await setup.Customer.GetFromJsonAsync<DeviceDetails>("/api/devices/LC-NOTE"))!;
+        Assert.Equal(recorded.At, details.UpdatedAt);
+    }
+
+    [Fact]
     public async Task Concurrent_steps_from_one_state_are_applied_once_and_the_others_refused()
     {
         var (setup, devices, _) = await BookkeepAsync("Racing Lifecycle Telecom", "LC-RACE");

@@ -27,7 +27,8 @@ public interface IManufacturerAccounts
 public sealed record ManufacturerAccount(Guid ManufacturerId, Guid CustomerId, string ManufacturerName, string SftpUsername);
 
 /// <param name="CaCertificates">Empty when the customer registered no CA: bookkeeping then does not check the chain, and
-/// the NMS bootstrap server refuses the manufacturer's devices (DESIGN.md: such a manufacturer cannot onboard devices).</param>
+/// the NMS bootstrap server refuses the manufacturer's devices (DESIGN.md: such a manufacturer cannot onboard devices).
+/// Parsed once per CA version and shared by every caller: read it, never modify or dispose it.</param>
 public sealed record ManufacturerTrust(
     Guid ManufacturerId,
     string ManufacturerName,

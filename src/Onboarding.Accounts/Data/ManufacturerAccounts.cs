@@ -8,7 +8,7 @@ using Onboarding.Ssh.Keys;
 
 namespace Onboarding.Accounts.Data;
 
-internal sealed class ManufacturerAccounts(AccountsDbContext db) : IManufacturerAccounts
+internal sealed class ManufacturerAccounts(AccountsDbContext db, FactoryCaCache factoryCas) : IManufacturerAccounts
 {
     public async Task<ManufacturerAccount?> AuthenticateAsync(string sftpUsername, string passphrase, CancellationToken cancellationToken)
     {
@@ -41,11 +41,8 @@ internal sealed class ManufacturerAccounts(AccountsDbContext db) : IManufacturer
         if (manufacturer is null)
             return null;
 
-        var cas = new X509Certificate2Collection();
-        if (manufacturer.CaCertificatesPem is { } pem)
-            cas.ImportFromPem(pem);
         return new ManufacturerTrust(manufacturer.Id, manufacturer.Name, manufacturer.CustomerId, manufacturer.Customer!.Name,
-            manufacturer.Enabled, cas, manufacturer.SerialExtraction)
+            manufacturer.Enabled, factoryCas.Get(manufacturer.Id, manufacturer.CaCertificatesPem), manufacturer.SerialExtraction)
         {
             CallHomeStyle = manufacturer.CallHomeStyle,
         };

@@ -52,19 +52,11 @@ internal sealed class CallHomeAuthentication(IDeviceDirectory directory, IPinned
             intermediates = [.. context.CertificateChain.Skip(1)];
             identifiedBy = $"x509v3 host key, certificate {leaf.Subject}";
             var keySha256 = Convert.ToHexStringLower(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo()));
-            var withKey = await directory.FindByPublicKeySha256Async(keySha256, cancellationToken);
-            devices = [];
-            var leafHash = SHA256.HashData(leaf.RawData);
-            foreach (var candidate in withKey)
-            {
-                var bookkept = await directory.GetCertificateAsync(candidate.Id, cancellationToken);
-                if (bookkept is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(bookkept), leafHash))
-                    devices.Add(candidate);
-            }
-
+            var withKey = await directory.FindKeyHoldersAsync(keySha256, cancellationToken);
+            devices = [.. withKey.Where(h => h.IsBookkept(leaf.RawData)).Select(h => h.Device)];
             if (devices.Count == 0 && withKey.Count > 0)
             {
-                return new CallHomeDecision(withKey[0], identifiedBy, new CallHomeRefusal("certificate-mismatch",
+                return new CallHomeDecision(withKey[0].Device, identifiedBy, new CallHomeRefusal("certificate-mismatch",
                     $"The device presented an x509v3 host key with its own key but not its bookkept certificate ({leaf.Subject}); only the bookkept IDevID is accepted."));
             }
         }

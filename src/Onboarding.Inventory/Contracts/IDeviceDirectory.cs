@@ -19,10 +19,25 @@ public interface IDeviceDirectory
     Task<IReadOnlyList<DeviceIdentity>> FindByPublicKeySha256Async(string publicKeySha256, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="FindByPublicKeySha256Async"/> with the lower-case hex SHA-256 of each device's bookkept certificate,
+    /// in one query: a device presenting a certificate is the one whose bookkept certificate has the same hash.
+    /// </summary>
+    Task<IReadOnlyList<DeviceKeyHolder>> FindKeyHoldersAsync(string publicKeySha256, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The DER of the IDevID certificate the device was bookkept with, or null for an unknown id: a device that
     /// authenticates with a certificate must present exactly this one (same key, same issuer, same everything).
     /// </summary>
     Task<byte[]?> GetCertificateAsync(DeviceId deviceId, CancellationToken cancellationToken);
+}
+
+/// <summary>A device that holds a public key, and the SHA-256 (lower-case hex) of its bookkept IDevID certificate.</summary>
+public sealed record DeviceKeyHolder(DeviceIdentity Device, string CertificateSha256)
+{
+    /// <summary>Whether <paramref name="certificateDer"/> is exactly the bookkept certificate.</summary>
+    public bool IsBookkept(ReadOnlySpan<byte> certificateDer) => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+        System.Text.Encoding.ASCII.GetBytes(CertificateSha256),
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(certificateDer))));
 }
 
 /// <summary>Who a device belongs to and what it is.</summary>

@@ -40,7 +40,8 @@ internal static class DeviceSteps
         device.Events.Add(new DeviceEvent { DeviceId = device.Id, At = now, State = state, Source = source, Detail = detail });
     }
 
-    private static void Validate(DeviceStep step)
+    /// <summary>Source and detail present and bounded, and a target that is a state; throws otherwise.</summary>
+    public static void Validate(DeviceStep step)
     {
         ArgumentNullException.ThrowIfNull(step);
         if (string.IsNullOrWhiteSpace(step.Source) || step.Source.Length > MaxSourceLength)

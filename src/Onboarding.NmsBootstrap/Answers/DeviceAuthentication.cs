@@ -32,8 +32,8 @@ internal sealed class DeviceAuthentication(IDeviceDirectory directory, IManufact
         CancellationToken cancellationToken)
     {
         var keySha256 = Convert.ToHexStringLower(SHA256.HashData(presented.PublicKey.ExportSubjectPublicKeyInfo()));
-        var candidates = await directory.FindByPublicKeySha256Async(keySha256, cancellationToken);
-        if (candidates.Count == 0)
+        var holders = await directory.FindKeyHoldersAsync(keySha256, cancellationToken);
+        if (holders.Count == 0)
         {
             // Only for the log: a device whose serial is bookkept with another certificate is a replaced or forged one.
             var serial = SubjectSerial(presented);
@@ -44,15 +44,8 @@ internal sealed class DeviceAuthentication(IDeviceDirectory directory, IManufact
                 "No device with this certificate is expected here: the certificate is not the one the manufacturer's record carried.");
         }
 
-        var presentedHash = SHA256.HashData(presented.RawData);
-        var matches = new List<DeviceIdentity>();
-        foreach (var candidate in candidates)
-        {
-            var bookkept = await directory.GetCertificateAsync(candidate.Id, cancellationToken);
-            if (bookkept is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(bookkept), presentedHash))
-                matches.Add(candidate);
-        }
-
+        var candidates = holders.Select(h => h.Device).ToList();
+        var matches = holders.Where(h => h.IsBookkept(presented.RawData)).Select(h => h.Device).ToList();
         if (matches.Count == 0)
         {
             logger.LogWarning("Bootstrap refused: device {Serial} ({DeviceId}) presented a certificate with its key that is not the bookkept one ({Subject})",
