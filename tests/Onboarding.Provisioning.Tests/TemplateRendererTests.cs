@@ -28,6 +28,22 @@ public class TemplateRendererTests
     }
 
     [Fact]
+    public void One_body_compiled_once_renders_each_device_with_its_own_values_and_each_encoder_its_own_way()
+    {
+        // The compiled template is cached per body and encoder: the values must still be the device's, and the same body
+        // as CLI must not come out XML-escaped (nor as netconf unescaped).
+        const string body = "<config><system xmlns=\"urn:ietf:params:xml:ns:yang:ietf-system\"><hostname>{{serial}}</hostname></system></config>";
+
+        var serials = Enumerable.Range(0, 64).AsParallel().Select(i => (i, _renderer.RenderNetconf(body, Device(serial: $"S&{i}")))).ToList();
+        var cli = _renderer.RenderCli(body, Device(serial: "S&1"));
+
+        Assert.All(serials, r => Assert.Equal($"S&{r.i}", r.Item2.TopElements[0].Element(Sys + "hostname")!.Value));
+        Assert.Equal(["<config><system xmlns=\"urn:ietf:params:xml:ns:yang:ietf-system\"><hostname>S&1</hostname></system></config>"], cli);
+        Assert.Throws<TemplateException>(() => _renderer.RenderNetconf(body.Replace("{{serial}}", "{{nope}}"), Device()));
+        Assert.Throws<TemplateException>(() => _renderer.RenderNetconf(body.Replace("{{serial}}", "{{nope}}"), Device()));
+    }
+
+    [Fact]
     public void Every_variable_is_available()
     {
         var body = string.Join('\n', TemplateVariables.Names.Select(n => $"echo {{{{{n}}}}}"));

@@ -21,8 +21,17 @@ internal sealed class TemplateRenderer
     /// <summary>A rendered template is sent as one NETCONF message or a few exec requests: keep it well below the framing limit.</summary>
     public const int MaxRenderedBytes = 1024 * 1024;
 
+    /// <summary>Compiled templates kept at most; past it the cache starts over (bodies are the customers' own, so it is bounded).</summary>
+    private const int MaxCompiledTemplates = 512;
+
     private readonly IHandlebars _netconf = Create(new XmlTextEncoder());
     private readonly IHandlebars _cli = Create(new CliTextEncoder());
+
+    /// <summary>
+    /// Compiling builds and JIT-compiles expression trees, milliseconds of CPU: once per template body and encoder, not
+    /// once per device (bench/README.md, onboard). A compiled template is a delegate that renders concurrently.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(IHandlebars Handlebars, string Body), HandlebarsTemplate<object, object>> _compiled = new();
 
     /// <summary>Compiles and trial-renders with <see cref="TemplateVariables.Sample"/>: what PUT checks.</summary>
     public void Validate(TemplateKind kind, string body)
@@ -82,17 +91,9 @@ internal sealed class TemplateRenderer
         return commands.Count > 0 ? commands : throw new TemplateException("the rendered template holds no command");
     }
 
-    private static string RenderText(IHandlebars handlebars, string body, TemplateVariables variables)
+    private string RenderText(IHandlebars handlebars, string body, TemplateVariables variables)
     {
-        HandlebarsTemplate<object, object> template;
-        try
-        {
-            template = handlebars.Compile(body);
-        }
-        catch (HandlebarsException e)
-        {
-            throw new TemplateException($"the template does not compile: {e.Message}", e);
-        }
+        var template = Compiled(handlebars, body);
 
         string text;
         try
@@ -112,6 +113,26 @@ internal sealed class TemplateRenderer
         return System.Text.Encoding.UTF8.GetByteCount(text) <= MaxRenderedBytes
             ? text
             : throw new TemplateException($"the rendered template exceeds {MaxRenderedBytes} bytes");
+    }
+
+    private HandlebarsTemplate<object, object> Compiled(IHandlebars handlebars, string body)
+    {
+        if (_compiled.TryGetValue((handlebars, body), out var cached))
+            return cached;
+        HandlebarsTemplate<object, object> template;
+        try
+        {
+            template = handlebars.Compile(body);
+        }
+        catch (HandlebarsException e)
+        {
+            throw new TemplateException($"the template does not compile: {e.Message}", e);
+        }
+
+        if (_compiled.Count >= MaxCompiledTemplates)
+            _compiled.Clear();
+        _compiled[(handlebars, body)] = template;
+        return template;
     }
 
     private static IHandlebars Create(ITextEncoder encoder) => Handlebars.Create(new HandlebarsConfiguration
