@@ -73,7 +73,7 @@ internal sealed class TelemetryIngester(
                 _ = RemoveStaleSubscriptionsAsync(client, wanted, stoppingToken);
         };
         await ConnectAsync(client, settings, stoppingToken);
-        await subscriptions.ApplyAsync(client, sessionPresent, wanted, stoppingToken);
+        await ApplySubscriptionsAsync(client, () => sessionPresent, wanted, stoppingToken);
         Volatile.Write(ref connected, true);
         if (subscriptions.StaleLeft)
             _ = RemoveStaleSubscriptionsAsync(client, wanted, stoppingToken); // fails while disconnected; the next CONNACK retries
@@ -119,6 +119,30 @@ internal sealed class TelemetryIngester(
             {
                 logger.LogWarning("Telemetry ingester cannot reach the broker at {Host}:{Port} yet ({Error}); retrying in {Delay}",
                     settings.Broker.InternalHost, settings.Broker.InternalPort, ex.Message, delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records, unsubscribes and subscribes (<see cref="IngesterSubscriptions.ApplyAsync"/>), retried with back-off: a
+    /// database that is away at start-up must not stop the host. Every step is idempotent (ON CONFLICT DO NOTHING,
+    /// UNSUBACK 0x11 for a filter already gone, SUBSCRIBE replaces an existing subscription, MQTT 5.0 §3.8.4).
+    /// </summary>
+    private async Task ApplySubscriptionsAsync(MqttClient client, Func<bool> sessionPresent, string[] wanted, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await subscriptions.ApplyAsync(client, sessionPresent(), wanted, stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Telemetry ingester could not set up its subscriptions; retrying in {Delay}", delay);
                 await Task.Delay(delay, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
