@@ -37,6 +37,7 @@ public static class TelemetryModule
         builder.Services.AddSingleton(provider => new TelemetryBatchWriter(
             TelemetryBatchWriter.CreateDataSource(ServiceDefaultsExtensions.GetConnectionString(provider.GetRequiredService<IConfiguration>())),
             provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<TelemetryBatchWriter>>()));
+        builder.Services.AddSingleton<IngesterSubscriptions>();
         builder.Services.AddHostedService<TelemetryIngester>();
         builder.Services.AddScoped<ITelemetryCredentialDelivery, CredentialDelivery>();
         return builder;

@@ -61,6 +61,15 @@ public sealed class BrokerOptions
     /// database is away (about 25 s at 40,000 msg/s with the default). Messages beyond it are dropped by the broker.
     /// </summary>
     public int MaxQueuedMessages { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// mosquitto's autosave_interval: how often the broker writes its in-memory state (sessions, subscriptions, queued
+    /// messages) to its persistence file, besides at a clean shutdown. Its default is 30 minutes; a broker killed with
+    /// SIGKILL (or a machine that loses power) loses what arrived since the last save, messages it already PUBACKed to
+    /// devices included. Each save writes the whole state and the single-threaded broker serves nobody meanwhile, so
+    /// shorter costs pauses when much is queued. Whole seconds, at least 1.
+    /// </summary>
+    public TimeSpan AutosaveInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class IngestionOptions
@@ -75,11 +84,14 @@ public sealed class IngestionOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// The <c>$share/</c> group, so several hosts split the telemetry stream. Empty: a plain subscription, for a single
-    /// ingester, which mosquitto 2.0.11 keeps across a broker restart (it does not restore the <c>$share/</c> subscription
-    /// of a session that is offline, so devices' messages are dropped until the ingester subscribes again).
+    /// Empty (the default): a plain <c>devices/+/telemetry</c> subscription, for one ingester per broker; mosquitto 2.0.x
+    /// keeps it in the persistent session across a broker restart, so nothing a device publishes meanwhile is lost.
+    /// A name: the <c>$share/</c> group, so several hosts split the telemetry stream; mosquitto 2.0.11 does not restore an
+    /// offline session's <c>$share/</c> subscription after a restart, and PUBACKs and drops devices' messages (0x10, no
+    /// matching subscribers) until the ingester subscribes again (bench/README.md, telemetry, "--stop-broker-for").
+    /// Switching is safe: the filter no longer wanted is unsubscribed from the persistent session (IngesterSubscriptions).
     /// </summary>
-    public string SharedSubscriptionGroup { get; set; } = "nms-ingest";
+    public string SharedSubscriptionGroup { get; set; } = "";
 
     /// <summary>The ingester's MQTT client id; defaults to one per machine, so its persistent session survives restarts.</summary>
     public string? ClientId { get; set; }

@@ -505,6 +505,9 @@ public class TelemetryTests(TelemetryFactory factory) : IClassFixture<TelemetryF
         Assert.Contains($"cafile {factory.CaCertificatePath}", config, StringComparison.Ordinal);
         Assert.Contains("crlfile ", config, StringComparison.Ordinal);
         Assert.Contains("persistence true", config, StringComparison.Ordinal);
+        // Saved every 30 s, not only at shutdown (mosquitto's own default is 1800 s): what a SIGKILLed broker can lose.
+        Assert.Contains("autosave_interval 30\n", config, StringComparison.Ordinal);
+        Assert.Contains("autosave_on_changes false\n", config, StringComparison.Ordinal);
         Assert.Equal("pattern readwrite devices/%u/#\n", File.ReadAllText(Path.Combine(directory, "devices.acl")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(directory, "server.key")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite,

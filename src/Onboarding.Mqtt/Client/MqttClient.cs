@@ -103,14 +103,28 @@ public sealed class MqttClient : IAsyncDisposable
         return (MqttQualityOfService)code;
     }
 
-    public async Task UnsubscribeAsync(string topicFilter, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Removes a subscription from the broker's session (MQTT 5.0 §3.10) and stops renewing it after CONNACK. Works for a
+    /// filter this client never subscribed too: a persistent session may hold it from an earlier run. Returns the UNSUBACK
+    /// reason code: 0x00 Success, or 0x11 No subscription existed (always 0x00 in 3.1.1, whose UNSUBACK has none).
+    /// A refusal (≥ 0x80, §3.11.3) is <see cref="MqttRequestException"/>; a malformed or mismatched UNSUBACK closes the
+    /// connection (which reconnects) and fails the call with <see cref="MqttProtocolException"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// While disconnected: the filter is no longer renewed, but the broker's session may still hold it (nothing is queued).
+    /// </exception>
+    public async Task<byte> UnsubscribeAsync(string topicFilter, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_session.IsClosed, this);
+        if (!MqttTopic.IsValidTopicFilter(topicFilter))
+            throw new ArgumentException($"'{topicFilter}' is not a valid topic filter (MQTT 5.0 §4.7, §4.8.2)", nameof(topicFilter));
         if (_session.Unsubscribe(topicFilter) is not { } response)
-            return;
+            throw new InvalidOperationException($"Not connected: UNSUBSCRIBE from '{topicFilter}' was not sent; the broker's session may still hold it");
         var ack = (UnsubAckPacket)await response.WaitAsync(cancellationToken);
-        if (ack.ReasonCodes.Count > 0 && ack.ReasonCodes[0] >= 0x80)
-            throw new MqttRequestException(ack.ReasonCodes[0], $"UNSUBSCRIBE from '{topicFilter}' refused with 0x{ack.ReasonCodes[0]:X2}");
+        var code = ack.ReasonCodes.Count > 0 ? ack.ReasonCodes[0] : MqttReasonCode.Success;
+        if (code >= 0x80)
+            throw new MqttRequestException(code, $"UNSUBSCRIBE from '{topicFilter}' refused with 0x{code:X2}");
+        return code;
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ internal sealed class MqttSession
     private long _publishSequence;
 
     // State of the attached connection.
-    private readonly Dictionary<ushort, TaskCompletionSource<MqttPacket>> _requests = [];
+    private readonly Dictionary<ushort, PendingRequest> _requests = [];
     private readonly List<InboundAck> _readyAcks = [];
     private MqttConnection? _current;
 
@@ -191,7 +191,11 @@ internal sealed class MqttSession
         }
     }
 
-    /// <summary>Forgets a subscription and sends UNSUBSCRIBE; null while disconnected.</summary>
+    /// <summary>
+    /// Forgets a subscription and sends UNSUBSCRIBE (also for a filter this client never subscribed: a persistent session
+    /// may hold it from an earlier run). Null while disconnected: the filter is forgotten here, but the broker's session
+    /// may still hold it, and nothing is queued to remove it later.
+    /// </summary>
     public Task<MqttPacket>? Unsubscribe(string topicFilter)
     {
         lock (Gate)
@@ -244,15 +248,21 @@ internal sealed class MqttSession
     {
         var id = AllocatePacketId();
         var response = new TaskCompletionSource<MqttPacket>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _requests[id] = response;
-        connection.Send(build(id));
+        var packet = build(id);
+        _requests[id] = packet switch
+        {
+            SubscribePacket subscribe => new PendingRequest(response, PacketType.SubAck, subscribe.Subscriptions.Count),
+            UnsubscribePacket unsubscribe => new PendingRequest(response, PacketType.UnsubAck, unsubscribe.Filters.Count),
+            _ => throw new ArgumentException($"{packet.Type} is not a request", nameof(build)),
+        };
+        connection.Send(packet);
         return response.Task;
     }
 
     private void FailRequests(Exception reason)
     {
         foreach (var request in _requests.Values)
-            request.TrySetException(reason);
+            request.Response.TrySetException(reason);
         _requests.Clear();
     }
 
@@ -297,13 +307,27 @@ internal sealed class MqttSession
                 }
                 break;
             case SubAckPacket or UnsubAckPacket:
-                var id = packet is SubAckPacket s ? s.PacketId : ((UnsubAckPacket)packet).PacketId;
+                var (id, codes) = packet is SubAckPacket s ? (s.PacketId, s.ReasonCodes) : (((UnsubAckPacket)packet).PacketId, ((UnsubAckPacket)packet).ReasonCodes);
                 lock (Gate)
                 {
-                    if (_requests.Remove(id, out var request))
-                        request.TrySetResult(packet);
-                    else
+                    if (!_requests.Remove(id, out var request))
+                    {
                         MqttLog.UnknownPacketId(_logger, ClientId, packet.Type.ToString(), id);
+                        break;
+                    }
+                    // MQTT 5.0 §3.9.3, §3.11.3: one reason code per Topic Filter of the request it answers, in order
+                    // (a 3.1.1 UNSUBACK has none). Anything else fails the request and closes the connection with 0x82.
+                    var expected = packet.Type == PacketType.UnsubAck && _options.ProtocolVersion != MqttProtocolVersion.V500 ? 0 : request.Filters;
+                    var violation = packet.Type != request.Expected
+                        ? $"Protocol error: {packet.Type} for packet identifier {id}, which awaits {request.Expected}"
+                        : codes.Count != expected ? $"Protocol error: {packet.Type} with {codes.Count} reason codes for {request.Filters} topic filters" : null;
+                    if (violation is not null)
+                    {
+                        var error = new MqttProtocolException(MqttReasonCode.ProtocolError, violation);
+                        request.Response.TrySetException(error);
+                        throw error;
+                    }
+                    request.Response.TrySetResult(packet);
                 }
                 break;
             case PingRespPacket:
@@ -435,4 +459,7 @@ internal sealed class MqttSession
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>A SUBSCRIBE or UNSUBSCRIBE awaiting its acknowledgement, and what that acknowledgement must hold.</summary>
+    private sealed record PendingRequest(TaskCompletionSource<MqttPacket> Response, PacketType Expected, int Filters);
 }

@@ -16,6 +16,8 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
 
     public DbSet<TelemetryCustomerSettings> CustomerSettings => Set<TelemetryCustomerSettings>();
 
+    public DbSet<IngesterSubscription> IngesterSubscriptions => Set<IngesterSubscription>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
         configurationBuilder.Properties<DeviceId>().HaveConversion<DeviceIdConverter>();
 
@@ -69,6 +71,12 @@ internal sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> op
             settings.ToTable("CustomerSettings");
             settings.HasKey(s => s.CustomerId);
             settings.Property(s => s.CustomerId).ValueGeneratedNever();
+        });
+
+        modelBuilder.Entity<IngesterSubscription>(subscription =>
+        {
+            subscription.ToTable("IngesterSubscriptions");
+            subscription.HasKey(s => new { s.ClientId, s.Filter });
         });
 
         modelBuilder.UseSnakeCaseNames();

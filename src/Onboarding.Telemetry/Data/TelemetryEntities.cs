@@ -107,3 +107,14 @@ internal sealed class TelemetryCustomerSettings
 
     public DateTimeOffset UpdatedAt { get; set; }
 }
+
+/// <summary>A topic filter an ingester's persistent MQTT session holds at the broker (migration 0007).</summary>
+internal sealed class IngesterSubscription
+{
+    /// <summary>The ingester's MQTT client id: the broker keeps one session per client id.</summary>
+    public required string ClientId { get; set; }
+
+    public required string Filter { get; set; }
+
+    public DateTimeOffset SubscribedAt { get; set; }
+}

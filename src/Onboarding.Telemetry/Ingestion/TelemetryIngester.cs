@@ -14,7 +14,7 @@ namespace Onboarding.Telemetry.Ingestion;
 /// readings' (device_name, signal_date) key. A failed write is retried, never acked, so a database outage loses nothing.
 /// </summary>
 internal sealed class TelemetryIngester(
-    IOptions<TelemetryOptions> options, IServiceProvider services, TelemetryBatchWriter writer,
+    IOptions<TelemetryOptions> options, IServiceProvider services, TelemetryBatchWriter writer, IngesterSubscriptions subscriptions,
     ILoggerFactory loggerFactory, ILogger<TelemetryIngester> logger) : BackgroundService
 {
     /// <summary>Milliseconds between drains of the message channel while a batch fills.</summary>
@@ -54,7 +54,30 @@ internal sealed class TelemetryIngester(
             ReconnectMaxDelay = TimeSpan.FromSeconds(10),
         }, loggerFactory.CreateLogger<MqttClient>());
 
+        // No group: a plain subscription. mosquitto 2.0.11 restores a persistent session's plain subscriptions from its
+        // persistence file after a restart, but not its $share/ ones: until the ingester has reconnected and subscribed
+        // again, a device's QoS 1 publish matches nothing, is PUBACKed with 0x10 (No matching subscribers) and dropped
+        // (bench/README.md, telemetry, --stop-broker-for). So the default is no group; a group is for several ingesters.
+        var group = settings.Ingestion.SharedSubscriptionGroup;
+        string Filter(string leaf) => string.IsNullOrEmpty(group) ? $"devices/+/{leaf}" : $"$share/{group}/devices/+/{leaf}";
+        // Device twin: devices report the configuration version they applied on .../state.
+        string[] wanted = [Filter("telemetry"), Filter("state")];
+
+        var sessionPresent = false;
+        var connected = false;
+        client.Connected += present =>
+        {
+            sessionPresent = present;
+            // A filter an earlier connection could not unsubscribe is tried again on every later one.
+            if (Volatile.Read(ref connected) && present && subscriptions.StaleLeft)
+                _ = RemoveStaleSubscriptionsAsync(client, wanted, stoppingToken);
+        };
         await ConnectAsync(client, settings, stoppingToken);
+        await ApplySubscriptionsAsync(client, () => sessionPresent, wanted, stoppingToken);
+        Volatile.Write(ref connected, true);
+        if (subscriptions.StaleLeft)
+            _ = RemoveStaleSubscriptionsAsync(client, wanted, stoppingToken); // fails while disconnected; the next CONNACK retries
+        logger.LogInformation("Telemetry ingester subscribed to {Filter} (and state) at {Host}:{Port}", wanted[0], settings.Broker.InternalHost, settings.Broker.InternalPort);
         // The loop has a thread of its own, and writes with synchronous database calls (TelemetryBatchWriter): at tens of
         // thousands of messages a second, every await that resumes on the thread pool is a thread woken for nothing.
         var consumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -100,18 +123,43 @@ internal sealed class TelemetryIngester(
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
         }
+    }
 
-        // No group: a plain subscription. mosquitto 2.0.11 restores a persistent session's plain subscriptions from its
-        // persistence file after a restart, but not its $share/ ones: until the ingester has reconnected and subscribed
-        // again, a device's QoS 1 publish matches nothing, is PUBACKed with 0x10 (No matching subscribers) and dropped
-        // (bench/README.md, telemetry, --stop-broker-for). A single ingester loses nothing across a broker restart without one.
-        var group = settings.Ingestion.SharedSubscriptionGroup;
-        string Filter(string leaf) => string.IsNullOrEmpty(group) ? $"devices/+/{leaf}" : $"$share/{group}/devices/+/{leaf}";
-        var filter = Filter("telemetry");
-        await client.SubscribeAsync(filter, MqttQualityOfService.AtLeastOnce, stoppingToken);
-        // Device twin: devices report the configuration version they applied.
-        await client.SubscribeAsync(Filter("state"), MqttQualityOfService.AtLeastOnce, stoppingToken);
-        logger.LogInformation("Telemetry ingester subscribed to {Filter} (and state) at {Host}:{Port}", filter, settings.Broker.InternalHost, settings.Broker.InternalPort);
+    /// <summary>
+    /// Records, unsubscribes and subscribes (<see cref="IngesterSubscriptions.ApplyAsync"/>), retried with back-off: a
+    /// database that is away at start-up must not stop the host. Every step is idempotent (ON CONFLICT DO NOTHING,
+    /// UNSUBACK 0x11 for a filter already gone, SUBSCRIBE replaces an existing subscription, MQTT 5.0 §3.8.4).
+    /// </summary>
+    private async Task ApplySubscriptionsAsync(MqttClient client, Func<bool> sessionPresent, string[] wanted, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await subscriptions.ApplyAsync(client, sessionPresent(), wanted, stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Telemetry ingester could not set up its subscriptions; retrying in {Delay}", delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    private async Task RemoveStaleSubscriptionsAsync(MqttClient client, string[] wanted, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await subscriptions.RemoveStaleAsync(client, wanted, stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The database may be away; the next connect tries again.
+            logger.LogWarning(ex, "Telemetry ingester could not check its recorded subscriptions");
+        }
     }
 
     private void Consume(MqttClient client, IngestionOptions settings, CancellationToken stoppingToken)

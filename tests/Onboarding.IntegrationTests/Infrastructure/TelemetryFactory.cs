@@ -30,6 +30,12 @@ public class TelemetryFactory : OnboardingFactory, IAsyncLifetime
     public string BrokerDirectory => Path.Combine(Root.FullName, "broker");
     public string CaCertificatePath => Path.Combine(CaDirectory, DeviceCertificateAuthority.CertificateFileName);
 
+    /// <summary>The broker's autosave_interval; a test that kills the broker with SIGKILL shortens it.</summary>
+    protected TimeSpan BrokerAutosaveInterval { get; init; } = new BrokerOptions().AutosaveInterval;
+
+    /// <summary>mosquitto's persistence file (written at shutdown and every autosave_interval).</summary>
+    public string PersistenceFile => Path.Combine(BrokerDirectory, "data", "mosquitto.db");
+
     public override async Task InitializeAsync()
     {
         var options = new TelemetryOptions
@@ -43,6 +49,7 @@ public class TelemetryFactory : OnboardingFactory, IAsyncLifetime
                 DeviceBindAddress = "127.0.0.1",
                 InternalPort = InternalPort,
                 RunAsUser = "root",
+                AutosaveInterval = BrokerAutosaveInterval,
             },
         };
         With("Telemetry:Enabled", "true");
@@ -152,6 +159,14 @@ public class TelemetryFactory : OnboardingFactory, IAsyncLifetime
         var line = text.Split('\n').Single(l => l.StartsWith("password_file ", StringComparison.Ordinal));
         await File.WriteAllTextAsync(copy, text.Replace(line, "password_file " + passwords, StringComparison.Ordinal));
         await StartMosquittoAsync(copy);
+    }
+
+    /// <summary>Kills mosquitto with SIGKILL, as a crash or power loss would: it saves nothing on the way out.</summary>
+    public async Task KillBrokerAsync()
+    {
+        await ExternalTool.RunAsync("/bin/sh", ["-c", "kill -KILL \"$1\"", "sh", _broker!.Id.ToString(CultureInfo.InvariantCulture)]);
+        await _broker.WaitForExitAsync();
+        _broker.Dispose();
     }
 
     public async Task StopBrokerAsync()

@@ -10,6 +10,17 @@ public class ClientWithFakeBrokerTests
     private static async Task<MqttApplicationMessage> NextMessage(MqttClient client) =>
         await client.Messages.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("condition not reached");
+            await Task.Delay(10);
+        }
+    }
+
     [Theory]
     [InlineData(V3)]
     [InlineData(V5)]
@@ -110,6 +121,94 @@ public class ClientWithFakeBrokerTests
         await session.SendAsync(new PubAckPacket { PacketId = p.PacketId, ReasonCode = MqttReasonCode.NotAuthorized });
         var e = await Assert.ThrowsAsync<MqttRequestException>(() => publish);
         Assert.Equal(MqttReasonCode.NotAuthorized, e.ReasonCode);
+    }
+
+    [Theory]
+    [InlineData(MqttReasonCode.Success)]
+    [InlineData(MqttReasonCode.NoSubscriptionExisted)]
+    public async Task Unsubscribe_sends_the_filter_and_returns_the_unsuback_code(byte code)
+    {
+        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        var (_, client, session) = connected;
+        var unsubscribe = client.UnsubscribeAsync("$share/g/devices/+/telemetry");
+        var packet = Assert.IsType<UnsubscribePacket>(await session.ReadAsync());
+        Assert.Equal(["$share/g/devices/+/telemetry"], packet.Filters);
+        await session.SendAsync(new UnsubAckPacket { PacketId = packet.PacketId, ReasonCodes = [code] });
+        Assert.Equal(code, await unsubscribe.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Refused_unsuback_surfaces_reason_code_and_the_connection_stays_up()
+    {
+        await using var connected = await FakeBroker.ConnectedAsync(V5);
+        var (_, client, session) = connected;
+        var unsubscribe = client.UnsubscribeAsync("a/+");
+        var packet = Assert.IsType<UnsubscribePacket>(await session.ReadAsync());
+        await session.SendAsync(new UnsubAckPacket { PacketId = packet.PacketId, ReasonCodes = [MqttReasonCode.NotAuthorized] });
+        var e = await Assert.ThrowsAsync<MqttRequestException>(() => unsubscribe.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(MqttReasonCode.NotAuthorized, e.ReasonCode);
+        Assert.Contains("a/+", e.Message, StringComparison.Ordinal);
+
+        // A refusal is the broker's answer, not a protocol violation: the same connection serves the next request.
+        var again = client.UnsubscribeAsync("b");
+        var next = Assert.IsType<UnsubscribePacket>(await session.ReadAsync());
+        await session.SendAsync(new UnsubAckPacket { PacketId = next.PacketId, ReasonCodes = [MqttReasonCode.Success] });
+        Assert.Equal(MqttReasonCode.Success, await again.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Theory]
+    [InlineData("B0 04 {0} 00 01", MqttReasonCode.MalformedPacket)] // reason 0x01 is not an UNSUBACK code (§3.11.3)
+    [InlineData("B0 03 {0} 00", MqttReasonCode.ProtocolError)] // no reason code
+    [InlineData("B0 05 {0} 00 00 00", MqttReasonCode.ProtocolError)] // two reason codes for one filter
+    [InlineData("90 04 {0} 00 00", MqttReasonCode.ProtocolError)] // SUBACK answering an UNSUBSCRIBE
+    public async Task Malformed_unsuback_fails_the_call_disconnects_with_reason_and_the_client_reconnects(string hex, byte reason)
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (first, _) = await accept;
+        await using var s1 = first;
+
+        var unsubscribe = client.UnsubscribeAsync("a/+");
+        var packet = Assert.IsType<UnsubscribePacket>(await first.ReadAsync());
+        await first.SendRawAsync(Codec.Hex.Bytes(string.Format(System.Globalization.CultureInfo.InvariantCulture, hex, $"{packet.PacketId >> 8:X2} {packet.PacketId & 0xFF:X2}")));
+
+        // MQTT 5.0 §4.13: DISCONNECT with the reason code, the call fails, and the client connects again.
+        var disconnect = Assert.IsType<DisconnectPacket>(await first.ReadAsync());
+        Assert.Equal(reason, disconnect.ReasonCode);
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => unsubscribe.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(e is MqttProtocolException or IOException, e.ToString());
+        var (second, _) = await broker.AcceptAndConnAckAsync(V5, new ConnAckPacket { SessionPresent = true });
+        await using var s2 = second;
+        await UntilAsync(() => client.IsConnected);
+    }
+
+    [Fact]
+    public async Task Unsubscribe_while_disconnected_is_refused_and_the_filter_is_not_renewed()
+    {
+        await using var broker = new FakeBroker();
+        await using var client = broker.Client(V5);
+        var accept = broker.AcceptAndConnAckAsync(V5);
+        await client.ConnectAsync();
+        var (first, _) = await accept;
+        var subscribe = client.SubscribeAsync("kept");
+        var sub = Assert.IsType<SubscribePacket>(await first.ReadAsync());
+        await first.SendAsync(new SubAckPacket { PacketId = sub.PacketId, ReasonCodes = [1] });
+        await subscribe;
+        var subscribe2 = client.SubscribeAsync("dropped");
+        var sub2 = Assert.IsType<SubscribePacket>(await first.ReadAsync());
+        await first.SendAsync(new SubAckPacket { PacketId = sub2.PacketId, ReasonCodes = [1] });
+        await subscribe2;
+        await first.DisposeAsync();
+        await UntilAsync(() => !client.IsConnected);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => client.UnsubscribeAsync("dropped"));
+
+        var (second, _) = await broker.AcceptAndConnAckAsync(V5, new ConnAckPacket { SessionPresent = true });
+        await using var s2 = second;
+        var resub = Assert.IsType<SubscribePacket>(await second.ReadAsync());
+        Assert.Equal(["kept"], resub.Subscriptions.Select(x => x.Filter));
     }
 
     [Fact]

@@ -202,6 +202,18 @@ public class GoldenBytesTests
     [Fact]
     public void UnsubAck_5() => Golden(new UnsubAckPacket { PacketId = 2, ReasonCodes = [0x11] }, V5, "B0 04 00 02 00 11");
 
+    [Fact]
+    public void Unsubscribe_5_two_filters() =>
+        // MQTT 5.0 §3.10: fixed header 0xA2, packet identifier, property length 0, then each filter as a UTF-8 string.
+        Golden(new UnsubscribePacket { PacketId = 0x1234, Filters = ["$share/g/a/+", "a/+"] }, V5,
+            "A2 16 12 34 00 00 0C 24 73 68 61 72 65 2F 67 2F 61 2F 2B 00 03 61 2F 2B");
+
+    [Fact]
+    public void UnsubAck_5_one_code_per_filter_with_reason_string() =>
+        // MQTT 5.0 §3.11: packet identifier, properties (Reason String 0x1F "no"), then 0x00 Success and 0x87 Not authorized.
+        Golden(new UnsubAckPacket { PacketId = 7, ReasonCodes = [0x00, 0x87], Properties = new MqttProperties { ReasonString = "no" } }, V5,
+            "B0 0A 00 07 05 1F 00 02 6E 6F 00 87");
+
     [Theory]
     [InlineData(V3)]
     [InlineData(V5)]

@@ -140,6 +140,11 @@ public class MalformedPacketTests
     [InlineData("40 03 00 01 05", MqttReasonCode.ProtocolError)] // PUBACK reason 0x05 undefined
     [InlineData("82 07 00 01 00 00 01 61 30", MqttReasonCode.ProtocolError)] // Retain Handling 3
     [InlineData("82 07 00 01 00 00 01 61 C0", MqttReasonCode.MalformedPacket)] // reserved bits 6-7
+    [InlineData("B0 03 00 01 00", MqttReasonCode.ProtocolError)] // UNSUBACK without reason codes (MQTT 5.0 §3.11.3)
+    [InlineData("B0 04 00 01 00 01", MqttReasonCode.MalformedPacket)] // UNSUBACK reason 0x01 (a SUBACK code) is not allowed
+    [InlineData("B0 05 00 01 00 00 97", MqttReasonCode.MalformedPacket)] // UNSUBACK reason 0x97 (quota) is not allowed
+    [InlineData("B0 05 00 01 02 26 00", MqttReasonCode.MalformedPacket)] // UNSUBACK property block cut short
+    [InlineData("B0 05 00 00 00 00 00", MqttReasonCode.ProtocolError)] // UNSUBACK packet identifier 0
     [InlineData("E0 01 01", MqttReasonCode.ProtocolError)] // undefined DISCONNECT reason
     [InlineData("F0 01 05", MqttReasonCode.ProtocolError)] // undefined AUTH reason
     public void Packet_rules_5(string hex, byte reason) => Rejected(hex, V5, reason);
