@@ -33,7 +33,7 @@ public static class ServiceDefaultsExtensions
         CrossCuttingServices.Add(builder);
 
         builder.Services.Configure<DatabaseOptions>(builder.Configuration.GetSection("Database"));
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(GetConnectionString(builder.Configuration)).Build());
+        builder.Services.AddSingleton(_ => PooledDataSource.Build(GetConnectionString(builder.Configuration)));
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddHostedService<MigrateOnStartup>();
         builder.AddAdminKey().AddOutbox();
