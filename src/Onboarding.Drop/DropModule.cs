@@ -25,6 +25,7 @@ public static class DropModule
         services.AddModuleDatabase<DropDbContext>("drop");
         services.AddOutboxHandler<BookkeepUploadHandler>(BookkeepUpload.MessageType);
         services.AddOutboxHandler<BookkeepUploadsHandler>(BookkeepUploads.MessageType);
+        services.AddSingleton<InlineUploadGroups>();
         services.AddSingleton<UploadGroupCommit>();
         services.AddSingleton<UploadCommitter>();
         services.AddSingleton<LoginThrottle>();
