@@ -21,6 +21,7 @@ public static class DropModule
             .Validate(o => o.RecentUploadVisibility >= TimeSpan.Zero, "Drop:RecentUploadVisibility must not be negative (zero hides uploads at once)")
             .Validate(o => o.MaxGroupFiles >= 1 && o.MaxConcurrentGroups >= 1 && o.MaxQueuedCloses >= 1,
                 "Drop:MaxGroupFiles, Drop:MaxConcurrentGroups and Drop:MaxQueuedCloses must be at least 1")
+            .Validate(o => o.MinFilesForConcurrentGroup >= 1, "Drop:MinFilesForConcurrentGroup must be at least 1")
             .ValidateOnStart();
         services.AddModuleDatabase<DropDbContext>("drop");
         services.AddOutboxHandler<BookkeepUploadHandler>(BookkeepUpload.MessageType);

@@ -41,10 +41,16 @@ public sealed class DropOptions
     public int MaxGroupFiles { get; set; } = 64;
 
     /// <summary>
-    /// Group commit: groups of one manufacturer committed at once. A CLOSE that finds fewer starts a group at once;
+    /// Group commit: groups of one manufacturer committed at once. A CLOSE that finds none starts a group at once;
     /// otherwise it waits for the next group, which takes every waiting CLOSE.
     /// </summary>
     public int MaxConcurrentGroups { get; set; } = 4;
+
+    /// <summary>
+    /// Group commit: CLOSEs that must be waiting before another group starts beside one already committing (up to
+    /// <see cref="MaxConcurrentGroups"/>); fewer wait for the next group.
+    /// </summary>
+    public int MinFilesForConcurrentGroup { get; set; } = 16;
 
     /// <summary>Backpressure: CLOSEs of one manufacturer waiting or being committed at once; more wait for room.</summary>
     public int MaxQueuedCloses { get; set; } = 1024;
