@@ -22,6 +22,7 @@ public static class DropModule
             .Validate(o => o.MaxGroupFiles >= 1 && o.MaxConcurrentGroups >= 1 && o.MaxQueuedCloses >= 1,
                 "Drop:MaxGroupFiles, Drop:MaxConcurrentGroups and Drop:MaxQueuedCloses must be at least 1")
             .Validate(o => o.MinFilesForConcurrentGroup >= 1, "Drop:MinFilesForConcurrentGroup must be at least 1")
+            .Validate(o => o.GroupWaitLimit > TimeSpan.Zero, "Drop:GroupWaitLimit must be positive")
             .ValidateOnStart();
         services.AddModuleDatabase<DropDbContext>("drop");
         services.AddOutboxHandler<BookkeepUploadHandler>(BookkeepUpload.MessageType);

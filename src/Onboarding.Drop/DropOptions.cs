@@ -52,6 +52,12 @@ public sealed class DropOptions
     /// </summary>
     public int MinFilesForConcurrentGroup { get; set; } = 16;
 
+    /// <summary>
+    /// Group commit: how long a CLOSE waits for the groups committing before it starts one beside them anyway (up to
+    /// <see cref="MaxConcurrentGroups"/>), so a group held up by a lock or a slow disk does not hold the queue.
+    /// </summary>
+    public TimeSpan GroupWaitLimit { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Backpressure: CLOSEs of one manufacturer waiting or being committed at once; more wait for room.</summary>
     public int MaxQueuedCloses { get; set; } = 1024;
 }

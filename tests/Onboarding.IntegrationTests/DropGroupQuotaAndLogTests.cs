@@ -139,3 +139,43 @@ public class DropGroupLogTests(OnboardingFactory factory) : IClassFixture<Onboar
         keep.ForEach(k => k.Dispose());
     }
 }
+
+/// <summary>A backlog threshold no burst reaches: while one group commits, every other CLOSE must wait for the next one.</summary>
+public sealed class OneGroupAtATimeFactory : OnboardingFactory
+{
+    public OneGroupAtATimeFactory() => With("Drop:MinFilesForConcurrentGroup", "100000");
+}
+
+/// <summary>
+/// Issue 14: a CLOSE that finds a group committing and too small a backlog for another waits in the queue; the group
+/// that is committing takes it next. None is left waiting (the queue and the count of committing groups change under
+/// one lock), and the waiting CLOSEs go in as whole groups.
+/// </summary>
+public class DropGroupBacklogTests(OneGroupAtATimeFactory factory) : IClassFixture<OneGroupAtATimeFactory>
+{
+    [Fact]
+    public async Task Closes_that_wait_behind_a_committing_group_are_all_committed_by_the_next_groups()
+    {
+        const int files = 40;
+        var setup = await ManufacturerSetup.CreateAsync(factory, "Group Backlog Telecom");
+        var keep = new List<IDisposable>();
+        var records = Enumerable.Range(0, files).Select(i =>
+        {
+            var certificate = setup.Ca.IssueDevice($"SN-B{i:D2}");
+            keep.Add(certificate);
+            return DeviceRecordXml.Devices(DeviceRecordXml.Device($"SN-B{i:D2}", setup.Profile.Name, certificate));
+        }).ToList();
+        await using var drop = await setup.ConnectAsync(factory);
+
+        await Task.WhenAll(records.Select((xml, i) => drop.UploadAsync($"b{i:D2}.xml", xml)));
+
+        Assert.Equal(files, (await setup.Customer.GetFromJsonAsync<PagedList<DeviceSummary>>("/api/devices?pageSize=1"))!.Total);
+        var manufacturer = setup.Credentials.ManufacturerId.ToString();
+        var groups = factory.Logs.Events.Where(e => e.MessageTemplate.Text.StartsWith("Group of {Count} uploads", StringComparison.Ordinal)
+            && e.Properties["ManufacturerId"].ToString() == manufacturer)
+            .Select(e => int.Parse(e.Properties["Count"].ToString(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(files, groups.Sum());
+        Assert.True(groups.Count < files, $"{groups.Count} groups for {files} concurrent CLOSEs");
+        keep.ForEach(k => k.Dispose());
+    }
+}
