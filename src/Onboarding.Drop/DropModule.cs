@@ -21,10 +21,13 @@ public static class DropModule
             .Validate(o => o.RecentUploadVisibility >= TimeSpan.Zero, "Drop:RecentUploadVisibility must not be negative (zero hides uploads at once)")
             .Validate(o => o.MaxGroupFiles >= 1 && o.MaxConcurrentGroups >= 1 && o.MaxQueuedCloses >= 1,
                 "Drop:MaxGroupFiles, Drop:MaxConcurrentGroups and Drop:MaxQueuedCloses must be at least 1")
+            .Validate(o => o.MinFilesForConcurrentGroup >= 1, "Drop:MinFilesForConcurrentGroup must be at least 1")
+            .Validate(o => o.GroupWaitLimit > TimeSpan.Zero, "Drop:GroupWaitLimit must be positive")
             .ValidateOnStart();
         services.AddModuleDatabase<DropDbContext>("drop");
         services.AddOutboxHandler<BookkeepUploadHandler>(BookkeepUpload.MessageType);
         services.AddOutboxHandler<BookkeepUploadsHandler>(BookkeepUploads.MessageType);
+        services.AddSingleton<InlineUploadGroups>();
         services.AddSingleton<UploadGroupCommit>();
         services.AddSingleton<UploadCommitter>();
         services.AddSingleton<LoginThrottle>();

@@ -41,10 +41,24 @@ public sealed class DropOptions
     public int MaxGroupFiles { get; set; } = 64;
 
     /// <summary>
-    /// Group commit: groups of one manufacturer committed at once. A CLOSE that finds fewer starts a group at once;
+    /// Group commit: groups of one manufacturer committed at once. A CLOSE that finds none starts a group at once;
     /// otherwise it waits for the next group, which takes every waiting CLOSE.
     /// </summary>
     public int MaxConcurrentGroups { get; set; } = 4;
+
+    /// <summary>
+    /// Group commit: CLOSEs that must be waiting before another group starts beside one already committing (up to
+    /// <see cref="MaxConcurrentGroups"/>); fewer wait for the next group. 1 (the default) starts one whenever there is
+    /// room. 16 gave bigger groups and a quarter less PostgreSQL CPU per file in bench/README.md, but then a file waits
+    /// for a whole group, and a group held up by a lock holds every file in it (DropCrashTests).
+    /// </summary>
+    public int MinFilesForConcurrentGroup { get; set; } = 1;
+
+    /// <summary>
+    /// Group commit: how long a CLOSE waits for the groups committing before it starts one beside them anyway (up to
+    /// <see cref="MaxConcurrentGroups"/>), so a group held up by a lock or a slow disk does not hold the queue.
+    /// </summary>
+    public TimeSpan GroupWaitLimit { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Backpressure: CLOSEs of one manufacturer waiting or being committed at once; more wait for room.</summary>
     public int MaxQueuedCloses { get; set; } = 1024;

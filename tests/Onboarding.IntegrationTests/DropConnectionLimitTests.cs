@@ -78,6 +78,8 @@ public class DropConnectionLimitTests(FewUnauthenticatedFactory factory) : IClas
     [InlineData("Drop:RecentUploadVisibility", "-00:00:01", "Drop:RecentUploadVisibility must not be negative")]
     [InlineData("Drop:MaxGroupFiles", "0", "Drop:MaxGroupFiles, Drop:MaxConcurrentGroups and Drop:MaxQueuedCloses must be at least 1")]
     [InlineData("Drop:MaxQueuedCloses", "0", "Drop:MaxGroupFiles, Drop:MaxConcurrentGroups and Drop:MaxQueuedCloses must be at least 1")]
+    [InlineData("Drop:MinFilesForConcurrentGroup", "0", "Drop:MinFilesForConcurrentGroup must be at least 1")]
+    [InlineData("Drop:GroupWaitLimit", "00:00:00", "Drop:GroupWaitLimit must be positive")]
     public async Task Drop_settings_that_cannot_work_stop_the_start(string key, string value, string message)
     {
         await using var badFactory = new OnboardingFactory().With(key, value);

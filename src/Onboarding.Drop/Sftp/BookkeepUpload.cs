@@ -69,14 +69,26 @@ internal sealed record BookkeepUploads(IReadOnlyList<Guid> UploadIds, string Sou
 /// left Pending (and this message fails, to be retried for those alone). Idempotent like <see cref="BookkeepUploadHandler"/>.
 /// </summary>
 internal sealed class BookkeepUploadsHandler(DropDbContext db, IDeviceBookkeeping bookkeeping, IServiceScopeFactory scopes,
-    ILogger<BookkeepUploadsHandler> logger) : IOutboxHandler
+    InlineUploadGroups inlineGroups, ILogger<BookkeepUploadsHandler> logger) : IOutboxHandler
 {
     public async Task HandleAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var fact = message.Read<BookkeepUploads>();
-        var ids = fact.UploadIds.ToList();
-        var stored = await db.Uploads.AsNoTracking().Where(u => ids.Contains(u.Id) && u.Outcome == UploadOutcome.Pending).ToListAsync(cancellationToken);
-        var uploads = stored.OrderBy(u => ids.IndexOf(u.Id)).ToList();
+        // The first attempt, run inline by the committer that stored the group a moment ago, gets the uploads in memory:
+        // all still Pending, because only this claimed message bookkeeps them. Any later attempt reads what is left.
+        var inline = message.Attempt == 1 && inlineGroups.TryGet(message.Id, out var group) ? group : null;
+        List<Upload> uploads;
+        if (inline is not null)
+        {
+            uploads = [.. inline.Uploads];
+        }
+        else
+        {
+            var ids = fact.UploadIds.ToList();
+            var stored = await db.Uploads.AsNoTracking().Where(u => ids.Contains(u.Id) && u.Outcome == UploadOutcome.Pending).ToListAsync(cancellationToken);
+            uploads = [.. stored.OrderBy(u => ids.IndexOf(u.Id))];
+        }
+
         if (uploads.Count == 0)
             return;
 
@@ -92,7 +104,7 @@ internal sealed class BookkeepUploadsHandler(DropDbContext db, IDeviceBookkeepin
             outcomes = await BookkeepEachAsync(uploads, fact.Source, cancellationToken);
         }
 
-        await RecordOutcomesAsync(uploads, outcomes, cancellationToken);
+        await RecordOutcomesAsync(uploads, outcomes, inline);
         var failed = outcomes.Count(o => o is null);
         if (failed > 0)
             throw new InvalidOperationException($"{failed} of {uploads.Count} uploads could not be bookkept; they stay pending and are retried");
@@ -120,20 +132,33 @@ internal sealed class BookkeepUploadsHandler(DropDbContext db, IDeviceBookkeepin
         return outcomes;
     }
 
-    /// <summary>One UPDATE for the whole group; only a Pending upload takes an outcome, so a racing delivery cannot overwrite one.</summary>
-    private async Task RecordOutcomesAsync(List<Upload> uploads, BookkeepingOutcome?[] outcomes, CancellationToken cancellationToken)
+    /// <summary>
+    /// One UPDATE for the whole group; only a Pending upload takes an outcome, so a racing delivery cannot overwrite one.
+    /// The outcomes it wrote go to the inline committer, which answers the CLOSEs from them.
+    /// </summary>
+    private async Task RecordOutcomesAsync(List<Upload> uploads, BookkeepingOutcome?[] outcomes, InlineUploadGroup? inline)
     {
         var done = uploads.Zip(outcomes).Where(x => x.Second is not null).Select(x => (Upload: x.First, Outcome: x.Second!)).ToList();
         if (done.Count == 0)
             return;
         var ids = done.Select(d => d.Upload.Id).ToArray();
-        var results = done.Select(d => (d.Outcome.Accepted ? UploadOutcome.Accepted : UploadOutcome.Rejected).ToString()).ToArray();
+        var results = done.Select(d => d.Outcome.Accepted ? UploadOutcome.Accepted : UploadOutcome.Rejected).ToArray();
+        var names = results.Select(r => r.ToString()).ToArray();
         var summaries = done.Select(d => d.Outcome.Accepted ? d.Outcome.Summary : RejectionMessage.Summary(d.Outcome)).ToArray();
         var reports = done.Select(d => BookkeepUploadHandler.Report(d.Upload, d.Outcome)).ToArray();
-        await db.Database.ExecuteSqlAsync($"""
+        var written = await db.Database.SqlQuery<Guid>($"""
             UPDATE drop.uploads AS u SET outcome = v.outcome, summary = v.summary, report = v.report
-            FROM unnest({ids}, {results}, {summaries}, {reports}) AS v(id, outcome, summary, report)
+            FROM unnest({ids}, {names}, {summaries}, {reports}) AS v(id, outcome, summary, report)
             WHERE u.id = v.id AND u.outcome = 'Pending'
-            """, CancellationToken.None);
+            RETURNING u.id AS "Value"
+            """).ToListAsync(CancellationToken.None);
+        if (inline is null)
+            return;
+        var writtenIds = written.ToHashSet();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (writtenIds.Contains(ids[i]))
+                inline.Recorded(ids[i], results[i], summaries[i]);
+        }
     }
 }

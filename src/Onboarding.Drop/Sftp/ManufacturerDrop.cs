@@ -14,6 +14,7 @@ namespace Onboarding.Drop.Sftp;
 /// A just-closed upload stays visible (stat, listing) in <c>/incoming</c> for a while: see <see cref="RecentUploads"/>.
 /// Requests may run concurrently, so every database call gets its own scope.
 /// </summary>
+/// <param name="connectionId">Named in every line about a file that was not accepted, so an operator finds the session.</param>
 /// <param name="sessionEnded">Cancelled when the SSH channel closes: a CLOSE still waiting for its group is then dropped.</param>
 /// <param name="tellUser">
 /// Writes a line to the user's terminal (SSH stderr): OpenSSH's sftp shows only its own text for a status code,
@@ -28,6 +29,7 @@ internal sealed class ManufacturerDrop(
     Func<string, Task> tellUser,
     RecentUploads recentUploads,
     UploadCommitter committer,
+    string connectionId,
     CancellationToken sessionEnded) : ISftpHandler
 {
     private const uint Directory = 0x4000;
@@ -51,7 +53,8 @@ internal sealed class ManufacturerDrop(
                     "file names may use letters, digits, '.', '_' and '-', must not start with '.', and have at most 128 characters"));
             }
 
-            logger.LogInformation("Upload of {FileName} started", target.Name);
+            // Debug: at hundreds of files a second a line per OPEN costs more than it tells; the group commit logs a line per group.
+            logger.LogDebug("Upload of {FileName} started", target.Name);
             return ValueTask.FromResult<SftpResult<object>>(new UploadBuffer(target.Name, quota.MaxFileBytes));
         }
 
@@ -95,7 +98,7 @@ internal sealed class ManufacturerDrop(
     public ValueTask AbortAsync(object handle)
     {
         if (handle is UploadBuffer upload)
-            logger.LogWarning("Upload of {FileName} abandoned: the connection ended before CLOSE; nothing was kept", upload.Name);
+            logger.LogWarning("Upload of {FileName} on connection {ConnectionId} abandoned: the connection ended before CLOSE; nothing was kept", upload.Name, connectionId);
         return ValueTask.CompletedTask;
     }
 
@@ -109,7 +112,7 @@ internal sealed class ManufacturerDrop(
         var content = buffer.TryComplete(out var incomplete);
         if (content is null)
         {
-            logger.LogWarning("Upload of {FileName} discarded at close: {Reason}", buffer.Name, incomplete);
+            logger.LogWarning("Upload of {FileName} on connection {ConnectionId} discarded at close: {Reason}", buffer.Name, connectionId, incomplete);
             return SftpStatus.Failure($"upload incomplete, nothing was kept: {incomplete}");
         }
 
@@ -123,7 +126,7 @@ internal sealed class ManufacturerDrop(
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
                 // SSH_FX_CONNECTION_LOST (draft-02 §7): nobody is left to read it, but the request is answered, not failed.
-                logger.LogWarning("Upload of {FileName} abandoned: the session ended before its CLOSE was committed; nothing was kept", buffer.Name);
+                logger.LogWarning("Upload of {FileName} on connection {ConnectionId} abandoned: the session ended before its CLOSE was committed; nothing was kept", buffer.Name, connectionId);
                 return new SftpStatus(SftpStatusCode.ConnectionLost, "the session ended before the upload was committed; nothing was kept");
             }
         }
@@ -131,24 +134,25 @@ internal sealed class ManufacturerDrop(
         switch (result.Verdict)
         {
             case CloseVerdict.Accepted:
-                logger.LogInformation("Upload {UploadId} of {FileName} accepted: {Summary}", result.UploadId, buffer.Name, result.Summary);
+                // Debug: UploadGroupCommit logs one line per group with the counts; the failures below keep a line each.
+                logger.LogDebug("Upload {UploadId} of {FileName} accepted: {Summary}", result.UploadId, buffer.Name, result.Summary);
                 return SftpStatus.Ok;
             case CloseVerdict.Rejected:
-                logger.LogWarning("Upload {UploadId} of {FileName} rejected: {Summary}", result.UploadId, buffer.Name, result.Summary);
+                logger.LogWarning("Upload {UploadId} of {FileName} on connection {ConnectionId} rejected: {Summary}", result.UploadId, buffer.Name, connectionId, result.Summary);
                 var message = RejectionMessage.For(buffer.Name, $"/rejected/{buffer.Name}{ResultSuffix}", result.Summary);
                 await tellUser(message);
                 return SftpStatus.Failure(message);
             case CloseVerdict.QuotaExceeded:
-                logger.LogWarning("Upload of {FileName} refused: quota of {MaxFiles} files / {MaxTotalBytes} bytes reached", buffer.Name, quota.MaxFiles, quota.MaxTotalBytes);
+                logger.LogWarning("Upload of {FileName} on connection {ConnectionId} refused: quota of {MaxFiles} files / {MaxTotalBytes} bytes reached", buffer.Name, connectionId, quota.MaxFiles, quota.MaxTotalBytes);
                 return SftpStatus.Failure(result.Summary);
             case CloseVerdict.KeptNotBookkept:
-                logger.LogError("Upload {UploadId} of {FileName} was kept but could not be bookkept yet", result.UploadId, buffer.Name);
+                logger.LogError("Upload {UploadId} of {FileName} on connection {ConnectionId} was kept but could not be bookkept yet", result.UploadId, buffer.Name, connectionId);
                 return SftpStatus.Failure($"the upload was kept (id {result.UploadId}) but could not be processed because of an NMS error; it will be retried, see /processed or /rejected later");
             case CloseVerdict.KeptInProgress:
-                logger.LogWarning("Upload {UploadId} of {FileName} is being bookkept elsewhere and has no outcome yet", result.UploadId, buffer.Name);
+                logger.LogWarning("Upload {UploadId} of {FileName} on connection {ConnectionId} is being bookkept elsewhere and has no outcome yet", result.UploadId, buffer.Name, connectionId);
                 return SftpStatus.Failure($"the upload was kept (id {result.UploadId}) and is being processed; see /processed or /rejected later");
             default:
-                logger.LogError("Upload of {FileName} not stored: {Reason}", buffer.Name, result.Summary);
+                logger.LogError("Upload of {FileName} on connection {ConnectionId} not stored: {Reason}", buffer.Name, connectionId, result.Summary);
                 return SftpStatus.Failure(result.Summary);
         }
     }

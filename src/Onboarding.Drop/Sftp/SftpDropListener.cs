@@ -258,7 +258,7 @@ internal sealed class SftpDropListener(
         using var sessionEnded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         _ = channel.Completion.ContinueWith(_ => sessionEnded.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var handler = new ManufacturerDrop(account, scopes, options.Value.Quota, clock, logger,
-            message => channel.WriteStandardErrorAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n")), recentUploads, committer, sessionEnded.Token);
+            message => channel.WriteStandardErrorAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n")), recentUploads, committer, connectionId, sessionEnded.Token);
         uint exitStatus = 0;
         try
         {
