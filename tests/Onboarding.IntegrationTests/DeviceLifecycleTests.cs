@@ -41,6 +41,17 @@ public class DeviceLifecycleTests(OnboardingFactory factory) : IClassFixture<Onb
         return (setup, devices, keyHashes);
     }
 
+    /// <summary>Until <paramref name="count"/> sessions of this test's database wait for a lock (bounded).</summary>
+    private Task WaitForLockWaitersAsync(int count, string what) => TelemetryFactory.EventuallyAsync(async () =>
+    {
+        // A connection of its own: pg_stat_activity is a snapshot taken once per transaction.
+        await using var observer = new NpgsqlConnection(factory.ConnectionString);
+        await observer.OpenAsync();
+        await using var waiting = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", observer);
+        return (long)(await waiting.ExecuteScalarAsync())! >= count;
+    }, what, TimeSpan.FromSeconds(30));
+
     private async Task<DeviceStepRecorded> RecordAsync(DeviceId id, DeviceStep step)
     {
         using var scope = factory.Services.CreateScope();
@@ -133,14 +144,7 @@ public class DeviceLifecycleTests(OnboardingFactory factory) : IClassFixture<Onb
         }
 
         var note = RecordAsync(id, new DeviceStep(null, "bootstrap:192.0.2.9", "report-progress bootstrap-initiated"));
-        await TelemetryFactory.EventuallyAsync(async () =>
-        {
-            await using var observer = new NpgsqlConnection(factory.ConnectionString);
-            await observer.OpenAsync();
-            await using var waiting = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", observer);
-            return (long)(await waiting.ExecuteScalarAsync())! >= 1;
-        }, "the note waiting for the device row", TimeSpan.FromSeconds(30));
+        await WaitForLockWaitersAsync(1, "the note waiting for the device row");
         Assert.False(note.IsCompleted);
         await hold.CommitAsync();
         var recorded = await note;
@@ -181,15 +185,7 @@ public class DeviceLifecycleTests(OnboardingFactory factory) : IClassFixture<Onb
                 return false;
             }
         }));
-        await TelemetryFactory.EventuallyAsync(async () =>
-        {
-            // A connection of its own: pg_stat_activity is a snapshot taken once per transaction.
-            await using var observer = new NpgsqlConnection(factory.ConnectionString);
-            await observer.OpenAsync();
-            await using var waiting = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", observer);
-            return (long)(await waiting.ExecuteScalarAsync())! >= 8;
-        }, "all eight steps waiting for the device row", TimeSpan.FromSeconds(30));
+        await WaitForLockWaitersAsync(8, "all eight steps waiting for the device row");
         await hold.RollbackAsync();
         var attempts = await racing;
 
