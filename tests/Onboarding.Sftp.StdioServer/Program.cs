@@ -12,8 +12,12 @@ if (args.Length < 1)
 }
 
 var rejectSuffix = args.Length > 1 ? args[1] : null;
+// SFTP_SLOW_WRITE=<offset>:<ms>: hold the write at that offset back, so the later writes of an upload finish first.
+var slow = (Environment.GetEnvironmentVariable("SFTP_SLOW_WRITE") ?? "0:0").Split(':');
 var handler = new DirectorySftpHandler(args[0])
 {
+    SlowWriteOffset = ulong.Parse(slow[0], System.Globalization.CultureInfo.InvariantCulture),
+    SlowWriteDelay = TimeSpan.FromMilliseconds(int.Parse(slow[1], System.Globalization.CultureInfo.InvariantCulture)),
     Commit = path => rejectSuffix is not null && path.EndsWith(rejectSuffix, StringComparison.Ordinal)
         ? SftpStatus.Failure("record rejected: serial mismatch")
         : SftpStatus.Ok,

@@ -32,6 +32,11 @@ internal sealed class DirectorySftpHandler : ISftpHandler
     /// <summary>Delay before each write, so tests can make requests overlap.</summary>
     public TimeSpan WriteDelay { get; init; }
 
+    /// <summary>Extra delay of the write at <see cref="SlowWriteOffset"/> only, so later writes of the same upload finish before it.</summary>
+    public TimeSpan SlowWriteDelay { get; init; }
+
+    public ulong SlowWriteOffset { get; init; }
+
     /// <summary>WRITEs at or beyond this offset fail with SSH_FX_FAILURE "disk full".</summary>
     public ulong FailWritesFrom { get; init; } = ulong.MaxValue;
 
@@ -99,6 +104,11 @@ internal sealed class DirectorySftpHandler : ISftpHandler
             if (WriteDelay > TimeSpan.Zero)
             {
                 await Task.Delay(WriteDelay, cancellationToken);
+            }
+
+            if (offset == SlowWriteOffset && SlowWriteDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(SlowWriteDelay, cancellationToken);
             }
 
             if (offset >= FailWritesFrom)

@@ -265,6 +265,36 @@ public class InteropTests
     }
 
     [Fact]
+    public async Task OpenSsh_scp_in_place_upload_stays_whole_when_a_write_finishes_after_later_ones()
+    {
+        // OpenSSH's scp -s uploads in place and truncates the file at the last offset it saw acknowledged in order; with
+        // reordered WRITE replies it cut the file short and still exited 0. Our server runs the writes in parallel but
+        // must answer them in request order. scp waits for its first write's ack before pipelining the rest, so the second
+        // write (offset 261,120, our max-write-length) is held back here and the third and fourth finish before it.
+        RequireOpenSsh();
+        var root = SessionPair.NewTempDirectory();
+        var local = SessionPair.NewTempDirectory();
+        try
+        {
+            var fakeSsh = Path.Combine(local, "fake-ssh");
+            await File.WriteAllTextAsync(fakeSsh, $"#!/bin/sh\nSFTP_SLOW_WRITE=261120:300 exec dotnet {StdioServerDll} {root}\n");
+            File.SetUnixFileMode(fakeSsh, (UnixFileMode)Convert.ToInt32("755", 8));
+            var data = new byte[1_000_001];
+            new Random(11).NextBytes(data);
+            await File.WriteAllBytesAsync(Path.Combine(local, "rec.bin"), data);
+
+            Assert.Equal(0, await RunAsync("scp", local, "-s", "-S", fakeSsh, "rec.bin", "nms:/whole.bin"));
+
+            Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(root, "whole.bin")));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+            Directory.Delete(local, true);
+        }
+    }
+
+    [Fact]
     public async Task OpenSsh_scp_uploads_and_downloads_through_our_server()
     {
         RequireOpenSsh();

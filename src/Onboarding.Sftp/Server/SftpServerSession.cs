@@ -28,6 +28,15 @@ internal sealed class SftpServerSession : IDisposable
     private readonly Channel<Response> _responses = Channel.CreateUnbounded<Response>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<uint, OpenHandle> _handles = new();
     private readonly RequestOrdering _ordering = new();
+
+    /// <summary>
+    /// Per handle, the reply of its latest WRITE (read loop only). Writes to one handle may run in parallel (§6.1), but
+    /// their replies leave in request order: OpenSSH's sftp client (9.2 here) truncates an in-place upload, as
+    /// <c>scp -s</c> makes, at the last offset it saw acknowledged in order when the acks come back reordered
+    /// ("server reordered ACKs", then "truncating at …"), and still exits 0. A request naming the handle (CLOSE, FSTAT,
+    /// FSETSTAT, fsync) answers after those replies too.
+    /// </summary>
+    private readonly Dictionary<uint, Task> _lastWriteReply = new();
     private int _nextHandle;
 
     public SftpServerSession(Stream channel, ISftpHandler handler, SftpServerOptions options, ILogger logger)
@@ -160,8 +169,29 @@ internal sealed class SftpServerSession : IDisposable
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var prerequisite = Admit(request, done.Task);
-        _ = RunRequestAsync(request, prerequisite, done, ct);
+        Task? replyAfter = null;
+        TaskCompletionSource? replied = null;
+        if (request is WritePacket write)
+        {
+            var key = HandleKey(write.Handle);
+            replyAfter = _lastWriteReply.GetValueOrDefault(key);
+            replied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _lastWriteReply[key] = replied.Task;
+        }
+        else if (request is SftpHandleRequest or FSetStatPacket && HandleOf(request) is { } handle && _lastWriteReply.Remove(HandleKey(handle), out var last))
+        {
+            replyAfter = last;
+        }
+
+        _ = RunRequestAsync(request, prerequisite, done, replyAfter, replied, ct);
     }
+
+    private static byte[]? HandleOf(SftpRequest request) => request switch
+    {
+        SftpHandleRequest h => h.Handle,
+        FSetStatPacket f => f.Handle,
+        _ => null,
+    };
 
     private Task Admit(SftpRequest request, Task done) => request switch
     {
@@ -194,7 +224,8 @@ internal sealed class SftpServerSession : IDisposable
     /// <summary>The path a live handle was opened on (null if unknown), so an OPEN of that file is ordered after it.</summary>
     private string? HandlePath(byte[] handle) => _handles.TryGetValue(HandleKey(handle), out var h) ? h.Path : null;
 
-    private async Task RunRequestAsync(SftpRequest request, Task prerequisite, TaskCompletionSource done, CancellationToken ct)
+    private async Task RunRequestAsync(SftpRequest request, Task prerequisite, TaskCompletionSource done, Task? replyAfter,
+        TaskCompletionSource? replied, CancellationToken ct)
     {
         try
         {
@@ -222,12 +253,16 @@ internal sealed class SftpServerSession : IDisposable
 
             (request as WritePacket)?.ReturnPooledBuffer();
             done.TrySetResult();
+            if (replyAfter is not null)
+                await replyAfter;
             Send(response, holdsSlot: true);
+            replied?.TrySetResult();
         }
         catch
         {
             // Only reachable if building the response frame itself failed; never leak the slot.
             done.TrySetResult();
+            replied?.TrySetResult();
             _inFlight.Release();
             throw;
         }
