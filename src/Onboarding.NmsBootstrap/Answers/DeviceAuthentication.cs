@@ -44,13 +44,13 @@ internal sealed class DeviceAuthentication(IDeviceDirectory directory, IManufact
                 "No device with this certificate is expected here: the certificate is not the one the manufacturer's record carried.");
         }
 
-        var candidates = holders.Select(h => h.Device).ToList();
         var matches = holders.Where(h => h.IsBookkept(presented.RawData)).Select(h => h.Device).ToList();
         if (matches.Count == 0)
         {
+            var holder = holders[0].Device;
             logger.LogWarning("Bootstrap refused: device {Serial} ({DeviceId}) presented a certificate with its key that is not the bookkept one ({Subject})",
-                candidates[0].SerialNumber, candidates[0].Id, presented.Subject);
-            return Refused(candidates[0], null, 401, "certificate-mismatch",
+                holder.SerialNumber, holder.Id, presented.Subject);
+            return Refused(holder, null, 401, "certificate-mismatch",
                 "This certificate differs from the one bookkept for the device; only the bookkept IDevID certificate is accepted.");
         }
 
