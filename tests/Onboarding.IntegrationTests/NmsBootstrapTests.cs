@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -151,6 +152,23 @@ public class NmsBootstrapTests(OnboardingFactory factory) : NmsBootstrapRig(fact
         Assert.Equal("unknown-device", answer.Error.GetProperty("error-app-tag").GetString());
         Assert.Equal(0, (await setup.Customer.GetFromJsonAsync<Onboarding.ServiceDefaults.Http.PagedList<Onboarding.Inventory.Api.DeviceSummary>>("/api/devices"))!.Total);
         Assert.Contains(Factory.Logs.RenderedMessages, m => m.Contains("no bookkept device has the key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Another_certificate_for_the_bookkept_key_is_refused_401_certificate_mismatch_and_the_device_is_unchanged()
+    {
+        var setup = await ManufacturerAsync("Reissued Telecom");
+        using var genuine = setup.Ca.IssueDevice("REISSUE-1");
+        var bookkept = await BookkeepAsync(setup, "REISSUE-1", genuine);
+        using var key = genuine.GetECDsaPrivateKey()!;
+        using var reissued = Device(setup.Ca.IssueDevice("REISSUE-1", key: key)); // same key, same CA, another certificate
+
+        var answer = await reissued.PostAsync(GetRpc, JsonInput);
+
+        Assert.Equal(401, answer.Status);
+        Assert.Equal("certificate-mismatch", answer.Error.GetProperty("error-app-tag").GetString());
+        Assert.Contains(Factory.Logs.RenderedMessages, m => m.Contains("presented a certificate with its key that is not the bookkept one", StringComparison.Ordinal));
+        await AssertUnchangedAsync(setup, bookkept.Id);
     }
 
     [Fact]

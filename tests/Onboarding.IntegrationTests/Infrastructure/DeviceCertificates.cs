@@ -21,10 +21,14 @@ public sealed class FactoryCa : IDisposable
 
     public string Pem => Certificate.ExportCertificatePem();
 
-    /// <summary>An IDevID for <paramref name="serial"/>; <paramref name="subjectSerial"/> lets a test put a different one in the certificate.</summary>
-    public X509Certificate2 IssueDevice(string serial, string? subjectSerial = null, DateTimeOffset? notAfter = null)
+    /// <summary>
+    /// An IDevID for <paramref name="serial"/>; <paramref name="subjectSerial"/> lets a test put a different one in the
+    /// certificate, and <paramref name="key"/> re-issue a certificate for a key that already has one.
+    /// </summary>
+    public X509Certificate2 IssueDevice(string serial, string? subjectSerial = null, DateTimeOffset? notAfter = null, ECDsa? key = null)
     {
-        using var deviceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var ownKey = key is null ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : null;
+        var deviceKey = key ?? ownKey!;
         var request = new CertificateRequest($"CN=device {serial}, SERIALNUMBER={subjectSerial ?? serial}, O=Acme", deviceKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
