@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -121,29 +122,39 @@ public class OutboxTests(OutboxFactory factory) : IClassFixture<OutboxFactory>
         await using var rig = Rig(type, (_, _) => throw new InvalidOperationException("the printer is on fire"), options);
         var id = await rig.EnqueueCommittedAsync(type, new { job = 7 });
 
-        var waits = new List<TimeSpan>();
+        // The stored wait is due_at − last_attempt_at: the back-off plus the time from claim to failure, which the
+        // dispatch call bounds from above. Each attempt's back-off lies in [½, 1]·100 ms·2^(n−1).
+        var waits = new List<(TimeSpan Wait, TimeSpan Dispatch)>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
         OutboxRig.MessageRow row;
         while ((row = (await rig.ReadAsync(id))!).State == "pending")
         {
             Assert.True(DateTime.UtcNow < deadline, "the message should be dead-lettered within 30 s");
+            var dispatch = Stopwatch.StartNew();
             if (await rig.Dispatcher.DispatchOnceAsync(CancellationToken.None) == 0)
             {
                 await Task.Delay(20);
                 continue;
             }
 
+            dispatch.Stop();
             var after = (await rig.ReadAsync(id))!;
             if (after.State == "pending")
-                waits.Add(after.RetryAfter!.Value);
+                waits.Add((after.RetryAfter!.Value, dispatch.Elapsed));
         }
 
         Assert.Equal("dead", row.State);
         Assert.Equal(4, row.Attempts);
         Assert.Equal("InvalidOperationException: the printer is on fire", row.LastError);
         Assert.Equal(3, waits.Count);
-        Assert.True(waits[0] >= TimeSpan.FromMilliseconds(49) && waits[0] <= TimeSpan.FromMilliseconds(101), $"first wait {waits[0]}");
-        Assert.True(waits[1] > waits[0] && waits[2] > waits[1], $"waits should grow: {string.Join(", ", waits)}");
+        for (var n = 1; n <= waits.Count; n++)
+        {
+            var (wait, dispatched) = waits[n - 1];
+            var full = TimeSpan.FromMilliseconds(100 * Math.Pow(2, n - 1));
+            // 1 ms of slack either side: PostgreSQL keeps microseconds, the clocks are not the same.
+            Assert.True(wait >= (full / 2) - TimeSpan.FromMilliseconds(1) && wait <= full + dispatched + TimeSpan.FromMilliseconds(1),
+                $"wait after attempt {n}: {wait}, expected {full / 2}..{full} plus at most the dispatch's {dispatched}");
+        }
     }
 
     [Theory]
