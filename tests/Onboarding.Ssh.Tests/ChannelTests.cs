@@ -45,6 +45,46 @@ public class ChannelTests
     }
 
     [Fact]
+    public async Task An_exit_status_after_the_peer_closed_the_channel_is_not_sent_and_the_connection_lives_on()
+    {
+        // The client closes a subsystem channel while the server's subsystem is still running (the NMS giving up on a
+        // device that lacks a capability). The subsystem then ends and reports its exit status: after both CLOSEs the
+        // client has freed the channel, and a request for it would be a protocol error that ends the connection.
+        var closedByClient = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var exitStatusSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = Options((req, ct) =>
+        {
+            if (req.Subsystem != "slow")
+                return SessionPair.EchoHandler(req, ct);
+            _ = Task.Run(async () =>
+            {
+                await req.ReplySent;
+                await req.Channel.Completion.WaitAsync(Timeout);
+                closedByClient.TrySetResult();
+                await req.Channel.SendExitStatusAsync(0);
+                await req.Channel.CloseAsync();
+                exitStatusSent.TrySetResult();
+            }, CancellationToken.None);
+            return ValueTask.FromResult(true);
+        });
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (client)
+        await using (server)
+        {
+            var channel = await client.OpenSessionAsync();
+            Assert.True(await channel.RequestSubsystemAsync("slow").WaitAsync(Timeout));
+            await channel.CloseAsync().WaitAsync(Timeout);
+            await closedByClient.Task.WaitAsync(Timeout);
+            await exitStatusSent.Task.WaitAsync(Timeout);
+
+            // The connection still works: a new channel runs a command to the end.
+            var (output, status) = await SessionPair.ExecAsync(client, "echo", "still here").WaitAsync(Timeout);
+            Assert.Equal(("echo:still here", 42u), (output, status));
+            Assert.False(client.Completion.IsCompleted);
+        }
+    }
+
+    [Fact]
     public async Task Subsystem_requests_reach_the_handler_and_the_channel_works_as_a_stream()
     {
         var options = Options((req, ct) =>

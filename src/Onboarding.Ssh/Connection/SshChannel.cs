@@ -309,9 +309,19 @@ public sealed class SshChannel
         return await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>RFC 4254 §6.10: reports the command's exit status (server role).</summary>
+    /// <summary>
+    /// RFC 4254 §6.10: reports the command's exit status (server role). Nothing is sent once the channel is closed
+    /// (the peer closed it first, and our CLOSE answered): §5.3 allows no message after CLOSE, and a peer that has both
+    /// CLOSEs has freed the channel, so OpenSSH, like us, would end the whole connection over a request for it.
+    /// </summary>
     public async Task SendExitStatusAsync(uint status, CancellationToken cancellationToken = default)
     {
+        lock (_sync)
+        {
+            if (_closeSent || _remoteClosed)
+                return;
+        }
+
         using var w = new SshWriter();
         new ChannelRequestMessage(RemoteId, "exit-status", false) { ExitStatus = status }.Write(w);
         await _connection.SendAsync(w, cancellationToken).ConfigureAwait(false);
