@@ -159,6 +159,30 @@ public class DeviceLifecycleTests(OnboardingFactory factory) : IClassFixture<Onb
     }
 
     [Fact]
+    public async Task A_note_unless_repeated_is_left_out_only_while_the_latest_entry_says_the_same()
+    {
+        var (setup, devices, _) = await BookkeepAsync("Repeating Telecom", "LC-REPEAT");
+        var id = devices["LC-REPEAT"].Id;
+        const string lacking = "telemetry-credential-failed: the device does not announce the capability";
+
+        await RecordAsync(id, new DeviceStep(null, "call-home:192.0.2.10:1", lacking, UnlessRepeated: true));
+        var repeated = await RecordAsync(id, new DeviceStep(null, "call-home:192.0.2.10:2", lacking, UnlessRepeated: true));
+        await RecordAsync(id, new DeviceStep(null, "bootstrap:192.0.2.10", "report-progress: informational"));
+        await RecordAsync(id, new DeviceStep(null, "call-home:192.0.2.10:3", lacking, UnlessRepeated: true));
+        // Without the flag a note is always added, even the same one.
+        await RecordAsync(id, new DeviceStep(null, "call-home:192.0.2.10:4", lacking));
+
+        Assert.Equal((DeviceState.Bookkept, DeviceState.Bookkept), (repeated.From, repeated.To));
+        var timeline = (await setup.Customer.GetFromJsonAsync<DeviceTimeline>($"/api/devices/{id}/timeline"))!;
+        Assert.Equal(["test:bookkeeping", "call-home:192.0.2.10:1", "bootstrap:192.0.2.10", "call-home:192.0.2.10:3", "call-home:192.0.2.10:4"],
+            timeline.Steps.Select(s => s.Source));
+        var missing = await Assert.ThrowsAsync<DeviceNotFoundException>(() => RecordAsync(DeviceId.New(), new DeviceStep(null, "x", lacking, UnlessRepeated: true)));
+        Assert.NotNull(missing);
+        // A state change is always on the timeline.
+        await Assert.ThrowsAsync<ArgumentException>(() => RecordAsync(id, new DeviceStep(DeviceState.Bootstrapping, "bootstrap:x", "again", UnlessRepeated: true)));
+    }
+
+    [Fact]
     public async Task Concurrent_steps_from_one_state_are_applied_once_and_the_others_refused()
     {
         var (setup, devices, _) = await BookkeepAsync("Racing Lifecycle Telecom", "LC-RACE");

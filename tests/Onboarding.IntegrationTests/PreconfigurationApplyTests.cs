@@ -236,6 +236,12 @@ public class PreconfigurationApplyTests(OnboardingFactory factory) : Provisionin
         Assert.Equal(DeviceState.CalledHome, timeline.State);
         Assert.Contains("no pre-configuration template", timeline.Steps[^1].Detail, StringComparison.Ordinal);
         Assert.Empty(simulated.Operations);
+
+        // The next call home finds no template either: the same condition is not added to the timeline again.
+        await using var rebooted = new SimulatedNetconfDevice();
+        await using var again = await rebooted.ConnectAsync();
+        Assert.False((await ApplyAsync(device, again)).Succeeded);
+        Assert.Equal(timeline.Steps, (await TimelineAsync(setup, device.Id)).Steps);
     }
 
     [Fact]

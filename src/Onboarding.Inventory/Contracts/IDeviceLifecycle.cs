@@ -18,7 +18,10 @@ public interface IDeviceLifecycle
 /// (e.g. a progress report) and leaves the state as it is.</param>
 /// <param name="Source">Where the step came from, e.g. <c>sftp:m-acme-2k4x9q7a</c> or <c>call-home:192.0.2.7</c> (at most 200 characters).</param>
 /// <param name="Detail">What happened; for <see cref="DeviceState.Rejected"/>, the reason.</param>
-public sealed record DeviceStep(DeviceState? Target, string Source, string Detail);
+/// <param name="UnlessRepeated">Only for a step without a target: no entry when the device's latest entry already has
+/// this detail. A condition that lasts (a capability the device lacks, a template nobody has written yet) is said once,
+/// not again on every call home; the log still has each attempt.</param>
+public sealed record DeviceStep(DeviceState? Target, string Source, string Detail, bool UnlessRepeated = false);
 
 /// <summary>What a recorded step did: the state before and after it, and when.</summary>
 public sealed record DeviceStepRecorded(DeviceId DeviceId, DeviceState From, DeviceState To, DateTimeOffset At);

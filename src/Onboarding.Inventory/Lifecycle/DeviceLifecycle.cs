@@ -68,16 +68,21 @@ internal sealed class DeviceLifecycle(InventoryDbContext db, IOutbox outbox, Tim
     /// A step that changes no state (a progress report, a repeated request) is one statement: the <c>UPDATE</c> locks
     /// the device row as <c>FOR UPDATE</c> would, so it orders with concurrent steps the same way, and its entry carries
     /// the state the device has once the lock is held. Nothing here can be an owner outcome. One round trip instead of
-    /// five: a device reports progress six times while it bootstraps (bench/README.md, onboard).
+    /// five: a device reports progress six times while it bootstraps (bench/README.md, onboard). With
+    /// <see cref="DeviceStep.UnlessRepeated"/> the entry is left out when the latest one has the same detail; that
+    /// latest entry is read from the statement's snapshot, so two such steps racing on one device may both add theirs.
     /// </summary>
     private async Task<DeviceStepRecorded> RecordTimelineEntryAsync(DeviceId deviceId, DeviceStep deviceStep, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().ToPostgresPrecision();
         var states = await db.Database.SqlQuery<string>($"""
-            WITH device AS (UPDATE inventory.devices SET updated_at = {now} WHERE id = {deviceId.Value} RETURNING id, state)
-            INSERT INTO inventory.device_events (device_id, at, state, source, detail)
-            SELECT id, {now}, state, {deviceStep.Source}, {deviceStep.Detail} FROM device
-            RETURNING state AS "Value"
+            WITH device AS (UPDATE inventory.devices SET updated_at = {now} WHERE id = {deviceId.Value} RETURNING id, state),
+            latest AS (SELECT detail FROM inventory.device_events WHERE device_id = {deviceId.Value} ORDER BY at DESC, id DESC LIMIT 1),
+            added AS (
+                INSERT INTO inventory.device_events (device_id, at, state, source, detail)
+                SELECT id, {now}, state, {deviceStep.Source}, {deviceStep.Detail} FROM device
+                WHERE NOT {deviceStep.UnlessRepeated} OR NOT EXISTS (SELECT 1 FROM latest WHERE latest.detail = {deviceStep.Detail}))
+            SELECT state AS "Value" FROM device
             """).ToListAsync(cancellationToken);
         if (states.Count == 0)
             throw new DeviceNotFoundException(deviceId);

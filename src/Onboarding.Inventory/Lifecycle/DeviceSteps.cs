@@ -54,5 +54,7 @@ internal static class DeviceSteps
         }
         if (step.Target is { } target && !Enum.IsDefined(target))
             throw new ArgumentException($"{(int)target} is not a device state.", nameof(step));
+        if (step.Target is not null && step.UnlessRepeated)
+            throw new ArgumentException("Only a step without a target can leave its entry out; a state change is always on the timeline.", nameof(step));
     }
 }

@@ -51,7 +51,8 @@ internal sealed partial class Preconfiguration(
         {
             var none = $"no pre-configuration template for model '{current.Model}' and no '*' template: the device stays {current.State} until one exists and it calls home again";
             LogNoTemplate(current.SerialNumber, current.Id, current.Model);
-            await run.RecordAsync(null, none, cancellationToken).ConfigureAwait(false);
+            // Said once, not on every call home until someone writes the template.
+            await run.NoteOnceAsync(none, cancellationToken).ConfigureAwait(false);
             return new PreconfigurationOutcome(run.State, false, none);
         }
 

@@ -25,11 +25,18 @@ internal sealed class PreconfigurationRun(DeviceIdentity device, SshClientSessio
     public string Step { get; set; } = "start";
 
     /// <summary>Moves the device to <paramref name="target"/> (or only notes, when null); false when the lifecycle refused it.</summary>
-    public async Task<bool> RecordAsync(DeviceState? target, string detail, CancellationToken cancellationToken)
+    public Task<bool> RecordAsync(DeviceState? target, string detail, CancellationToken cancellationToken) =>
+        RecordAsync(new DeviceStep(target, source, Truncate(detail)), cancellationToken);
+
+    /// <summary>A note of a lasting condition: not added again while the latest entry already says it (<see cref="DeviceStep.UnlessRepeated"/>).</summary>
+    public Task<bool> NoteOnceAsync(string detail, CancellationToken cancellationToken) =>
+        RecordAsync(new DeviceStep(null, source, Truncate(detail), UnlessRepeated: true), cancellationToken);
+
+    private async Task<bool> RecordAsync(DeviceStep step, CancellationToken cancellationToken)
     {
         try
         {
-            var recorded = await lifecycle.RecordStepAsync(Device.Id, new DeviceStep(target, source, Truncate(detail)), cancellationToken).ConfigureAwait(false);
+            var recorded = await lifecycle.RecordStepAsync(Device.Id, step, cancellationToken).ConfigureAwait(false);
             State = recorded.To;
             return true;
         }

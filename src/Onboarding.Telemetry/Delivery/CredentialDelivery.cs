@@ -111,7 +111,7 @@ internal sealed partial class CredentialDelivery(
                 await BestEffortAsync(() => netconf.CloseSessionAsync(bounded.Token));
                 var detail = string.Create(CultureInfo.InvariantCulture,
                     $"{IssuedStep}: certificate {certificate.SerialNumber} (CN {serial}, device name {telemetryDevice.DeviceName}, valid until {certificate.NotAfter.ToUniversalTime():yyyy-MM-ddTHH:mm:ssZ}) for the key the device generated; {how}; broker {settings.Broker.PublicHost}:{settings.Broker.DevicePort}");
-                await RecordAsync(device, source, detail, cancellationToken);
+                await RecordAsync(device, source, detail, unlessRepeated: false, cancellationToken);
                 LogIssued(serial, device.Id, certificate.SerialNumber, telemetryDevice.DeviceName);
                 return new(TelemetryCredentialResult.Issued, detail);
             }
@@ -229,16 +229,17 @@ internal sealed partial class CredentialDelivery(
     {
         var line = Truncate($"{FailedStep}: {detail}; the device stays {device.State}");
         LogFailed(device.SerialNumber, device.Id, line);
-        await RecordAsync(device, source, line, cancellationToken);
+        // A lasting cause (no capability) is on the timeline once, not again on every call home; the log has each.
+        await RecordAsync(device, source, line, unlessRepeated: true, cancellationToken);
         return new(TelemetryCredentialResult.Failed, line);
     }
 
     /// <summary>A timeline entry without a state change: the device stays Onboarded whatever happens here.</summary>
-    private async Task RecordAsync(DeviceIdentity device, string source, string detail, CancellationToken cancellationToken)
+    private async Task RecordAsync(DeviceIdentity device, string source, string detail, bool unlessRepeated, CancellationToken cancellationToken)
     {
         try
         {
-            await lifecycle.RecordStepAsync(device.Id, new DeviceStep(null, source, detail), cancellationToken);
+            await lifecycle.RecordStepAsync(device.Id, new DeviceStep(null, source, detail, unlessRepeated), cancellationToken);
         }
         catch (DeviceNotFoundException e)
         {

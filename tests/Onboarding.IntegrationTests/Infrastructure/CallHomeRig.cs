@@ -27,12 +27,15 @@ public class CallHomeFactory : OnboardingFactory
 {
     public CallHomeFactory()
     {
+        // A probe that never reports names what the host said about call home meanwhile.
+        Probe = new PreconfigurationProbe(() => string.Join("\n", Logs.RenderedMessages.Where(m => m.Contains("all home", StringComparison.Ordinal)
+            || m.Contains("all-home", StringComparison.Ordinal) || m.Contains("re-configuration", StringComparison.Ordinal))));
         With("Nms:CallHome:ListenPort", "0");
         With("Nms:CallHome:ListenAddress", "127.0.0.1");
         With("Nms:Bootstrap:CallHomeUser", Environment.UserName);
     }
 
-    public PreconfigurationProbe Probe { get; } = new();
+    public PreconfigurationProbe Probe { get; }
 
     public int CallHomePort => Services.GetRequiredService<CallHomeListener>().BoundEndpoint.WaitAsync(TimeSpan.FromSeconds(10)).Result.Port;
 
@@ -48,7 +51,8 @@ public class CallHomeFactory : OnboardingFactory
 }
 
 /// <summary>What the test pre-configuration saw, per device.</summary>
-public sealed class PreconfigurationProbe
+/// <param name="hostLog">The host's call-home log so far, for the message of a wait that timed out.</param>
+public sealed class PreconfigurationProbe(Func<string> hostLog)
 {
     private readonly ConcurrentDictionary<DeviceId, TaskCompletionSource<ProbeResult>> _results = new();
     private readonly ConcurrentDictionary<DeviceId, byte> _throwOnce = new();
@@ -58,8 +62,17 @@ public sealed class PreconfigurationProbe
 
     internal bool TakeThrow(DeviceId deviceId) => _throwOnce.TryRemove(deviceId, out _);
 
-    public Task<ProbeResult> ResultAsync(DeviceId deviceId) =>
-        _results.GetOrAdd(deviceId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(TimeSpan.FromSeconds(90));
+    public async Task<ProbeResult> ResultAsync(DeviceId deviceId)
+    {
+        try
+        {
+            return await _results.GetOrAdd(deviceId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"no pre-configuration of device {deviceId} reported within 90 s; call-home log:\n{hostLog()}");
+        }
+    }
 
     internal void Report(DeviceId deviceId, ProbeResult result) =>
         _results.GetOrAdd(deviceId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(result);
