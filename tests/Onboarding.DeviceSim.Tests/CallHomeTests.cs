@@ -311,6 +311,44 @@ public sealed class CallHomeTests : IDisposable
     }
 
     [Fact]
+    public async Task Staying_device_stopped_while_its_configured_session_is_up_reports_configured()
+    {
+        // The load tool stops --stay devices after the run, their sessions still open: they were configured on them
+        // (the NMS shows them Onboarded), so the report must not call them "stopped before configured".
+        _fleet.Bootstrapped(CallHomeStyle.Netconf, _nms.Port);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_guard.Token);
+        var counters = new CallHomeCounters();
+        var firstConfigured = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var device = new CallHomeDevice(Device, _fleet.Settings() with { Stay = true }, counters) { FirstConfigured = () => firstConfigured.TrySetResult() };
+        var run = Task.Run(() => device.RunAsync(stop.Token));
+        var pinned = _fleet.PinnedKey(Device);
+
+        await using (var ssh = await TestNms.ConnectSshAsync(new NetworkStream(await _nms.AcceptAsync(_guard.Token), ownsSocket: true), _fleet.NmsKey, c => c.HostKey.Equals(pinned)))
+        {
+            using var netconf = await OpenNetconfAsync(ssh);
+            await netconf.EditConfigAsync(DatastoreName.Candidate, HostName("configured"));
+            await netconf.CommitAsync();
+            await firstConfigured.Task.WaitAsync(_guard.Token);
+            Assert.Equal(1, counters.Configured); // counted as it happens, not when the session ends
+
+            stop.Cancel();
+            var outcome = await run;
+            Assert.True(outcome.Ok, outcome.Reason + ": " + outcome.Detail);
+            Assert.True(outcome.Configured);
+            Assert.Equal(1, outcome.Connections);
+        }
+
+        // Stopped before any configuration, the device says so.
+        using var early = CancellationTokenSource.CreateLinkedTokenSource(_guard.Token);
+        var unconfigured = Task.Run(() => new CallHomeDevice(Device, _fleet.Settings() with { Stay = true }, new CallHomeCounters()).RunAsync(early.Token));
+        await using (var ssh = await TestNms.ConnectSshAsync(new NetworkStream(await _nms.AcceptAsync(_guard.Token), ownsSocket: true), _fleet.NmsKey, c => c.HostKey.Equals(pinned)))
+        {
+            early.Cancel();
+            Assert.Equal("cancelled", (await unconfigured).Reason);
+        }
+    }
+
+    [Fact]
     public async Task Device_without_a_call_home_target_stops_with_a_clear_reason()
     {
         var outcome = await Dial(_fleet.Settings());

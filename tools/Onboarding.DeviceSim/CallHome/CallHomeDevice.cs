@@ -55,6 +55,9 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
     private int _faults;
     private int _firstConfigured;
 
+    /// <summary>The NMS configured the device on some session (set as it happens, not when the session ends).</summary>
+    private bool EverConfigured => Volatile.Read(ref _firstConfigured) == 1;
+
     /// <summary>The device's telemetry side (with <see cref="CallHomeSettings.Telemetry"/>), kept across connections like its datastore.</summary>
     public TelemetryAgent? Telemetry { get; } = settings.Telemetry ? new TelemetryAgent(identity.Serial, settings.TelemetryInterval, settings.TelemetryLog) : null;
 
@@ -71,7 +74,6 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
     {
         var started = Stopwatch.GetTimestamp();
         int connections = 0, sessions = 0, failures = 0;
-        var configured = false;
         string? hostKey = null;
         try
         {
@@ -91,9 +93,6 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
                         sessions++;
                     if (attempt.Configured)
                     {
-                        if (!configured)
-                            counters.Configure();
-                        configured = true;
                         failures = 0;
                         if (!settings.Stay)
                             return Outcome(null, null);
@@ -102,7 +101,7 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
                     {
                         failures++;
                         AttemptFailed?.Invoke(attempt.Reason!, attempt.Detail!);
-                        if (settings.MaxAttempts > 0 && failures >= settings.MaxAttempts && !configured)
+                        if (settings.MaxAttempts > 0 && failures >= settings.MaxAttempts && !EverConfigured)
                             return Outcome(attempt.Reason, $"{attempt.Detail} (gave up after {failures} attempts)");
                     }
                     counters.Retry();
@@ -112,7 +111,8 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return configured ? Outcome(null, null) : Outcome("cancelled", "stopped before the NMS configured the device");
+            // A --stay device stopped while its session is up was configured on that session: it counts as configured.
+            return EverConfigured ? Outcome(null, null) : Outcome("cancelled", "stopped before the NMS configured the device");
         }
         catch (Exception e) when (e is CallHomeSetupException or InvalidDataException or FormatException or IOException or CryptographicException or NotSupportedException)
         {
@@ -125,7 +125,7 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
                 await Telemetry.DisposeAsync();
         }
 
-        CallHomeOutcome Outcome(string? reason, string? detail) => new(identity.Serial, reason, detail, connections, sessions, configured,
+        CallHomeOutcome Outcome(string? reason, string? detail) => new(identity.Serial, reason, detail, connections, sessions, EverConfigured,
             [.. _commands], hostKey, _datastore?.Snapshot(DatastoreName.Running).ToString(), _faults, Stopwatch.GetElapsedTime(started));
     }
 
@@ -204,7 +204,10 @@ internal sealed class CallHomeDevice(DeviceIdentity identity, CallHomeSettings s
                 ConfiguredNow = () =>
                 {
                     if (Interlocked.Exchange(ref _firstConfigured, 1) == 0)
+                    {
+                        counters.Configure();
                         FirstConfigured?.Invoke();
+                    }
                 },
             };
             var clientKey = SshPublicKey.ParseAuthorizedKeysLine(target.ClientKey!);
