@@ -91,7 +91,7 @@ public class CallHomeTests(CallHomeFactory factory, NetconfdServer netconfd)
         Assert.Null(Factory.Services.GetRequiredService<CallHomeSessions>().Find(bookkept.Id));
 
         var second = device.CallHome(Factory.CallHomePort);
-        var probe = await Factory.Probe.ResultAsync(bookkept.Id);
+        var probe = await ProbeAsync(bookkept.Id, device);
         Assert.True(probe.Succeeded, probe.RunningConfiguration + "\n" + device.Log);
         Assert.Equal(DeviceState.CalledHome, probe.State);
         Assert.False(second.HasExited);

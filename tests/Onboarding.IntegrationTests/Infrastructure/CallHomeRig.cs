@@ -315,6 +315,19 @@ public abstract class CallHomeRig(CallHomeFactory factory) : NmsBootstrapRig(fac
         }
     }
 
+    /// <summary>The probe's result for the device; when none comes, the timeout names sshd's and socat's side too.</summary>
+    protected async Task<ProbeResult> ProbeAsync(DeviceId id, SshdDevice device)
+    {
+        try
+        {
+            return await Factory.Probe.ResultAsync(id);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\ndevice log: " + device.Log, e);
+        }
+    }
+
     /// <summary>Waits (bounded) until the host logged a message containing <paramref name="text"/>.</summary>
     protected async Task<string> WaitForLogAsync(string text)
     {
