@@ -5,19 +5,23 @@ namespace Onboarding.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A real TCP relay in front of a server, to take it off the network and back: <see cref="Down"/> stops listening (new
-/// connections are refused) and cuts the relayed ones; <see cref="Up"/> listens again on the same port.
+/// connections are refused) and cuts the relayed ones; <see cref="Up"/> listens again on the same port; <see cref="Cut"/>
+/// only cuts the relayed connections (a network failure the client recovers from through the relay). The server → client
+/// direction can be rewritten on its way (<c>serverToClient</c>, which copies from the server's stream to the client's).
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
     private readonly IPEndPoint _target;
+    private readonly Func<Stream, Stream, Task> _serverToClient;
     private readonly Lock _gate = new();
     private readonly List<TcpClient> _open = [];
     private TcpListener? _listener;
     private Task _accepting = Task.CompletedTask;
 
-    public TcpRelay(int targetPort)
+    public TcpRelay(int targetPort, Func<Stream, Stream, Task>? serverToClient = null)
     {
         _target = new IPEndPoint(IPAddress.Loopback, targetPort);
+        _serverToClient = serverToClient ?? ((server, client) => server.CopyToAsync(client));
         Port = Listen(0);
     }
 
@@ -29,10 +33,9 @@ public sealed class TcpRelay : IAsyncDisposable
         {
             _listener?.Stop();
             _listener = null;
-            foreach (var client in _open)
-                client.Dispose();
-            _open.Clear();
         }
+
+        Cut();
     }
 
     public void Up()
@@ -41,6 +44,16 @@ public sealed class TcpRelay : IAsyncDisposable
         {
             if (_listener is null)
                 Listen(Port);
+        }
+    }
+
+    public void Cut()
+    {
+        lock (_gate)
+        {
+            foreach (var client in _open)
+                client.Dispose();
+            _open.Clear();
         }
     }
 
@@ -98,7 +111,7 @@ public sealed class TcpRelay : IAsyncDisposable
         {
             await outbound.ConnectAsync(_target);
             var a = inbound.GetStream().CopyToAsync(outbound.GetStream());
-            var b = outbound.GetStream().CopyToAsync(inbound.GetStream());
+            var b = _serverToClient(outbound.GetStream(), inbound.GetStream());
             await Task.WhenAny(a, b);
         }
         catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
