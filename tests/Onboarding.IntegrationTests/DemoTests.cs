@@ -174,6 +174,12 @@ public sealed partial class DemoTests : IDisposable
         Assert.Contains($"host started (pid ", run.Stderr, StringComparison.Ordinal);
         Assert.Contains(": 5 finished, 0 failed, 5 onboarded at the NMS, 5 owner notifications", output, StringComparison.Ordinal);
         Assert.Matches(@"notified\W+5\W+Onboarded 5", output);
+        // Five devices without faults leave the host nothing to warn about: a warning here is a bug (an EF Core query
+        // warning, a session ended by a protocol error, a retried step). Except one, once: Data Protection creating its
+        // first key in a fresh key store, which holds it unencrypted on purpose (0700 key store, README "Redirect server").
+        var warnings = (await File.ReadAllLinesAsync(log)).Where(l => WarningLine().IsMatch(l)
+            && !l.Contains("DataProtection.KeyManagement.XmlKeyManager: No XML encryptor configured.", StringComparison.Ordinal)).ToList();
+        Assert.True(warnings.Count == 0, string.Join("\n", warnings));
         Assert.Contains($"curl -s 'http://127.0.0.1:{http}/api/devices?pageSize=500'", output, StringComparison.Ordinal);
 
         // The host was stopped at the end: its port no longer answers.
@@ -228,4 +234,8 @@ public sealed partial class DemoTests : IDisposable
 
     [GeneratedRegex(@"host started \(pid (\d+)")]
     private static partial Regex HostPid();
+
+    /// <summary>A warning, error or fatal line of the host's log (run.sh's console format).</summary>
+    [GeneratedRegex(@"^\[[0-9:.]+ (WRN|ERR|FTL)\]")]
+    private static partial Regex WarningLine();
 }

@@ -48,9 +48,10 @@ internal sealed class FactoryTrust(TimeProvider clock)
 
     private async Task<Snapshot> CurrentAsync(RedirectDbContext db, CancellationToken cancellationToken)
     {
+        // One group at most (none when there are no device types).
         var stamp = await db.DeviceTypes.GroupBy(_ => 1)
             .Select(g => new { Count = g.Count(), Newest = (DateTimeOffset?)g.Max(t => t.CreatedAt) })
-            .FirstOrDefaultAsync(cancellationToken);
+            .SingleOrDefaultAsync(cancellationToken);
         var count = stamp?.Count ?? 0;
         var newest = stamp?.Newest;
         var current = _snapshot;

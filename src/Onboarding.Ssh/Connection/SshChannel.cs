@@ -297,7 +297,8 @@ public sealed class SshChannel
         var reply = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_sync)
         {
-            if (_remoteClosed)
+            // Nothing may follow our CLOSE (RFC 4254 §5.3): a closed channel refuses like a peer would.
+            if (_remoteClosed || _closeSent)
                 return false;
             _pendingReplies.Enqueue(reply);
         }
