@@ -249,6 +249,8 @@ public static class SztpCms
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = at.UtcDateTime;
         chain.ChainPolicy.VerificationTimeIgnored = false;
+        // Only the intermediates the CMS carried: no fetching of issuers the signer's certificate names (AIA).
+        chain.ChainPolicy.DisableCertificateDownloads = true;
         if (chain.Build(certificate))
             return true;
         // A trusted end-entity certificate that is not a CA (e.g. a pinned signer) is trusted as itself, if valid.

@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Onboarding.Accounts.Contracts;
+using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.Inventory.Records;
 
@@ -57,16 +58,8 @@ internal static class DeviceCertificate
     }
 
     /// <summary>Checks that the certificate chains to one of the manufacturer's CA certificates; returns a reason if not.</summary>
-    public static string? VerifyChain(X509Certificate2 certificate, X509Certificate2Collection caCertificates, DateTimeOffset now)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(caCertificates);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        if (chain.Build(certificate))
-            return null;
-        var reasons = chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct();
-        return $"the certificate does not chain to the manufacturer's CA ({string.Join("; ", reasons)})";
-    }
+    public static string? VerifyChain(X509Certificate2 certificate, X509Certificate2Collection caCertificates, DateTimeOffset now) =>
+        CertificateChains.Verify(certificate, [], caCertificates, now) is { } reasons
+            ? $"the certificate does not chain to the manufacturer's CA ({reasons})"
+            : null;
 }

@@ -283,6 +283,8 @@ internal sealed class MqttConnectionSupervisor
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // Only the broker's own chain and our CAs: no fetching of issuers the certificate names (AIA).
+        chain.ChainPolicy.DisableCertificateDownloads = true;
         using var leaf = new X509Certificate2(certificate);
         return chain.Build(leaf);
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Onboarding.Accounts.Contracts;
 using Onboarding.Inventory.Contracts;
 using Onboarding.NmsBootstrap.Contracts;
+using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.NmsBootstrap.Answers;
 
@@ -99,28 +100,12 @@ internal sealed class DeviceAuthentication(IDeviceDirectory directory, IManufact
                 "The owner has registered no factory CA for this device's manufacturer, so its certificate cannot be verified."));
         }
 
-        if (VerifyChain(certificate, intermediates, trust.CaCertificates) is { } chainError)
+        if (CertificateChains.Verify(certificate, intermediates, trust.CaCertificates, clock.GetUtcNow()) is { } chainError)
             return (trust, new DeviceRefusal(401, "untrusted-chain", $"The certificate does not chain to the manufacturer's factory CA: {chainError}."));
 
         return device.State == DeviceState.Rejected
             ? (trust, new DeviceRefusal(403, "device-rejected", "This device was rejected by its owner's NMS."))
             : (trust, null);
-    }
-
-    private string? VerifyChain(X509Certificate2 certificate, IReadOnlyList<X509Certificate2> intermediates, X509Certificate2Collection cas)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(cas);
-        foreach (var intermediate in intermediates)
-            chain.ChainPolicy.ExtraStore.Add(intermediate);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = clock.GetUtcNow().UtcDateTime;
-        if (chain.Build(certificate))
-            return null;
-        return string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct()) is { Length: > 0 } reasons
-            ? reasons
-            : "no chain";
     }
 
     private static DeviceCheck Refused(DeviceIdentity? device, ManufacturerTrust? trust, int status, string appTag, string reason) =>

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.EntityFrameworkCore;
 using Onboarding.Redirect.Data;
 using Onboarding.Redirect.Serials;
+using Onboarding.ServiceDefaults.Security;
 
 namespace Onboarding.Redirect.Bootstrap;
 
@@ -35,8 +36,9 @@ internal sealed class FactoryTrust(TimeProvider clock)
 
         var candidates = issuers.SelectMany(i => snapshot.BySubject.TryGetValue(i, out var types) ? types : [])
             .Where(t => manufacturerId is null || t.ManufacturerId == manufacturerId).Distinct().ToList();
-        var now = clock.GetUtcNow().UtcDateTime;
-        return [.. candidates.Where(t => Chains(certificate, intermediates, t.Cas, now))];
+        var now = clock.GetUtcNow();
+        // A path from the certificate to one of the type's CAs, every certificate valid now; no revocation fetch (devices are offline-built).
+        return [.. candidates.Where(t => CertificateChains.Verify(certificate, intermediates, t.Cas, now) is null)];
     }
 
     /// <summary>Forgets the parsed CAs (a device type was added on this host; other hosts notice by the count).</summary>
@@ -82,19 +84,4 @@ internal sealed class FactoryTrust(TimeProvider clock)
     }
 
     private static string Key(X500DistinguishedName name) => Convert.ToHexString(name.RawData);
-
-    /// <summary>A path from the certificate to one of the CAs, every certificate valid now; no revocation fetch (devices are offline-built).</summary>
-    private static bool Chains(X509Certificate2 certificate, IReadOnlyList<X509Certificate2> intermediates, X509Certificate2Collection cas, DateTime now)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(cas);
-        foreach (var intermediate in intermediates)
-            chain.ChainPolicy.ExtraStore.Add(intermediate);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now;
-        chain.ChainPolicy.VerificationTimeIgnored = false;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        return chain.Build(certificate);
-    }
 }

@@ -339,6 +339,7 @@ internal sealed class SztpDevice(DeviceIdentity identity, BootstrapSettings sett
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true; // a device out of the box fetches nothing a certificate names
         if (presented is not null)
             chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
         if (chain.Build(certificate))
