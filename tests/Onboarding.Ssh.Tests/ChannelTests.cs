@@ -85,6 +85,36 @@ public class ChannelTests
     }
 
     [Fact]
+    public async Task A_request_whose_channel_closed_while_the_handler_decided_gets_no_reply_and_the_connection_lives_on()
+    {
+        // The client gives up on a request (closes the channel) while the server's handler is still deciding: a
+        // SUCCESS after both CLOSEs would name a channel the client has freed.
+        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = Options(async (req, ct) =>
+        {
+            if (req.Subsystem != "slow")
+                return await SessionPair.EchoHandler(req, ct);
+            await req.Channel.Completion.WaitAsync(Timeout, ct);
+            decided.TrySetResult();
+            return true;
+        });
+        var (client, server) = await SessionPair.ConnectAsync(options, SessionPair.ClientOptions());
+        await using (client)
+        await using (server)
+        {
+            var channel = await client.OpenSessionAsync();
+            var request = channel.RequestSubsystemAsync("slow");
+            await channel.CloseAsync().WaitAsync(Timeout);
+            await decided.Task.WaitAsync(Timeout);
+            Assert.False(await request.WaitAsync(Timeout)); // closed before an answer: refused
+
+            var (output, status) = await SessionPair.ExecAsync(client, "echo", "still here").WaitAsync(Timeout);
+            Assert.Equal(("echo:still here", 42u), (output, status));
+            Assert.False(client.Completion.IsCompleted);
+        }
+    }
+
+    [Fact]
     public async Task Subsystem_requests_reach_the_handler_and_the_channel_works_as_a_stream()
     {
         var options = Options((req, ct) =>

@@ -133,6 +133,19 @@ public sealed class SshChannel
         pending.TrySetResult(success);
     }
 
+    /// <summary>
+    /// A CLOSE went either way: RFC 4254 §5.3 allows nothing more from us on this channel (a peer that has both CLOSEs
+    /// has freed it, and OpenSSH, like us, ends the connection over a message for a channel it does not know).
+    /// </summary>
+    internal bool Closing
+    {
+        get
+        {
+            lock (_sync)
+                return _closeSent || _remoteClosed;
+        }
+    }
+
     /// <summary>The peer sent CLOSE; returns whether we must still send ours.</summary>
     internal bool OnClose()
     {
@@ -199,7 +212,7 @@ public sealed class SshChannel
         lock (_sync)
         {
             _consumed += n;
-            if (_consumed >= SshConnection.LocalWindowSize / 2 && !_remoteClosed)
+            if (_consumed >= SshConnection.LocalWindowSize / 2 && !_remoteClosed && !_closeSent)
             {
                 adjust = (uint)_consumed;
                 _localWindow += _consumed;
@@ -220,7 +233,7 @@ public sealed class SshChannel
             return;
         lock (_sync)
         {
-            if (_remoteClosed)
+            if (_remoteClosed || _closeSent)
                 return;
             _localWindow += bytes;
         }
@@ -317,12 +330,8 @@ public sealed class SshChannel
     /// </summary>
     public async Task SendExitStatusAsync(uint status, CancellationToken cancellationToken = default)
     {
-        lock (_sync)
-        {
-            if (_closeSent || _remoteClosed)
-                return;
-        }
-
+        if (Closing)
+            return;
         using var w = new SshWriter();
         new ChannelRequestMessage(RemoteId, "exit-status", false) { ExitStatus = status }.Write(w);
         await _connection.SendAsync(w, cancellationToken).ConfigureAwait(false);

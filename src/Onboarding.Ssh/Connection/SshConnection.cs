@@ -294,7 +294,8 @@ internal sealed class SshConnection
                     ok = false;
                 }
             }
-            if (!m.WantReply)
+            // A channel closed meanwhile gets no reply: its requester stopped waiting with the CLOSE.
+            if (!m.WantReply || channel.Closing)
                 return;
             await SendAsync([ok ? ChannelSignalMessage.Success : ChannelSignalMessage.Failure, .. BigEndian(channel.RemoteId)]).ConfigureAwait(false);
         }
