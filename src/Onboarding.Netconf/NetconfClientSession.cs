@@ -18,6 +18,7 @@ public sealed class NetconfClientSession : IDisposable
     private readonly NetconfClientOptions _options;
     private readonly SemaphoreSlim _rpcLock = new(1, 1);
     private long _nextMessageId = 100;
+    private bool _firstRpcSent;
 
     private NetconfClientSession(NetconfTransport messages, NetconfClientOptions options, HelloMessage serverHello)
     {
@@ -115,7 +116,22 @@ public sealed class NetconfClientSession : IDisposable
             var messageId = Interlocked.Increment(ref _nextMessageId).ToString(CultureInfo.InvariantCulture);
             rpc.SetAttributeValue("message-id", messageId);
             await _messages.WriteMessageAsync(NetconfXml.Serialize(rpc), cancellationToken).ConfigureAwait(false);
-            return await ReadReplyAsync(messageId, cancellationToken).ConfigureAwait(false);
+            var reply = ReadReplyAsync(messageId, cancellationToken);
+            if (!_firstRpcSent && _options.FirstReplyNudge > TimeSpan.Zero)
+            {
+                _firstRpcSent = true;
+                try
+                {
+                    return await reply.WaitAsync(_options.FirstReplyNudge, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (!reply.IsCompleted)
+                {
+                    // A server that holds an RPC read together with our hello until more input comes (see the option).
+                    await _messages.WriteNextMessageWhitespaceAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return await reply.ConfigureAwait(false);
         }
         finally
         {

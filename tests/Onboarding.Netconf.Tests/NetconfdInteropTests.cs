@@ -75,6 +75,37 @@ public sealed class NetconfdInteropTests : IDisposable
         Assert.True(subsystem.WaitForExit(10_000));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_rpc_that_reaches_netconfd_with_the_hello_is_released_by_the_first_reply_nudge(bool offerBase11)
+    {
+        // netconfd 2.13 processes an RPC that arrives in one read with the client's hello only when more input comes.
+        // The hello is held back here and leaves in one write with the first RPC, so that happens every time.
+        var capabilities = offerBase11 ? new[] { NetconfCapabilities.Base10, NetconfCapabilities.Base11 } : [NetconfCapabilities.Base10];
+        using (var stalled = StartSubsystem())
+        {
+            var options = new NetconfClientOptions { Capabilities = capabilities, FirstReplyNudge = TimeSpan.Zero };
+            using var session = await NetconfClientSession.ConnectAsync(new HelloWithFirstRpcStream(new ProcessStdioStream(stalled)), options)
+                .WaitAsync(TimeSpan.FromSeconds(30));
+            // Without the nudge no reply comes: netconfd waits for input, and we for its reply.
+            var get = session.GetConfigAsync(DatastoreName.Running);
+            await Assert.ThrowsAsync<TimeoutException>(() => get.WaitAsync(TimeSpan.FromSeconds(3)));
+            stalled.Kill();
+        }
+
+        using var subsystem = StartSubsystem();
+        var nudging = new NetconfClientOptions { Capabilities = capabilities, FirstReplyNudge = TimeSpan.FromMilliseconds(500) };
+        using var released = await NetconfClientSession.ConnectAsync(new HelloWithFirstRpcStream(new ProcessStdioStream(subsystem)), nudging)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(await released.GetConfigAsync(DatastoreName.Running).WaitAsync(TimeSpan.FromSeconds(10)));
+        // The whitespace became the start of the next message, which netconfd takes as usual.
+        var data = await released.GetConfigAsync(DatastoreName.Running, new XElement(Sys + "system")).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("data", data.Name.LocalName);
+        Assert.True((await released.CloseSessionAsync().WaitAsync(TimeSpan.FromSeconds(10))).IsOk);
+        Assert.True(subsystem.WaitForExit(10_000));
+    }
+
     private Process StartSubsystem()
     {
         // netconf-subsystem maps the SSH port in SSH_CONNECTION to a socket: --ncxserver-sockname=<port>@<path>.
@@ -92,6 +123,53 @@ public sealed class NetconfdInteropTests : IDisposable
         _netconfd.WaitForExit(10_000);
         _netconfd.Dispose();
         Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>Holds the first write (the hello) back and sends it in one write with the second (the first RPC).</summary>
+    private sealed class HelloWithFirstRpcStream(Stream inner) : Stream
+    {
+        private byte[]? _held;
+        private int _writes;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => _held is null ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (++_writes == 1)
+            {
+                _held = buffer.ToArray();
+                return;
+            }
+
+            if (_held is { } held)
+            {
+                _held = null;
+                buffer = (byte[])[.. held, .. buffer.Span];
+            }
+
+            await inner.WriteAsync(buffer, cancellationToken);
+            await inner.FlushAsync(cancellationToken);
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>A process's stdout (read) and stdin (write) as one duplex stream, like an SSH subsystem channel.</summary>

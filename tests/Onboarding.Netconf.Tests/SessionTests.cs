@@ -74,6 +74,90 @@ public class SessionTests
         await server.WaitAsync(Timeout);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_slow_first_reply_gets_the_nudge_which_our_server_takes_as_the_start_of_the_next_message(bool base11)
+    {
+        // The nudge for servers that sit on an RPC read with the hello must be harmless for one that is merely slow.
+        var store = new InMemoryDatastore(DatastoreTests.Schema);
+        var first = 0;
+        var (client, serverEnd) = DuplexPipe.Create(5);
+        var server = Task.Run(async () =>
+        {
+            using (serverEnd)
+            {
+                await NetconfServerSession.RunAsync(serverEnd, new NetconfServerOptions { SessionId = 9 }, async (rpc, ct) =>
+                {
+                    if (Interlocked.Increment(ref first) == 1)
+                        await Task.Delay(600, ct);
+                    return await store.HandleRpcAsync(rpc, ct);
+                });
+            }
+        });
+        var options = new NetconfClientOptions
+        {
+            Capabilities = base11 ? [NetconfCapabilities.Base10, NetconfCapabilities.Base11] : [NetconfCapabilities.Base10],
+            FirstReplyNudge = TimeSpan.FromMilliseconds(100),
+        };
+        var recorder = new RecordingStream(client);
+        using var session = await NetconfClientSession.ConnectAsync(recorder, options).WaitAsync(Timeout);
+
+        await session.EditConfigAsync(DatastoreName.Candidate, Interface("xe-0/0/1", 1500)).WaitAsync(Timeout);
+        await session.CommitAsync().WaitAsync(Timeout);
+        Assert.Equal("1500", (await session.GetConfigAsync(DatastoreName.Running).WaitAsync(Timeout)).Descendants(T + "mtu").Single().Value);
+        Assert.True((await session.CloseSessionAsync().WaitAsync(Timeout)).IsOk);
+        await server.WaitAsync(Timeout);
+
+        // Sent once, right after the first RPC, in the session's framing.
+        var nudge = base11 ? "\n#1\n\n" : "\n";
+        var written = Encoding.UTF8.GetString(recorder.Written.ToArray());
+        var afterFirst = written.IndexOf("</rpc>", StringComparison.Ordinal) + (base11 ? "</rpc>\n##\n".Length : "</rpc>]]>]]>".Length);
+        Assert.StartsWith(nudge + (base11 ? "\n#" : "<rpc"), written[afterFirst..], StringComparison.Ordinal);
+        Assert.Equal(1, CountOf(written, base11 ? "\n#1\n\n" : "]]>]]>\n<rpc"));
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + 1, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
+    /// <summary>Passes everything through and keeps a copy of what was written.</summary>
+    private sealed class RecordingStream(Stream inner) : Stream
+    {
+        public MemoryStream Written { get; } = new();
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            lock (Written)
+                Written.Write(buffer.Span);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
     [Fact]
     public async Task Peers_without_a_common_base_both_refuse()
     {

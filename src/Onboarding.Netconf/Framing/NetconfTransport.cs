@@ -60,6 +60,17 @@ public sealed class NetconfTransport
         }
     }
 
+    /// <summary>
+    /// A line feed that becomes the start of our next message: leading whitespace before its root element (end-of-message
+    /// framing), or a first one-byte chunk of it (chunked framing). Only for <see cref="NetconfClientOptions.FirstReplyNudge"/>.
+    /// </summary>
+    public async ValueTask WriteNextMessageWhitespaceAsync(CancellationToken cancellationToken = default)
+    {
+        var whitespace = Framing == NetconfFraming.Chunked ? "\n#1\n\n"u8.ToArray() : "\n"u8.ToArray();
+        await _stream.WriteAsync(whitespace, cancellationToken).ConfigureAwait(false);
+        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask WriteMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
         var framed = Framing == NetconfFraming.Chunked
