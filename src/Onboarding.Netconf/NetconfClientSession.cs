@@ -127,7 +127,14 @@ public sealed class NetconfClientSession : IDisposable
                 catch (TimeoutException) when (!reply.IsCompleted)
                 {
                     // A server that holds an RPC read together with our hello until more input comes (see the option).
-                    await _messages.WriteNextMessageWhitespaceAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await _messages.WriteNextMessageWhitespaceAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or ObjectDisposedException)
+                    {
+                        // The server closed meanwhile; the pending read says how the RPC ended.
+                    }
                 }
             }
 
