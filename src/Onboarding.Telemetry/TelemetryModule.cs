@@ -27,6 +27,8 @@ public static class TelemetryModule
             .Validate(o => o.Ingestion.BatchSize >= 1 && o.Ingestion.BatchSize <= o.Ingestion.ReceiveMaximum / 2,
                 "Telemetry:Ingestion:BatchSize must be at least 1 and at most half of Telemetry:Ingestion:ReceiveMaximum: acks wait for "
                 + "the commit, so the broker must be allowed to send the next batch while one is being written")
+            .Validate(o => o.Broker.AutosaveInterval >= TimeSpan.FromSeconds(1) && o.Broker.AutosaveInterval.Ticks % TimeSpan.TicksPerSecond == 0,
+                "Telemetry:Broker:AutosaveInterval must be whole seconds, at least 1 (mosquitto's autosave_interval)")
             .ValidateOnStart();
         builder.Services.AddModuleDatabase<TelemetryDbContext>("telemetry");
         builder.Services.AddSingleton(provider => DeviceCertificateAuthority.LoadOrCreate(

@@ -24,6 +24,19 @@ public class TelemetryOptionsTests
     }
 
     [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:00:05")]
+    [InlineData("00:00:01.500")] // mosquitto takes whole seconds
+    public async Task An_autosave_interval_mosquitto_cannot_take_stops_the_start(string interval)
+    {
+        await using var factory = new OnboardingFactory().With("Telemetry:Broker:AutosaveInterval", interval);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(factory.InitializeAsync);
+
+        Assert.Contains("Telemetry:Broker:AutosaveInterval must be whole seconds, at least 1", error.Message);
+    }
+
+    [Theory]
     [InlineData(null, 2000)] // the defaults
     [InlineData("4000", 4000)] // exactly half of the default Receive Maximum
     public async Task The_defaults_and_a_batch_of_half_the_receive_maximum_start(string? batchSize, int expected)

@@ -46,7 +46,7 @@ internal static class MosquittoConfiguration
         // Saved every AutosaveInterval, not only at shutdown (mosquitto's default is 1800 s): a SIGKILLed broker loses at
         // most that window of sessions and queued messages, the ones it already PUBACKed to devices included.
         config.AppendLine("autosave_on_changes false");
-        config.AppendLine(CultureInfo.InvariantCulture, $"autosave_interval {Math.Max(1, (long)broker.AutosaveInterval.TotalSeconds)}");
+        config.AppendLine(CultureInfo.InvariantCulture, $"autosave_interval {(long)broker.AutosaveInterval.TotalSeconds}");
         config.AppendLine(CultureInfo.InvariantCulture, $"pid_file {File("mosquitto.pid")}");
         config.AppendLine(CultureInfo.InvariantCulture, $"log_dest file {File("mosquitto.log")}");
         config.AppendLine("log_type error");
