@@ -33,8 +33,8 @@ internal sealed class SftpServerSession : IDisposable
     /// Per handle, the reply of its latest WRITE (read loop only). Writes to one handle may run in parallel (§6.1), but
     /// their replies leave in request order: OpenSSH's sftp client (9.2 here) truncates an in-place upload, as
     /// <c>scp -s</c> makes, at the last offset it saw acknowledged in order when the acks come back reordered
-    /// ("server reordered ACKs", then "truncating at …"), and still exits 0. A request naming the handle (CLOSE, FSTAT,
-    /// FSETSTAT, fsync) answers after those replies too.
+    /// ("server reordered ACKs", then "truncating at …"), and still exits 0. A CLOSE, FSTAT, FSETSTAT or READDIR of the
+    /// handle answers after those replies too.
     /// </summary>
     private readonly Dictionary<uint, Task> _lastWriteReply = new();
     private int _nextHandle;
@@ -178,7 +178,7 @@ internal sealed class SftpServerSession : IDisposable
             replied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _lastWriteReply[key] = replied.Task;
         }
-        else if (request is SftpHandleRequest or FSetStatPacket && HandleOf(request) is { } handle && _lastWriteReply.Remove(HandleKey(handle), out var last))
+        else if (HandleOf(request) is { } handle && _lastWriteReply.Remove(HandleKey(handle), out var last))
         {
             replyAfter = last;
         }
@@ -186,6 +186,7 @@ internal sealed class SftpServerSession : IDisposable
         _ = RunRequestAsync(request, prerequisite, done, replyAfter, replied, ct);
     }
 
+    /// <summary>The handle a CLOSE, FSTAT, FSETSTAT or READDIR names, or null.</summary>
     private static byte[]? HandleOf(SftpRequest request) => request switch
     {
         SftpHandleRequest h => h.Handle,
