@@ -22,6 +22,9 @@ public class RedirectTwoHosts : IAsyncLifetime
     public RedirectFactory Redirect { get; } = (RedirectFactory)new RedirectFactory()
         .With("Outbox:BaseDelay", "00:00:00.200")
         .With("Outbox:MaxDelay", "00:00:01")
+        // Retries at most 1 s apart must not run out while the NMS is kept down for a whole AnswerWithin (8 s): the
+        // default 10 attempts took about 8 s here, and a hand-off dead-lettered just before the relay came back up.
+        .With("Outbox:MaxAttempts", "1000")
         .With("Outbox:PollInterval", "00:00:00.200")
         .With("Redirect:Handoff:AnswerWithin", "00:00:08")
         .With("Redirect:Handoff:RetryAfter", "00:00:02")
